@@ -1,0 +1,165 @@
+import { Data } from "effect"
+
+/** A setting (env var or flag) has a value outside its accepted form. */
+export class ConfigInvalid extends Data.TaggedError("ConfigInvalid")<{
+  readonly variable: string
+  readonly value: string
+  readonly expected: string
+  readonly source: "env" | "flag"
+}> {
+  override get message() {
+    const shown = this.value === "" ? "an empty string" : `'${this.value}'`
+    return `${this.variable} is ${shown}: expected ${this.expected}`
+  }
+}
+
+/** Two settings that are each valid but contradict each other. */
+export class ConfigConflict extends Data.TaggedError("ConfigConflict")<{
+  readonly variables: ReadonlyArray<string>
+  readonly detail: string
+}> {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** Bad command-line input that is not a single setting (e.g. an unsupported DOCKER_HOST scheme). */
+export class UsageError extends Data.TaggedError("UsageError")<{
+  readonly detail: string
+  readonly fix: string
+}> {
+  override get message() {
+    return this.detail
+  }
+}
+
+export class DockerUnavailable extends Data.TaggedError("DockerUnavailable")<{
+  readonly address: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `Cannot connect to the Docker daemon at ${this.address}. Is the docker daemon running? (${this.reason})`
+  }
+}
+
+/** The engine answered with an error status we did not expect. */
+export class DockerApiError extends Data.TaggedError("DockerApiError")<{
+  readonly operation: string
+  readonly status: number
+  readonly detail: string
+}> {
+  override get message() {
+    return `Docker ${this.operation} failed (HTTP ${this.status}): ${this.detail}`
+  }
+}
+
+export class ImageNotFound extends Data.TaggedError("ImageNotFound")<{
+  readonly image: string
+  readonly role: "parent" | "worker"
+  readonly pullError?: string
+}> {
+  override get message() {
+    const why = this.pullError ? ` (pull failed: ${this.pullError})` : ""
+    return `Unable to find image '${this.image}' locally${why}`
+  }
+}
+
+export class ImageBuildFailed extends Data.TaggedError("ImageBuildFailed")<{
+  readonly image: string
+  readonly detail: string
+}> {
+  override get message() {
+    return `Building image '${this.image}' failed: ${this.detail}`
+  }
+}
+
+export class ParentNotRunning extends Data.TaggedError("ParentNotRunning")<{
+  readonly container: string
+  readonly state: string
+}> {
+  override get message() {
+    return `Parent container '${this.container}' is not running`
+  }
+}
+
+export class ParentUnhealthy extends Data.TaggedError("ParentUnhealthy")<{
+  readonly container: string
+  readonly url: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `Parent container '${this.container}' is running but ChromaDB does not answer at ${this.url} (${this.reason})`
+  }
+}
+
+/** The parent exists but was created from other settings; `--recreate` (or `restart`) applies the new ones. */
+export class ParentConfigDiffers extends Data.TaggedError("ParentConfigDiffers")<{
+  readonly container: string
+  readonly differences: ReadonlyArray<string>
+}> {
+  override get message() {
+    return `Parent container '${this.container}' runs with other settings than requested: ${this.differences.join("; ")}`
+  }
+}
+
+export class ChromaStartTimeout extends Data.TaggedError("ChromaStartTimeout")<{
+  readonly container: string
+  readonly seconds: number
+  readonly url: string
+  readonly logTail: ReadonlyArray<string>
+  readonly likelyCause?: string
+}> {
+  override get message() {
+    return `ChromaDB server failed to start within ${this.seconds}s`
+  }
+}
+
+/** A host port we need is held by something else. */
+export class PortInUse extends Data.TaggedError("PortInUse")<{
+  readonly port: number
+  readonly holder: string
+}> {
+  override get message() {
+    return `Port ${this.port} on 127.0.0.1 is already in use by ${this.holder}`
+  }
+}
+
+/** A container or volume with our name exists but claudy (this HAL9000_HOME) did not create it. */
+export class ForeignObject extends Data.TaggedError("ForeignObject")<{
+  readonly kind: "container" | "volume"
+  readonly name: string
+  readonly owner: string
+}> {
+  override get message() {
+    return `A ${this.kind} named '${this.name}' exists but was not created by this claudy (${this.owner}); claudy will not touch it`
+  }
+}
+
+export class StateError extends Data.TaggedError("StateError")<{
+  readonly path: string
+  readonly operation: string
+  readonly detail: string
+}> {
+  override get message() {
+    return `Cannot ${this.operation} ${this.path}: ${this.detail}`
+  }
+}
+
+export type ClaudyError =
+  | ConfigInvalid
+  | ConfigConflict
+  | UsageError
+  | DockerUnavailable
+  | DockerApiError
+  | ImageNotFound
+  | ImageBuildFailed
+  | ParentNotRunning
+  | ParentUnhealthy
+  | ParentConfigDiffers
+  | ChromaStartTimeout
+  | PortInUse
+  | ForeignObject
+  | StateError
+
+/** Ends the command with a code after it has printed its own output (e.g. `daemon status` when unhealthy). */
+export class SilentExit extends Data.TaggedError("SilentExit")<{ readonly code: number }> {}

@@ -1,0 +1,22 @@
+/**
+ * Names of the objects claudy creates. Every name starts with the instance (HAL9000_INSTANCE, default `hal9000`),
+ * so a user's claudy and a test suite's coexist on one engine. Names are for people; labels decide ownership.
+ */
+export const DEFAULT_INSTANCE = "hal9000"
+
+/** Lowercase letters, digits and dashes, starting with a letter: valid in container and volume names alike. */
+export const INSTANCE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/
+
+export const parentName = (instance: string) => `${instance}-parent`
+
+export const VOLUME_ROLES = ["chromadb", "memorybank", "plugins"] as const
+export type VolumeRole = (typeof VOLUME_ROLES)[number]
+
+export const volumeName = (instance: string, role: VolumeRole) => `${instance}-${role}`
+
+/** Where each volume is mounted in the parent. The ChromaDB one follows CHROMADB_DATA_DIR. */
+export const volumeTargets = (chromaDataDir: string): Record<VolumeRole, string> => ({
+  chromadb: chromaDataDir,
+  memorybank: "/data/membank",
+  plugins: "/data/plugins"
+})
