@@ -1,0 +1,29 @@
+/** Where the engine is: DOCKER_HOST in Docker's own syntax, parsed once (pure). */
+import { Either } from "effect"
+
+export type EngineAddress =
+  | { readonly _tag: "unix"; readonly socketPath: string; readonly display: string }
+  | { readonly _tag: "tcp"; readonly baseUrl: string; readonly display: string }
+
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+export const parseDockerHost = (raw: string): Either.Either<EngineAddress, string> => {
+  if (raw.startsWith("unix://")) {
+    const socketPath = raw.slice("unix://".length)
+    return socketPath.startsWith("/")
+      ? Either.right({ _tag: "unix", socketPath, display: raw })
+      : Either.left("unix:// needs an absolute socket path, like unix:///var/run/docker.sock")
+  }
+  if (raw.startsWith("tcp://") || raw.startsWith("http://")) {
+    const rest = raw.replace(/^(tcp|http):\/\//, "")
+    return /^[^/\s]+:[0-9]+\/?$/.test(rest)
+      ? Either.right({ _tag: "tcp", baseUrl: `http://${rest.replace(/\/$/, "")}`, display: raw })
+      : Either.left("tcp:// needs host:port, like tcp://127.0.0.1:2375")
+  }
+  if (raw.startsWith("ssh://")) {
+    return Either.left(
+      "ssh:// engines are not supported; forward the remote socket instead: ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST, then DOCKER_HOST=unix:///tmp/docker.sock"
+    )
+  }
+  return Either.left("unix:///path/to/docker.sock or tcp://host:port")
+}
