@@ -1,0 +1,81 @@
+/**
+ * The parent and worker images, embedded in the binary so `claudy images build` needs nothing but the engine.
+ * Kept as strings (not `with { type: "text" }` imports) so the same source runs under Deno unchanged.
+ * Both take the base image as a build argument: the default is public; offline machines pass an imported one.
+ * `extra-ca/` holds optional CA certificates (corporate or TLS-intercepting proxies) for apt/npm inside the build.
+ */
+
+const common = (packages: string) => `ARG BASE_IMAGE=debian:trixie-slim
+FROM \${BASE_IMAGE}
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends ${packages} \\
+ && rm -rf /var/lib/apt/lists/*
+COPY extra-ca/ /usr/local/share/ca-certificates/claudy-extra/
+RUN update-ca-certificates >/dev/null 2>&1
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+`
+
+export const CHROMADB_VERSION = "3.5.0"
+export const CLAUDE_CODE_VERSION = "2.1.330"
+
+const parentDockerfile = `${common("ca-certificates nodejs npm tini curl")}ARG CHROMADB_VERSION=${CHROMADB_VERSION}
+RUN npm install -g --no-audit --no-fund chromadb@\${CHROMADB_VERSION} && npm cache clean --force
+COPY parent-entrypoint.sh /usr/local/bin/claudy-parent-entrypoint
+RUN chmod 0755 /usr/local/bin/claudy-parent-entrypoint && mkdir -p /data/chromadb /data/membank /data/plugins
+ENV CHROMADB_HOST=0.0.0.0 CHROMADB_PORT=8000 CHROMADB_DATA_DIR=/data/chromadb
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/claudy-parent-entrypoint"]
+`
+
+const parentEntrypoint = `#!/bin/sh
+# Runs the real ChromaDB server (npm chromadb's Rust server) with the settings claudy passed in.
+set -eu
+mkdir -p "\${CHROMADB_DATA_DIR}"
+echo "claudy-parent: chroma run --host \${CHROMADB_HOST} --port \${CHROMADB_PORT} --path \${CHROMADB_DATA_DIR}"
+exec chroma run --host "\${CHROMADB_HOST}" --port "\${CHROMADB_PORT}" --path "\${CHROMADB_DATA_DIR}"
+`
+
+const workerDockerfile = `${common("ca-certificates nodejs npm git curl tini")}ARG CLAUDE_CODE_VERSION=${CLAUDE_CODE_VERSION}
+RUN npm install -g --no-audit --no-fund @anthropic-ai/claude-code@\${CLAUDE_CODE_VERSION} && npm cache clean --force
+RUN useradd --create-home --uid 1000 --shell /bin/bash claude \\
+ && mkdir -p /workspace && chown claude:claude /workspace
+COPY worker-entrypoint.sh /usr/local/bin/claudy-worker-entrypoint
+RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint
+USER claude
+ENV HOME=/home/claude
+WORKDIR /workspace
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/claudy-worker-entrypoint"]
+CMD ["claude"]
+`
+
+const workerEntrypoint = `#!/bin/sh
+# The API key arrives as a file readable only by this user, never as an env var visible in docker inspect.
+set -eu
+if [ -n "\${ANTHROPIC_API_KEY_FILE:-}" ] && [ -r "\${ANTHROPIC_API_KEY_FILE}" ]; then
+  ANTHROPIC_API_KEY=$(cat "\${ANTHROPIC_API_KEY_FILE}")
+  export ANTHROPIC_API_KEY
+fi
+exec "$@"
+`
+
+export type ImageKind = "parent" | "worker"
+
+export interface Recipe {
+  readonly kind: ImageKind
+  /** file name -> content, written into the build context */
+  readonly files: Readonly<Record<string, string>>
+  readonly dockerfile: string
+}
+
+export const RECIPES: Record<ImageKind, Recipe> = {
+  parent: {
+    kind: "parent",
+    dockerfile: "Dockerfile.parent",
+    files: { "Dockerfile.parent": parentDockerfile, "parent-entrypoint.sh": parentEntrypoint }
+  },
+  worker: {
+    kind: "worker",
+    dockerfile: "Dockerfile.worker",
+    files: { "Dockerfile.worker": workerDockerfile, "worker-entrypoint.sh": workerEntrypoint }
+  }
+}
