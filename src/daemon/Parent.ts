@@ -1,0 +1,287 @@
+/**
+ * The parent container's lifecycle: volumes, image, create/start, ChromaDB readiness, stop, restart, status.
+ * Every object is found by name and then checked by label: a same-named object claudy did not create is refused.
+ */
+import { Context, Effect, Layer, Option } from "effect"
+import { Settings } from "../config/Settings.ts"
+import {
+  ChromaStartTimeout,
+  type DockerApiError,
+  ForeignObject,
+  ParentConfigDiffers,
+  PortInUse
+} from "../domain/errors.ts"
+import { describeOwner, ownerFilter, ownerLabels, ownershipOf } from "../domain/labels.ts"
+import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
+import { Engine } from "../docker/Engine.ts"
+import { lastLines } from "../docker/logStream.ts"
+import type { ContainerInspect } from "../docker/types.ts"
+import { Images } from "../images/Images.ts"
+import { pullPolicy } from "../images/pullPolicy.ts"
+import { ensureHome, ownerOf } from "../state/home.ts"
+import { VERSION } from "../version.ts"
+import { chromaUrl, chromaVersion, heartbeat, waitForHeartbeat } from "./chroma.ts"
+import { parentDifferences, parentSpec } from "./parentSpec.ts"
+import { portIsFree, processHoldingPort } from "./portHolder.ts"
+
+export type StartOutcome = "already-running" | "started" | "created" | "recreated"
+
+export interface ParentStatus {
+  readonly container: string
+  readonly state: "absent" | "running" | "restarting" | "stopped"
+  readonly healthy: boolean
+  readonly id?: string
+  readonly startedAt?: string
+  readonly uptimeSeconds?: number
+  readonly restartCount?: number
+  readonly image?: string
+  readonly imageId?: string
+  readonly imageDigest?: string
+  readonly port: number
+  readonly chromadb: {
+    readonly url: string
+    readonly heartbeat: boolean
+    readonly heartbeatMs?: number
+    readonly version?: string
+    readonly error?: string
+  }
+  readonly volumes: ReadonlyArray<{ readonly name: string; readonly present: boolean }>
+  readonly workers: { readonly total: number; readonly running: number }
+}
+
+/** Port bound on the host by an existing parent (it may differ from the configured one). */
+const publishedPort = (c: ContainerInspect): number | undefined => {
+  for (const bindings of Object.values(c.HostConfig.PortBindings ?? {})) {
+    const p = Number(bindings?.[0]?.HostPort)
+    if (Number.isInteger(p) && p > 0) return p
+  }
+  return undefined
+}
+
+const stateOf = (c: ContainerInspect): ParentStatus["state"] =>
+  c.State.Running ? (c.State.Restarting ? "restarting" : "running") : c.State.Restarting ? "restarting" : "stopped"
+
+const make = Effect.gen(function* () {
+  const engine = yield* Engine
+  const images = yield* Images
+  const { settings } = yield* Settings
+  const owner = ownerOf(settings)
+  const name = parentName(settings.instance)
+
+  /** The parent if it exists and is ours; a foreign or other-home object of that name is an error. */
+  const findOwned = Effect.gen(function* () {
+    const found = yield* engine.inspectContainer(name)
+    if (Option.isNone(found)) return Option.none<ContainerInspect>()
+    const ownership = ownershipOf(found.value.Config.Labels, owner)
+    if (ownership !== "ours") {
+      return yield* new ForeignObject({ kind: "container", name, owner: describeOwner(found.value.Config.Labels, ownership) })
+    }
+    return found
+  })
+
+  const ensureVolumes = Effect.forEach(VOLUME_ROLES, (role) =>
+    Effect.gen(function* () {
+      const vname = volumeName(settings.instance, role)
+      const found = yield* engine.inspectVolume(vname)
+      if (Option.isSome(found)) {
+        const ownership = ownershipOf(found.value.Labels, owner)
+        if (ownership !== "ours") {
+          return yield* new ForeignObject({ kind: "volume", name: vname, owner: describeOwner(found.value.Labels, ownership) })
+        }
+        return
+      }
+      yield* engine.createVolume(vname, ownerLabels(owner, "volume", VERSION))
+      yield* Effect.logInfo(`created volume ${vname}`)
+    })
+  )
+
+  /** Who holds `port`: one of the engine's containers, a host process, or "another process". */
+  const portHolder = (port: number) =>
+    Effect.gen(function* () {
+      const published = yield* engine.listContainers({ publish: [`${port}`] }).pipe(Effect.orElseSucceed(() => []))
+      const running = published.filter((c) => c.State === "running")
+      if (running.length > 0) {
+        const c = running[0]!
+        const cname = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12)
+        const whose = ownershipOf(c.Labels, owner) === "foreign" ? "" : " (a claudy container)"
+        return `container ${cname}${whose}`
+      }
+      return (yield* processHoldingPort(port)) ?? "another process"
+    })
+
+  const checkPortFree = (port: number) =>
+    Effect.gen(function* () {
+      if (yield* portIsFree(port)) return
+      return yield* new PortInUse({ port, holder: yield* portHolder(port) })
+    })
+
+  const startContainer = (id: string, port: number) =>
+    engine.startContainer(id).pipe(
+      Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | PortInUse> =>
+        /address already in use|port is already allocated/i.test(e.detail)
+          ? Effect.flatMap(portHolder(port), (holder) => Effect.fail(new PortInUse({ port, holder })))
+          : Effect.fail(e)
+      )
+    )
+
+  const waitReady = (port: number) =>
+    Effect.gen(function* () {
+      const ready = yield* waitForHeartbeat(port, settings.chromadbStartTimeout)
+      if (Option.isSome(ready)) return
+      const logs = yield* engine.containerLogs(name, 20).pipe(Effect.orElseSucceed(() => ""))
+      const current = yield* engine.inspectContainer(name).pipe(Effect.orElseSucceed(() => Option.none()))
+      const exited = Option.isSome(current) && !current.value.State.Running
+      const held = (yield* portIsFree(port)) ? undefined : yield* portHolder(port)
+      const likelyCause = exited
+        ? `the ChromaDB process exited (code ${Option.getOrThrow(current).State.ExitCode ?? "?"}); see the log lines above`
+        : held && !held.startsWith(`container ${name}`)
+          ? `port ${port} is in use by ${held}`
+          : undefined
+      return yield* new ChromaStartTimeout({
+        container: name,
+        seconds: settings.chromadbStartTimeout,
+        url: chromaUrl(port),
+        logTail: lastLines(logs, 20),
+        ...(likelyCause ? { likelyCause } : {})
+      })
+    })
+
+  const create = (spec: ReturnType<typeof parentSpec>) =>
+    Effect.gen(function* () {
+      yield* checkPortFree(spec.port)
+      const { Id } = yield* engine.createContainer(spec.name, spec.createBody)
+      yield* startContainer(Id, spec.port).pipe(
+        // A parent that never ran is not worth keeping: remove it so the next start is clean.
+        Effect.tapError(() => engine.removeContainer(Id, { force: true }).pipe(Effect.ignore))
+      )
+      return Id
+    })
+
+  const start = (opts: { readonly recreate: boolean }) =>
+    Effect.gen(function* () {
+      yield* engine.ping
+      yield* ensureHome(settings)
+      const existing = yield* findOwned
+      const parentImage = yield* images.ensure(settings.parentImage, "parent", pullPolicy(settings, "parent"))
+      yield* images.ensure(settings.workerImage, "worker", pullPolicy(settings, "worker"))
+      yield* ensureVolumes
+      const imageId = Option.match(parentImage, { onNone: () => settings.parentImage, onSome: (i) => i.Id })
+      const spec = parentSpec(settings, owner, VERSION, imageId)
+
+      let outcome: StartOutcome
+      if (Option.isNone(existing)) {
+        yield* create(spec)
+        outcome = "created"
+      } else {
+        const current = existing.value
+        const differences = parentDifferences(spec, current, imageId)
+        if (differences.length > 0) {
+          if (!opts.recreate) return yield* new ParentConfigDiffers({ container: name, differences })
+          yield* Effect.logInfo(`recreating ${name}: ${differences.join("; ")}`)
+          yield* engine.stopContainer(current.Id, 10)
+          yield* engine.removeContainer(current.Id, { force: true })
+          yield* create(spec)
+          outcome = "recreated"
+        } else if (current.State.Running) {
+          const hb = yield* heartbeat(spec.port)
+          if (hb.ok) return { outcome: "already-running" as const, port: spec.port, container: name }
+          outcome = "started"
+        } else {
+          yield* checkPortFree(spec.port)
+          yield* startContainer(current.Id, spec.port)
+          outcome = "started"
+        }
+      }
+      yield* waitReady(spec.port)
+      return { outcome, port: spec.port, container: name }
+    })
+
+  const stop = Effect.gen(function* () {
+    yield* engine.ping
+    const existing = yield* findOwned
+    if (Option.isNone(existing)) return "absent" as const
+    if (!existing.value.State.Running && !existing.value.State.Restarting) return "already-stopped" as const
+    yield* engine.stopContainer(existing.value.Id, 10)
+    return "stopped" as const
+  })
+
+  const status = Effect.gen(function* () {
+    yield* engine.ping
+    const found = yield* engine.inspectContainer(name)
+    const ours = Option.filter(found, (c) => ownershipOf(c.Config.Labels, owner) === "ours")
+    const [volumes, workers] = yield* Effect.all(
+      [
+        Effect.forEach(VOLUME_ROLES, (role) => {
+          const vname = volumeName(settings.instance, role)
+          return Effect.map(engine.inspectVolume(vname), (v) => ({
+            name: vname,
+            present: Option.isSome(v) && ownershipOf(v.value.Labels, owner) === "ours"
+          }))
+        }),
+        Effect.map(engine.listContainers(ownerFilter(owner, "worker")), (cs) => ({
+          total: cs.length,
+          running: cs.filter((c) => c.State === "running").length
+        }))
+      ],
+      { concurrency: "unbounded" }
+    )
+    if (Option.isNone(ours)) {
+      if (Option.isSome(found)) {
+        const ownership = ownershipOf(found.value.Config.Labels, owner)
+        return yield* new ForeignObject({ kind: "container", name, owner: describeOwner(found.value.Config.Labels, ownership) })
+      }
+      const port = settings.chromadbPort
+      return {
+        container: name,
+        state: "absent",
+        healthy: false,
+        port,
+        chromadb: { url: chromaUrl(port), heartbeat: false },
+        volumes,
+        workers
+      } satisfies ParentStatus
+    }
+    const c = ours.value
+    const port = publishedPort(c) ?? settings.chromadbPort
+    const state = stateOf(c)
+    const [hb, version, image] = yield* Effect.all(
+      [
+        state === "running" ? heartbeat(port) : Effect.succeed({ ok: false, ms: 0, error: "parent not running" }),
+        state === "running" ? chromaVersion(port) : Effect.succeed(Option.none<string>()),
+        engine.inspectImage(c.Image).pipe(Effect.orElseSucceed(() => Option.none()))
+      ],
+      { concurrency: "unbounded" }
+    )
+    const startedAt = c.State.StartedAt
+    const uptime = state === "running" && startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined
+    const digest = Option.flatMap(image, (i) => Option.fromNullable(i.RepoDigests?.[0]))
+    return {
+      container: name,
+      state,
+      healthy: state === "running" && hb.ok,
+      id: c.Id.slice(0, 12),
+      ...(startedAt ? { startedAt } : {}),
+      ...(uptime !== undefined ? { uptimeSeconds: uptime } : {}),
+      restartCount: c.RestartCount ?? 0,
+      image: c.Config.Image,
+      imageId: c.Image,
+      ...(Option.isSome(digest) ? { imageDigest: digest.value } : {}),
+      port,
+      chromadb: {
+        url: chromaUrl(port),
+        heartbeat: hb.ok,
+        ...(hb.ok ? { heartbeatMs: hb.ms } : {}),
+        ...(Option.isSome(version) ? { version: version.value } : {}),
+        ...(hb.error ? { error: hb.error } : {})
+      },
+      volumes,
+      workers
+    } satisfies ParentStatus
+  })
+
+  return { name, owner, start, stop, status }
+})
+
+export class Parent extends Context.Tag("claudy/Parent")<Parent, Effect.Effect.Success<typeof make>>() {
+  static layer = Layer.effect(Parent, make)
+}
