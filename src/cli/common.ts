@@ -1,0 +1,42 @@
+/** Options shared by several commands, and the helpers that print results. */
+import { Options } from "@effect/cli"
+import { Console, Effect } from "effect"
+import { UsageError } from "../domain/errors.ts"
+import { variableNames } from "../config/variables.ts"
+
+export const jsonOption = Options.boolean("json").pipe(Options.withDescription("Print the result as JSON"))
+
+export const setOption = Options.text("set").pipe(
+  Options.withDescription("Override a setting for this run: --set CHROMADB_PORT=8080 (repeatable; source shows as 'flag')"),
+  Options.repeated
+)
+
+/** `--set NAME=VALUE` pairs to the flags record Settings takes; unknown names and bad shapes are usage errors. */
+export const parseSetFlags = (pairs: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const known = new Set(variableNames())
+    const out: Record<string, string> = {}
+    for (const pair of pairs) {
+      const eq = pair.indexOf("=")
+      const name = eq > 0 ? pair.slice(0, eq) : ""
+      if (!known.has(name)) {
+        return yield* new UsageError({
+          detail: `--set '${pair}' does not name a known setting`,
+          fix: `use --set NAME=VALUE with NAME one of: ${[...known].join(", ")}`
+        })
+      }
+      out[name] = pair.slice(eq + 1)
+    }
+    return out
+  })
+
+export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+
+/** Aligned two-or-more column text. */
+export const table = (rows: ReadonlyArray<ReadonlyArray<string>>) => {
+  const widths = rows.reduce<Array<number>>(
+    (w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)),
+    []
+  )
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n")
+}

@@ -1,0 +1,13 @@
+/** Exit codes, documented in docs/CLI.md. Scripts and Makefiles branch on these, so they never change meaning. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notRunning: 3,
+  unhealthy: 4,
+  noEngine: 5,
+  imageMissing: 6,
+  conflict: 7,
+  timeout: 8,
+  interrupted: 130
+} as const

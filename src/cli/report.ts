@@ -1,0 +1,77 @@
+/**
+ * The one place that turns a failure into what the user reads: a message, the next command to run, an exit code.
+ * Pure and exhaustive over ClaudyError, so adding an error without a message does not compile.
+ */
+import type { ClaudyError } from "../domain/errors.ts"
+import { EXIT } from "./exitCodes.ts"
+
+export interface Report {
+  readonly tag: string
+  readonly message: string
+  readonly details: ReadonlyArray<string>
+  readonly hint: string
+  readonly exitCode: number
+}
+
+export const describeError = (e: ClaudyError): Report => {
+  const r = (exitCode: number, hint: string, details: ReadonlyArray<string> = []): Report => ({
+    tag: e._tag,
+    message: e.message,
+    details,
+    hint,
+    exitCode
+  })
+  switch (e._tag) {
+    case "ConfigInvalid":
+      return r(EXIT.usage, `set ${e.variable} to ${e.expected}, or unset it to use the default (see: claudy config)`)
+    case "ConfigConflict":
+      return r(EXIT.usage, `change ${e.variables.join(" or ")} (see: claudy config)`)
+    case "UsageError":
+      return r(EXIT.usage, e.fix)
+    case "DockerUnavailable":
+      return r(
+        EXIT.noEngine,
+        e.reason.startsWith("permission denied")
+          ? "run as a user in the docker group (or root), or point DOCKER_HOST at an engine you may use"
+          : "start Docker (Linux: sudo systemctl start docker, or scripts/ensure-docker as root) or set DOCKER_HOST"
+      )
+    case "DockerApiError":
+      return r(EXIT.failure, "see the engine's message above; `claudy daemon status` shows the current state")
+    case "ImageNotFound":
+      return r(
+        EXIT.imageMissing,
+        `build it locally: claudy images build ${e.role}   (or pull ${e.image} where a registry is reachable)`
+      )
+    case "ImageBuildFailed":
+      return r(
+        EXIT.failure,
+        "see the build output above; behind a TLS-intercepting proxy pass its CA with --ca-cert FILE"
+      )
+    case "ParentNotRunning":
+      return r(EXIT.notRunning, "claudy daemon start", [`state: ${e.state}`])
+    case "ParentUnhealthy":
+      return r(EXIT.unhealthy, `claudy daemon restart   (logs: claudy daemon logs, or docker logs ${e.container})`)
+    case "ParentConfigDiffers":
+      return r(EXIT.conflict, "apply the new settings with: claudy daemon restart   (or claudy daemon start --recreate)", e.differences)
+    case "ChromaStartTimeout":
+      return r(
+        EXIT.timeout,
+        e.likelyCause?.startsWith("port")
+          ? "free the port or use another one: CHROMADB_PORT=8080 claudy daemon restart"
+          : "check the log lines above; raise CHROMADB_START_TIMEOUT on slow hosts; then: claudy daemon restart",
+        [...(e.likelyCause ? [`likely cause: ${e.likelyCause}`] : []), `last lines of ${e.container}'s log:`, ...e.logTail.map((l) => `  ${l}`)]
+      )
+    case "PortInUse":
+      return r(EXIT.conflict, `stop ${e.holder}, or use another port: CHROMADB_PORT=8080 claudy daemon restart`)
+    case "ForeignObject":
+      return r(
+        EXIT.conflict,
+        `rename or remove that ${e.kind} yourself, or give claudy other names with HAL9000_INSTANCE=<name>`
+      )
+    case "StateError":
+      return r(EXIT.failure, "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
+  }
+}
+
+export const renderReport = (r: Report): string =>
+  [`Error: ${r.message}`, ...r.details.map((d) => `  ${d}`), `Fix: ${r.hint}`].join("\n")

@@ -1,0 +1,24 @@
+/**
+ * The single wiring point of claudy's services. Settings come first (validated before any Docker call),
+ * then the Engine built from them, then the services above it.
+ */
+import { Effect, Layer } from "effect"
+import { Settings } from "../config/Settings.ts"
+import { Parent } from "../daemon/Parent.ts"
+import { Engine } from "../docker/Engine.ts"
+import { Images } from "../images/Images.ts"
+
+export const servicesLayer = (flags: Readonly<Record<string, string>>) => {
+  const settings = Settings.layer(flags)
+  const engine = Engine.layer.pipe(Layer.provideMerge(settings))
+  const images = Images.layer.pipe(Layer.provideMerge(engine))
+  return Parent.layer.pipe(Layer.provideMerge(images))
+}
+
+export type Services = Layer.Layer.Success<ReturnType<typeof servicesLayer>>
+
+/** Run a command body with every service, settings overridden by `--set` flags. */
+export const withServices =
+  (flags: Readonly<Record<string, string>>) =>
+  <A, E>(body: Effect.Effect<A, E, Services>) =>
+    Effect.provide(body, servicesLayer(flags))
