@@ -23,7 +23,12 @@ export const describeError = (e: ClaudyError): Report => {
   })
   switch (e._tag) {
     case "ConfigInvalid":
-      return r(EXIT.usage, `set ${e.variable} to ${e.expected}, or unset it to use the default (see: claudy config)`)
+      return r(
+        EXIT.usage,
+        e.source === "flag"
+          ? `correct --set ${e.variable}=… or leave it out`
+          : `correct ${e.variable} in the environment, or unset it to use its default (claudy config lists every setting)`
+      )
     case "ConfigConflict":
       return r(EXIT.usage, `change ${e.variables.join(" or ")} (see: claudy config)`)
     case "UsageError":
@@ -58,6 +63,8 @@ export const describeError = (e: ClaudyError): Report => {
         EXIT.timeout,
         e.likelyCause?.startsWith("port")
           ? "free the port or use another one: CHROMADB_PORT=8080 claudy daemon restart"
+          : e.likelyCause?.startsWith("CHROMADB_HOST")
+          ? "CHROMADB_HOST=0.0.0.0 claudy daemon restart"
           : "check the log lines above; raise CHROMADB_START_TIMEOUT on slow hosts; then: claudy daemon restart",
         [...(e.likelyCause ? [`likely cause: ${e.likelyCause}`] : []), `last lines of ${e.container}'s log:`, ...e.logTail.map((l) => `  ${l}`)]
       )

@@ -132,11 +132,14 @@ const make = Effect.gen(function* () {
       const current = yield* engine.inspectContainer(name).pipe(Effect.orElseSucceed(() => Option.none()))
       const exited = Option.isSome(current) && !current.value.State.Running
       const held = (yield* portIsFree(port)) ? undefined : yield* portHolder(port)
+      const loopbackOnly = ["127.0.0.1", "localhost", "::1"].includes(settings.chromadbHost)
       const likelyCause = exited
         ? `the ChromaDB process exited (code ${Option.getOrThrow(current).State.ExitCode ?? "?"}); see the log lines above`
         : held && !held.startsWith(`container ${name}`)
           ? `port ${port} is in use by ${held}`
-          : undefined
+          : loopbackOnly
+            ? `CHROMADB_HOST=${settings.chromadbHost} binds ChromaDB to the parent's own loopback, which the published port cannot reach; use CHROMADB_HOST=0.0.0.0`
+            : undefined
       return yield* new ChromaStartTimeout({
         container: name,
         seconds: settings.chromadbStartTimeout,

@@ -15,5 +15,13 @@ export const demuxFrames = (buf: Uint8Array): string => {
   return out.map((b) => new TextDecoder().decode(b)).join("")
 }
 
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g
+
+/** The last `n` non-blank lines, without terminal colour codes (ChromaDB logs in colour). */
 export const lastLines = (text: string, n: number): ReadonlyArray<string> =>
-  text.split("\n").map((l) => l.replace(/\r$/, "")).filter((l) => l.trim() !== "").slice(-n)
+  text
+    .split("\n")
+    .map((l) => l.replace(ANSI, "").replace(/\r$/, ""))
+    .filter((l) => l.trim() !== "")
+    .slice(-n)

@@ -8,7 +8,7 @@ const MEMORY_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 
 /** Docker refuses containers with less than 6 MiB of memory. */
 export const MIN_MEMORY_BYTES = 6 * 1024 ** 2
 
-export const MEMORY_FORM = "a size like 512m, 4g or 2048k (at least 6m; unlimited is --no-limits)"
+export const MEMORY_FORM = "a size like 512m, 4g or 8192k (at least 6m; unlimited is --no-limits)"
 export const CPUS_FORM = "a positive number of CPUs like 1, 1.5 or 0.25 (unlimited is --no-limits)"
 export const PIDS_FORM = "a whole number of processes of at least 1, like 100 (unlimited is --no-limits)"
 

@@ -24,6 +24,8 @@ RUN npm install -g --no-audit --no-fund chromadb@\${CHROMADB_VERSION} && npm cac
 COPY parent-entrypoint.sh /usr/local/bin/claudy-parent-entrypoint
 RUN chmod 0755 /usr/local/bin/claudy-parent-entrypoint && mkdir -p /data/chromadb /data/membank /data/plugins
 ENV CHROMADB_HOST=0.0.0.0 CHROMADB_PORT=8000 CHROMADB_DATA_DIR=/data/chromadb
+# chroma ignores SIGTERM (docker stop would wait its full timeout, then SIGKILL); it exits cleanly on SIGINT.
+STOPSIGNAL SIGINT
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/claudy-parent-entrypoint"]
 `
 

@@ -1,0 +1,43 @@
+# claudy — see README.md. `make up` builds everything and starts the parent; `make test` runs every test.
+SHELL := /bin/bash
+BUN   := node_modules/.bin/bun
+TSC   := node_modules/.bin/tsc
+
+.PHONY: up test build images typecheck unit integration bench faults clean deps
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.installed
+
+build: deps
+	scripts/build
+
+typecheck: deps
+	$(TSC) --noEmit
+
+images: build
+	scripts/test-env --images-only
+
+up: images
+	dist/claudy daemon start
+
+unit: deps
+	$(BUN) test --timeout 180000 test/unit
+
+integration: build
+	scripts/test-env
+	$(BUN) test --timeout 180000 test/integration
+
+# Everything: typecheck, unit and integration tests on the real engine; ends with "N passed, N failed".
+test: typecheck build
+	scripts/test-env
+	scripts/run-tests
+
+bench: build
+	scripts/test-env
+	$(BUN) run test/bench/run.ts
+
+clean:
+	rm -rf dist .cache

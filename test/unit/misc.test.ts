@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test"
+import { Either } from "effect"
+import { resolveSettings } from "../../src/config/variables.ts"
+import { listeningInodes } from "../../src/daemon/portHolder.ts"
+import { parseDockerHost } from "../../src/docker/address.ts"
+import { demuxFrames, lastLines } from "../../src/docker/logStream.ts"
+import { pullPolicy } from "../../src/images/pullPolicy.ts"
+
+const frame = (stream: number, text: string) => {
+  const payload = new TextEncoder().encode(text)
+  const header = new Uint8Array(8)
+  header[0] = stream
+  new DataView(header.buffer).setUint32(4, payload.length)
+  return new Uint8Array([...header, ...payload])
+}
+
+describe("log stream", () => {
+  test("demuxes stdout and stderr frames in order", () => {
+    const buf = new Uint8Array([...frame(1, "hello\n"), ...frame(2, "oops\n"), ...frame(1, "bye\n")])
+    expect(demuxFrames(buf)).toBe("hello\noops\nbye\n")
+  })
+  test("passes raw (TTY) output through", () => expect(demuxFrames(new TextEncoder().encode("plain\n"))).toBe("plain\n"))
+  test("lastLines drops blank lines and keeps the tail", () => expect(lastLines("a\n\nb\r\nc\n", 2)).toEqual(["b", "c"]))
+})
+
+describe("DOCKER_HOST", () => {
+  test("unix socket", () =>
+    expect(parseDockerHost("unix:///var/run/docker.sock")).toEqual(
+      Either.right({ _tag: "unix", socketPath: "/var/run/docker.sock", display: "unix:///var/run/docker.sock" })
+    ))
+  test("tcp", () =>
+    expect(parseDockerHost("tcp://127.0.0.1:2375")).toEqual(
+      Either.right({ _tag: "tcp", baseUrl: "http://127.0.0.1:2375", display: "tcp://127.0.0.1:2375" })
+    ))
+  test("ssh is refused with a way forward", () => {
+    const r = parseDockerHost("ssh://me@host")
+    expect(Either.isLeft(r) && r.left.includes("ssh -nNT -L")).toBe(true)
+  })
+  test("garbage is refused", () => expect(Either.isLeft(parseDockerHost("docker.sock"))).toBe(true))
+})
+
+describe("port holder", () => {
+  const procNetTcp = [
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "   0: 0100007F:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0",
+    "   1: 0100007F:1F40 0100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 9999 1 0",
+    "   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0"
+  ].join("\n")
+  test("finds the LISTEN socket on the port, not connections", () => expect(listeningInodes(procNetTcp, 8000)).toEqual(["4242"]))
+  test("nothing on a free port", () => expect(listeningInodes(procNetTcp, 9000)).toEqual([]))
+})
+
+describe("pull policy", () => {
+  const s = (env: Record<string, string>) => {
+    const r = resolveSettings({ env })
+    if (Either.isLeft(r)) throw r.left
+    return r.right.settings
+  }
+  test("default: pull only what is missing", () => {
+    expect(pullPolicy(s({}), "parent")).toBe("if-missing")
+    expect(pullPolicy(s({}), "worker")).toBe("if-missing")
+  })
+  test("SKIP_IMAGE_PULL never pulls and does not check the worker image", () => {
+    expect(pullPolicy(s({ SKIP_IMAGE_PULL: "true" }), "parent")).toBe("never")
+    expect(pullPolicy(s({ SKIP_IMAGE_PULL: "true" }), "worker")).toBe("not-checked")
+  })
+  test("LAZY_IMAGE_PULL leaves the worker image to the first spawn", () =>
+    expect(pullPolicy(s({ LAZY_IMAGE_PULL: "true" }), "worker")).toBe("not-checked"))
+})
