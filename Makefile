@@ -5,8 +5,10 @@ TSC   := node_modules/.bin/tsc
 
 .PHONY: up test build images typecheck unit integration bench faults clean deps
 
+# `npm install` with the committed lockfile (exact pins): npm 11's `npm ci` rejects lockfiles that npm 11 itself
+# writes without other platforms' optional packages (bun's, deno's), so `ci` cannot be used here.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 deps: node_modules/.installed
