@@ -9,6 +9,7 @@ import { SilentExit } from "../domain/errors.ts"
 import { EXIT } from "./exitCodes.ts"
 import { describeError, renderReport } from "./report.ts"
 import { cli } from "./root.ts"
+import { SessionCommand, splitArgv } from "./sessionCommand.ts"
 
 export const program = (argv: ReadonlyArray<string>) => {
   const wantsJson = argv.includes("--json")
@@ -18,7 +19,9 @@ export const program = (argv: ReadonlyArray<string>) => {
       yield* wantsJson ? Console.log(JSON.stringify({ error: r }, null, 2)) : Console.error(renderReport(r))
       return yield* new SilentExit({ code: r.exitCode })
     })
-  return Effect.suspend(() => cli(argv as Array<string>)).pipe(
+  const { cli: cliArgv, command } = splitArgv(argv)
+  return Effect.suspend(() => cli([...cliArgv])).pipe(
+    Effect.provideService(SessionCommand, command),
     Effect.catchAll((e) =>
       e instanceof SilentExit
         ? Effect.fail(e)

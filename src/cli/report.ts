@@ -25,7 +25,9 @@ export const describeError = (e: ClaudyError): Report => {
     case "ConfigInvalid":
       return r(
         EXIT.usage,
-        e.source === "flag"
+        e.variable.startsWith("--")
+          ? `correct ${e.variable} or leave it out to use the default`
+          : e.source === "flag"
           ? `correct --set ${e.variable}=… or leave it out`
           : `correct ${e.variable} in the environment, or unset it to use its default (claudy config lists every setting)`
       )
@@ -75,6 +77,12 @@ export const describeError = (e: ClaudyError): Report => {
         EXIT.conflict,
         `rename or remove that ${e.kind} yourself, or give claudy other names with HAL9000_INSTANCE=<name>`
       )
+    case "SessionNameTaken":
+      return r(EXIT.usage, `choose another --name, or remove the old session first: claudy sessions rm ${e.name}`)
+    case "SessionNotFound":
+      return r(EXIT.usage, "claudy sessions list shows the sessions there are")
+    case "AttachFailed":
+      return r(EXIT.failure, "check the session with: claudy sessions inspect NAME")
     case "StateError":
       return r(EXIT.failure, "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
   }

@@ -7,12 +7,14 @@ import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Images } from "../images/Images.ts"
+import { Sessions } from "../sessions/Sessions.ts"
+import { Spawner } from "../spawn/Spawner.ts"
 
 export const servicesLayer = (flags: Readonly<Record<string, string>>) => {
   const settings = Settings.layer(flags)
   const engine = Engine.layer.pipe(Layer.provideMerge(settings))
   const images = Images.layer.pipe(Layer.provideMerge(engine))
-  return Parent.layer.pipe(Layer.provideMerge(images))
+  return Layer.mergeAll(Parent.layer, Sessions.layer, Spawner.layer).pipe(Layer.provideMerge(images))
 }
 
 export type Services = Layer.Layer.Success<ReturnType<typeof servicesLayer>>

@@ -107,6 +107,30 @@ const make = (address: EngineAddress) => {
         (res) => demuxFrames(res.body)
       ),
 
+    /** Past events (until now) matching `f`, from the engine's in-memory event log. */
+    events: (f: Filters, since: number) =>
+      Effect.map(
+        expect("events", {
+          method: "GET",
+          path: "/events",
+          query: { since, until: Math.ceil(Date.now() / 1000), filters: filters(f) }
+        }, [200]),
+        (res) =>
+          decodeText(res.body)
+            .split("\n")
+            .filter((l) => l.trim() !== "")
+            .map((l) => JSON.parse(l) as { status?: string; Action?: string; id?: string })
+      ),
+    /** Block until the container stops; its exit code. */
+    waitContainer: (id: string) =>
+      Effect.map(
+        json<{ StatusCode: number }>("wait container", { method: "POST", path: `/containers/${enc(id)}/wait` }),
+        (r) => r.StatusCode
+      ),
+    resizeContainer: (id: string, rows: number, cols: number) =>
+      expect("resize", { method: "POST", path: `/containers/${enc(id)}/resize`, query: { h: rows, w: cols } }, [200, 201]).pipe(
+        Effect.asVoid
+      ),
     inspectVolume: (name: string) => maybe<VolumeInspect>("inspect volume", `/volumes/${enc(name)}`),
     createVolume: (name: string, labels: Record<string, string>) =>
       json<VolumeInspect>("create volume", { method: "POST", path: "/volumes/create", body: { Name: name, Labels: labels } }),

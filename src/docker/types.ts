@@ -22,12 +22,18 @@ export interface ContainerInspect {
     readonly Env?: ReadonlyArray<string> | null
     readonly Labels?: Record<string, string> | null
     readonly User?: string
+    readonly Tty?: boolean
+    readonly Cmd?: ReadonlyArray<string> | null
   }
   readonly HostConfig: {
     readonly NetworkMode?: string
     readonly Memory?: number
     readonly NanoCpus?: number
     readonly PidsLimit?: number | null
+    readonly MemorySwap?: number
+    readonly CapDrop?: ReadonlyArray<string> | null
+    readonly CapAdd?: ReadonlyArray<string> | null
+    readonly SecurityOpt?: ReadonlyArray<string> | null
     readonly PortBindings?: Record<string, ReadonlyArray<{ HostIp?: string; HostPort?: string }> | null> | null
   }
   readonly Mounts?: ReadonlyArray<{ Type: string; Name?: string; Source?: string; Destination: string }>

@@ -160,6 +160,32 @@ export type ClaudyError =
   | PortInUse
   | ForeignObject
   | StateError
+  | SessionNameTaken
+  | SessionNotFound
+  | AttachFailed
 
 /** Ends the command with a code after it has printed its own output (e.g. `daemon status` when unhealthy). */
 export class SilentExit extends Data.TaggedError("SilentExit")<{ readonly code: number }> {}
+
+export class SessionNameTaken extends Data.TaggedError("SessionNameTaken")<{
+  readonly name: string
+  readonly container: string
+  readonly project: string
+  readonly state: string
+}> {
+  override get message() {
+    return `Session name '${this.name}' is taken by container ${this.container} (${this.state}, project ${this.project || "unknown"})`
+  }
+}
+
+export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ readonly name: string }> {
+  override get message() {
+    return `No session named '${this.name}'`
+  }
+}
+
+export class AttachFailed extends Data.TaggedError("AttachFailed")<{ readonly session: string; readonly detail: string }> {
+  override get message() {
+    return `Cannot attach to session '${this.session}': ${this.detail}`
+  }
+}

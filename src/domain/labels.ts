@@ -13,6 +13,8 @@ export const LABEL = {
   session: "io.hal9000.session",
   project: "io.hal9000.project",
   version: "io.hal9000.version",
+  limits: "io.hal9000.limits",
+  parent: "io.hal9000.parent",
   dockerfile: "io.hal9000.dockerfile"
 } as const
 

@@ -9,7 +9,8 @@ import { basename, join } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { ImageBuildFailed, ImageNotFound, StateError } from "../domain/errors.ts"
 import { fingerprint, LABEL } from "../domain/labels.ts"
-import { Engine } from "../docker/Engine.ts"
+import { loadDockerode } from "../docker/dockerode.ts"
+import { Engine, type EngineError } from "../docker/Engine.ts"
 import type { ImageInspect } from "../docker/types.ts"
 import { VERSION } from "../version.ts"
 import type { PullPolicy } from "./pullPolicy.ts"
@@ -39,7 +40,7 @@ const make = Effect.gen(function* () {
   const engine = yield* Engine
   const { settings } = yield* Settings
 
-  const ensure = (image: string, kind: ImageKind, policy: PullPolicy): Effect.Effect<Option.Option<ImageInspect>, ImageNotFound | import("../docker/Engine.ts").EngineError> =>
+  const ensure = (image: string, kind: ImageKind, policy: PullPolicy): Effect.Effect<Option.Option<ImageInspect>, ImageNotFound | EngineError> =>
     Effect.gen(function* () {
       if (policy === "not-checked") return Option.none()
       const present = yield* engine.inspectImage(image)
@@ -57,7 +58,7 @@ const make = Effect.gen(function* () {
       return after
     })
 
-  const build = (req: BuildRequest): Effect.Effect<BuildOutcome, ImageBuildFailed | StateError | import("../docker/Engine.ts").EngineError> =>
+  const build = (req: BuildRequest): Effect.Effect<BuildOutcome, ImageBuildFailed | StateError | EngineError> =>
     Effect.gen(function* () {
       const recipe = RECIPES[req.kind]
       const certs = yield* readCerts(req.caCertFiles)
@@ -80,11 +81,7 @@ const make = Effect.gen(function* () {
       const address = engine.address
       const error = yield* Effect.tryPromise({
         try: async () => {
-          const { default: Docker } = await import("dockerode")
-          const docker =
-            address._tag === "unix"
-              ? new Docker({ socketPath: address.socketPath })
-              : new Docker({ host: new URL(address.baseUrl).hostname, port: Number(new URL(address.baseUrl).port) })
+          const docker = await loadDockerode(address)
           const stream = await docker.buildImage(
             { context: dir, src },
             {

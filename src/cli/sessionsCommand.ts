@@ -1,0 +1,153 @@
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect } from "effect"
+import { SilentExit } from "../domain/errors.ts"
+import { Engine } from "../docker/Engine.ts"
+import type { SessionRecord } from "../sessions/record.ts"
+import { followLogs } from "../sessions/followLogs.ts"
+import { type SessionView, Sessions } from "../sessions/Sessions.ts"
+import { attachSession } from "../spawn/attach.ts"
+import { jsonOption, parseSetFlags, printJson, setOption, table } from "./common.ts"
+import { withServices } from "./services.ts"
+
+const nameArg = Args.text({ name: "NAME" }).pipe(Args.withDescription("Session name (see: claudy sessions list)"))
+
+/** Run `body` with services, after `--set` flags. */
+const withSet = <A, E, R>(set: ReadonlyArray<string>, body: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(parseSetFlags(set), (flags) => withServices(flags)(body as Effect.Effect<A, E, never>))
+
+const limitsText = (r: SessionRecord) =>
+  r.resource_limits.enabled
+    ? `mem ${r.resource_limits.memory} cpus ${r.resource_limits.cpus} pids ${r.resource_limits.pids_limit}`
+    : "no limits"
+
+const hintFor = (r: SessionRecord) =>
+  r.status === "oom-killed"
+    ? `killed by its memory limit (${r.resource_limits.memory}): respawn with more, e.g. claudy --via-parent --memory 8g ${r.project_dir}`
+    : r.status === "pids-limit-reached"
+      ? `its processes hit the pids limit (${r.resource_limits.pids_limit}): respawn with more, e.g. claudy --via-parent --pids-limit 200 ${r.project_dir}`
+      : r.status === "gone"
+        ? `its container no longer exists: remove the record with claudy sessions rm ${r.name}`
+        : undefined
+
+const view = (v: SessionView) => ({ ...v.record, running: v.running, rebuilt: v.rebuilt, hint: hintFor(v.record) ?? null })
+
+const list = Command.make("list", { json: jsonOption, set: setOption }, ({ json, set }) =>
+  withSet(
+    set,
+    Effect.gen(function* () {
+      const { sessions, skipped } = yield* (yield* Sessions).list
+      for (const s of skipped) yield* Effect.logWarning(`skipped ${s.file}: ${s.reason}`)
+      for (const v of sessions.filter((x) => x.rebuilt)) yield* Effect.logInfo(`rebuilt the record of ${v.record.name} from its container's labels`)
+      if (json) return yield* printJson(sessions.map(view))
+      if (sessions.length === 0) return yield* Console.log("No sessions. Spawn one with: claudy --via-parent /path/to/project")
+      yield* Console.log(
+        table([
+          ["NAME", "STATUS", "PROJECT", "NETWORK", "LIMITS", "CREATED"],
+          ...sessions.map(({ record: r }) => [
+            r.name,
+            r.status === "exited" && r.exit_code !== null ? `exited (${r.exit_code})` : r.status,
+            r.project_dir,
+            r.network_mode,
+            limitsText(r),
+            r.created_at
+          ])
+        ])
+      )
+    })
+  )
+).pipe(Command.withDescription("List sessions (containers and records reconciled by label)"))
+
+const inspect = Command.make("inspect", { name: nameArg, json: jsonOption, set: setOption }, ({ name, json, set }) =>
+  withSet(
+    set,
+    Effect.gen(function* () {
+      const v = yield* (yield* Sessions).get(name)
+      if (json) return yield* printJson(view(v))
+      const r = v.record
+      yield* Console.log(
+        table([
+          ["Name:", r.name],
+          ["Status:", r.status === "exited" && r.exit_code !== null ? `exited (${r.exit_code})` : r.status],
+          ["Container:", `${r.container_name} (${r.container_id.slice(0, 12)})`],
+          ["Image:", r.image],
+          ["Project:", r.project_dir],
+          ["Network:", r.network_mode],
+          ["Parent:", r.parent ?? "(none)"],
+          ["Limits:", limitsText(r)],
+          ["Created:", r.created_at]
+        ])
+      )
+      const hint = hintFor(r)
+      if (hint) yield* Console.log(`Hint: ${hint}`)
+    })
+  )
+).pipe(Command.withDescription("Show one session"))
+
+const attach = Command.make("attach", { name: nameArg, set: setOption }, ({ name, set }) =>
+  withSet(
+    set,
+    Effect.gen(function* () {
+      const c = yield* (yield* Sessions).requireContainer(name)
+      if (!c.State.Running) {
+        return yield* Console.error(`Session ${name} is not running (${c.State.Status}); see: claudy sessions logs ${name}`).pipe(
+          Effect.zipRight(Effect.fail(new SilentExit({ code: 1 })))
+        )
+      }
+      const r = yield* attachSession((yield* Engine).address, name, c.Id, { tty: c.Config.Tty ?? false, start: false })
+      if (r._tag === "exited" && r.code !== 0) return yield* new SilentExit({ code: r.code })
+    })
+  )
+).pipe(Command.withDescription("Attach your terminal to a running session (detach: ctrl-p ctrl-q)"))
+
+const logs = Command.make(
+  "logs",
+  {
+    name: nameArg,
+    follow: Options.boolean("follow").pipe(Options.withAlias("f"), Options.withDescription("Keep printing new output")),
+    tail: Options.integer("tail").pipe(Options.withDefault(200), Options.withDescription("Lines from the end")),
+    set: setOption
+  },
+  ({ name, follow, tail, set }) =>
+    withSet(
+      set,
+      Effect.gen(function* () {
+        const c = yield* (yield* Sessions).requireContainer(name)
+        const engine = yield* Engine
+        if (follow) return yield* followLogs(engine.address, name, c.Id, c.Config.Tty ?? false, tail)
+        const text = yield* engine.containerLogs(c.Id, tail)
+        if (text !== "") yield* Effect.sync(() => process.stdout.write(text))
+      })
+    )
+).pipe(Command.withDescription("Print a session's output"))
+
+const stop = Command.make("stop", { name: nameArg, set: setOption }, ({ name, set }) =>
+  withSet(
+    set,
+    Effect.gen(function* () {
+      const v = yield* (yield* Sessions).stop(name)
+      yield* Console.log(`Session ${name} stopped (${v.record.status}); remove it with: claudy sessions rm ${name}`)
+    })
+  )
+).pipe(Command.withDescription("Stop a session's container (the record and container stay until rm)"))
+
+const rm = Command.make(
+  "rm",
+  {
+    name: nameArg,
+    force: Options.boolean("force").pipe(Options.withDescription("Kill a running session instead of stopping it gracefully")),
+    set: setOption
+  },
+  ({ name, force, set }) =>
+    withSet(
+      set,
+      Effect.gen(function* () {
+        yield* (yield* Sessions).remove(name, force)
+        yield* Console.log(`Session ${name} removed`)
+      })
+    )
+).pipe(Command.withDescription("Remove a session: its container, record and secret file"))
+
+export const sessionsCommand = Command.make("sessions").pipe(
+  Command.withDescription("List, inspect, attach to, follow, stop and remove sessions"),
+  Command.withSubcommands([list, inspect, attach, logs, stop, rm])
+)

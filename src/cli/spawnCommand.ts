@@ -1,0 +1,86 @@
+/** `claudy [--via-parent] [PATH] …` and its explicit form `claudy spawn …`: the same options, one handler. */
+import { Args, Options } from "@effect/cli"
+import { Console, Effect, Option } from "effect"
+import { SilentExit } from "../domain/errors.ts"
+import { Spawner } from "../spawn/Spawner.ts"
+import { parseSetFlags, setOption } from "./common.ts"
+import { SessionCommand } from "./sessionCommand.ts"
+import { withServices } from "./services.ts"
+
+const optionalText = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+
+export const spawnConfig = {
+  viaParent: Options.boolean("via-parent").pipe(
+    Options.withDescription("Join the parent's network namespace: ChromaDB at localhost:CHROMADB_PORT (without it: own network, no ChromaDB)")
+  ),
+  detach: Options.boolean("detach").pipe(
+    Options.withAlias("d"),
+    Options.withDescription("Run in the background: print the session name and return once the worker runs")
+  ),
+  name: optionalText("name", "Session name (default: <project>-<random>): a-z, 0-9 and '-', at most 40"),
+  memory: optionalText("memory", "Memory limit in Docker syntax, e.g. 512m, 8g (default WORKER_MEMORY)"),
+  cpus: optionalText("cpus", "CPU limit, e.g. 1.5 (default WORKER_CPUS)"),
+  pidsLimit: optionalText("pids-limit", "Maximum number of processes (default WORKER_PIDS_LIMIT)"),
+  noLimits: Options.boolean("no-limits").pipe(Options.withDescription("Run without memory, cpu and pids limits (recorded and logged)")),
+  image: optionalText("image", "Worker image (default WORKER_IMAGE)"),
+  env: Options.text("e").pipe(
+    Options.withAlias("env"),
+    Options.repeated,
+    Options.withDescription("Environment variable for the session, KEY=VALUE (repeatable)")
+  ),
+  set: setOption,
+  path: Args.text({ name: "PATH" }).pipe(
+    Args.withDescription("Project directory mounted at /workspace (default: the current directory). After --: the command to run instead of claude"),
+    Args.optional
+  )
+}
+
+type SpawnArgs = {
+  readonly viaParent: boolean
+  readonly detach: boolean
+  readonly name: Option.Option<string>
+  readonly memory: Option.Option<string>
+  readonly cpus: Option.Option<string>
+  readonly pidsLimit: Option.Option<string>
+  readonly noLimits: boolean
+  readonly image: Option.Option<string>
+  readonly env: ReadonlyArray<string>
+  readonly set: ReadonlyArray<string>
+  readonly path: Option.Option<string>
+}
+
+export const spawnHandler = (a: SpawnArgs) =>
+  Effect.gen(function* () {
+    const flags = yield* parseSetFlags(a.set)
+    const command = yield* SessionCommand
+    return yield* withServices(flags)(
+      Effect.gen(function* () {
+        const spawner = yield* Spawner
+        const r = yield* spawner.spawn({
+          path: Option.getOrElse(a.path, () => "."),
+          cwd: process.cwd(),
+          name: Option.getOrUndefined(a.name),
+          viaParent: a.viaParent,
+          detach: a.detach,
+          image: Option.getOrUndefined(a.image),
+          env: a.env,
+          command,
+          limits: {
+            memory: Option.getOrUndefined(a.memory),
+            cpus: Option.getOrUndefined(a.cpus),
+            pidsLimit: Option.getOrUndefined(a.pidsLimit),
+            noLimits: a.noLimits
+          }
+        })
+        switch (r._tag) {
+          case "detached":
+            return yield* Console.log(r.session)
+          case "detached-by-user":
+            return yield* Console.error(`\ndetached from session ${r.session}; it runs on (claudy sessions attach ${r.session})`)
+          case "exited":
+            if (r.code !== 0) return yield* new SilentExit({ code: r.code })
+        }
+      })
+    )
+  })

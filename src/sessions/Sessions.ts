@@ -1,0 +1,113 @@
+/**
+ * Sessions: the labelled worker containers of this HAL9000_HOME and instance, reconciled with their records on every
+ * read (container without record -> record rebuilt from labels; record without container -> marked `gone`).
+ */
+import { Context, Effect, Layer, Option } from "effect"
+import { Settings } from "../config/Settings.ts"
+import { ForeignObject, SessionNotFound } from "../domain/errors.ts"
+import { describeOwner, LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
+import { Engine } from "../docker/Engine.ts"
+import type { ContainerInspect } from "../docker/types.ts"
+import { workerContainerName } from "../spawn/workerSpec.ts"
+import { ownerOf } from "../state/home.ts"
+import { limitEvidence } from "./limitHits.ts"
+import { recordFromContainer, type SessionRecord, statusOf } from "./record.ts"
+import { readRecords, removeRecord, type Skipped, writeRecord } from "./SessionStore.ts"
+
+export interface SessionView {
+  readonly record: SessionRecord
+  /** the record was missing and has been rebuilt from the container's labels */
+  readonly rebuilt: boolean
+  readonly running: boolean
+  readonly tty: boolean
+}
+
+const sameRecord = (a: SessionRecord, b: SessionRecord) =>
+  JSON.stringify({ ...a, updated_at: "" }) === JSON.stringify({ ...b, updated_at: "" })
+
+const make = Effect.gen(function* () {
+  const engine = yield* Engine
+  const { settings } = yield* Settings
+  const owner = ownerOf(settings)
+  const home = settings.home
+
+  /** Bring one container's record up to date; returns the view. */
+  const syncOne = (c: ContainerInspect, previous: SessionRecord | undefined) =>
+    Effect.gen(function* () {
+      const evidence = yield* limitEvidence(engine, c)
+      const record = recordFromContainer(c, statusOf(c, evidence, previous?.status), new Date().toISOString())
+      if (previous === undefined || !sameRecord(previous, record)) yield* writeRecord(home, record)
+      return { record, rebuilt: previous === undefined, running: c.State.Running, tty: c.Config.Tty ?? false } satisfies SessionView
+    })
+
+  const list = Effect.gen(function* () {
+    const summaries = yield* engine.listContainers(ownerFilter(owner, "worker"))
+    const inspected = yield* Effect.forEach(summaries, (s) => engine.inspectContainer(s.Id), { concurrency: 8 })
+    const { records, skipped } = yield* readRecords(home, settings.instance)
+    const byName = new Map(records.map((r) => [r.name, r]))
+    const views: Array<SessionView> = []
+    for (const c of inspected) {
+      if (Option.isNone(c)) continue // removed between list and inspect
+      const name = c.value.Config.Labels?.[LABEL.session] ?? ""
+      views.push(yield* syncOne(c.value, byName.get(name)))
+      byName.delete(name)
+    }
+    for (const r of byName.values()) {
+      const gone: SessionRecord = r.status === "gone" ? r : { ...r, status: "gone", updated_at: new Date().toISOString() }
+      if (gone !== r) yield* writeRecord(home, gone)
+      views.push({ record: gone, rebuilt: false, running: false, tty: false })
+    }
+    views.sort((a, b) => a.record.created_at.localeCompare(b.record.created_at) || a.record.name.localeCompare(b.record.name))
+    return { sessions: views, skipped: skipped as ReadonlyArray<Skipped> }
+  })
+
+  /** The container of a session, if it exists and is ours. */
+  const container = (name: string) =>
+    Effect.gen(function* () {
+      const cname = workerContainerName(settings.instance, name)
+      const found = yield* engine.inspectContainer(cname)
+      if (Option.isNone(found)) return Option.none<ContainerInspect>()
+      const ownership = ownershipOf(found.value.Config.Labels, owner)
+      if (ownership !== "ours" || found.value.Config.Labels?.[LABEL.role] !== "worker") {
+        return yield* new ForeignObject({ kind: "container", name: cname, owner: describeOwner(found.value.Config.Labels, ownership) })
+      }
+      return found
+    })
+
+  const get = (name: string) =>
+    Effect.gen(function* () {
+      const { sessions } = yield* list
+      const view = sessions.find((s) => s.record.name === name)
+      if (view === undefined) return yield* new SessionNotFound({ name })
+      return view
+    })
+
+  const requireContainer = (name: string) =>
+    Effect.flatMap(container(name), Option.match({ onNone: () => Effect.fail(new SessionNotFound({ name })), onSome: Effect.succeed }))
+
+  const stop = (name: string) =>
+    Effect.gen(function* () {
+      const c = yield* requireContainer(name)
+      if (c.State.Running) yield* engine.stopContainer(c.Id, 10)
+      return yield* get(name)
+    })
+
+  /** Remove the container (if any) and the record; a session that exists only as a record is removed too. */
+  const remove = (name: string, force: boolean) =>
+    Effect.gen(function* () {
+      const c = yield* container(name)
+      const { records } = yield* readRecords(home, settings.instance)
+      if (Option.isNone(c) && !records.some((r) => r.name === name)) return yield* new SessionNotFound({ name })
+      if (Option.isSome(c)) {
+        if (c.value.State.Running && !force) yield* engine.stopContainer(c.value.Id, 10)
+        yield* engine.removeContainer(c.value.Id, { force: true })
+      }
+      yield* removeRecord(home, name)
+    })
+
+  return { list, get, container, requireContainer, stop, remove, syncOne, owner }
+})
+
+export class Sessions extends Context.Tag("claudy/Sessions")<Sessions, Effect.Effect.Success<typeof make>>() {
+  static layer = Layer.effect(Sessions, make)
+}

@@ -1,0 +1,20 @@
+/** `sessions logs -f`: stream a container's log until it stops or the user interrupts (dockerode stream). */
+import { Effect } from "effect"
+import { AttachFailed } from "../domain/errors.ts"
+import type { EngineAddress } from "../docker/address.ts"
+import { loadDockerode } from "../docker/dockerode.ts"
+
+export const followLogs = (address: EngineAddress, session: string, id: string, tty: boolean, tail: number) =>
+  Effect.async<void, AttachFailed>((resume) => {
+    let stream: NodeJS.ReadableStream | undefined
+    loadDockerode(address)
+      .then(async (docker) => {
+        stream = (await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, tail })) as NodeJS.ReadableStream
+        if (tty) stream.pipe(process.stdout, { end: false })
+        else docker.modem.demuxStream(stream, process.stdout, process.stderr)
+        stream.on("end", () => resume(Effect.void))
+        stream.on("error", (e) => resume(Effect.fail(new AttachFailed({ session, detail: String(e) }))))
+      })
+      .catch((e) => resume(Effect.fail(new AttachFailed({ session, detail: e instanceof Error ? e.message : String(e) }))))
+    return Effect.sync(() => (stream as { destroy?: () => void } | undefined)?.destroy?.())
+  })

@@ -1,0 +1,51 @@
+/**
+ * Evidence that a session hit a limit, from the places that know: the engine's event log (`oom` events, kept by
+ * dockerd in memory) and the container's pids cgroup (`pids.events`: how many forks the limit refused). Neither is
+ * guessed from exit code 137 alone. The cgroup is readable only on the engine's own host while the container lives.
+ */
+import { Effect } from "effect"
+import { readFileSync } from "node:fs"
+import type { EngineShape } from "../docker/Engine.ts"
+import type { ContainerInspect } from "../docker/types.ts"
+import type { LimitEvidence } from "./record.ts"
+
+const PIDS_EVENTS = (id: string) => [
+  `/sys/fs/cgroup/pids/docker/${id}/pids.events`, // cgroup v1, cgroupfs driver
+  `/sys/fs/cgroup/pids/system.slice/docker-${id}.scope/pids.events`, // cgroup v1, systemd driver
+  `/sys/fs/cgroup/docker/${id}/pids.events`, // cgroup v2, cgroupfs driver
+  `/sys/fs/cgroup/system.slice/docker-${id}.scope/pids.events` // cgroup v2, systemd driver
+]
+
+/** `max N` from pids.events text (pure). */
+export const pidsMaxHits = (text: string): number | undefined => {
+  const m = /^max\s+(\d+)/m.exec(text)
+  return m ? Number(m[1]) : undefined
+}
+
+const readPidsEvents = (id: string) =>
+  Effect.sync(() => {
+    for (const path of PIDS_EVENTS(id)) {
+      try {
+        return pidsMaxHits(readFileSync(path, "utf8"))
+      } catch {
+        // try the next layout
+      }
+    }
+    return undefined
+  })
+
+export const limitEvidence = (engine: EngineShape, c: ContainerInspect): Effect.Effect<LimitEvidence> =>
+  Effect.all(
+    {
+      oomEvent: c.State.Running
+        ? Effect.succeed(false)
+        : engine
+            .events({ container: [c.Id], event: ["oom"] }, Math.floor(Date.parse(c.Created) / 1000))
+            .pipe(
+              Effect.map((events) => events.length > 0),
+              Effect.orElseSucceed(() => false)
+            ),
+      pidsMaxHits: engine.address._tag === "unix" && c.State.Running ? readPidsEvents(c.Id) : Effect.succeed(undefined)
+    },
+    { concurrency: "unbounded" }
+  )
