@@ -29,7 +29,7 @@ import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
 import { writeApiKeyFile } from "./secret.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
-import { workerContainerName, workerSpec } from "./workerSpec.ts"
+import { workerContainerName, workerSpec, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
   readonly path: string
@@ -117,7 +117,9 @@ const make = Effect.gen(function* () {
           )
         )
       }
-      const projectDir = yield* resolveProject(req.path, req.cwd, { userHome: homedir(), halHome: settings.home })
+      const project = yield* resolveProject(req.path, req.cwd, { userHome: homedir(), halHome: settings.home })
+      const projectDir = project.dir
+      const user = workerUser(project.owner)
       const session = req.name ?? defaultSessionName(projectDir, randomBytes(6).toString("base64url"))
       const image = req.image ?? settings.workerImage
 
@@ -131,7 +133,12 @@ const make = Effect.gen(function* () {
       if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
       const key = settings.anthropicApiKey
       if (key === "") yield* Effect.logWarning("ANTHROPIC_API_KEY is not set: Claude Code in the worker will ask you to log in")
-      const secretFile = key === "" ? undefined : yield* writeApiKeyFile(settings.home, session, key)
+      if (project.owner.uid === 0) {
+        yield* Effect.logWarning(
+          `${projectDir} is owned by root: the worker runs as uid ${user.uid} and can change only what that uid may; chown the project to its real owner`
+        )
+      }
+      const secretFile = key === "" ? undefined : yield* writeApiKeyFile(settings.home, session, key, user)
 
       const interactive = !req.detach
       const tty = req.detach ? true : process.stdin.isTTY === true
@@ -145,6 +152,7 @@ const make = Effect.gen(function* () {
         chromadbPort,
         env,
         command: req.command,
+        user,
         tty,
         interactive,
         secretFile,

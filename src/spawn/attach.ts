@@ -33,6 +33,7 @@ export const attachSession = (
         stream.once("close", resolve)
         stream.once("error", () => resolve())
       })
+      const waiting = new AbortController()
       const stdin = process.stdin
       const rawBefore = stdin.isTTY ? stdin.isRaw : false
       const resize = () => {
@@ -54,7 +55,8 @@ export const attachSession = (
           resize()
           process.stdout.on("resize", resize)
         }
-        const exited = container.wait().then((r: { StatusCode: number }) => r.StatusCode)
+        const exited = container.wait({ abortSignal: waiting.signal }).then((r: { StatusCode: number }) => r.StatusCode)
+        exited.catch(() => undefined) // aborted when the user detaches
         const first = await Promise.race([exited.then((code) => ({ code })), streamEnded.then(() => "ended" as const)])
         if (first === "ended") {
           const state = await container.inspect()
@@ -65,6 +67,9 @@ export const attachSession = (
         await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 1000))])
         return { _tag: "exited", code: first.code }
       } finally {
+        // Leave no handle open: a pending wait or socket would keep claudy alive after a detach.
+        waiting.abort()
+        ;(stream as unknown as { destroy?: () => void }).destroy?.()
         process.stdout.off("resize", resize)
         stdin.unpipe(stream)
         if (stdin.isTTY) stdin.setRawMode(rawBefore)

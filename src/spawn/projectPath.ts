@@ -39,5 +39,6 @@ export const resolveProject = (raw: string, cwd: string, ctx: { readonly userHom
         fix: "pass the project's own directory, e.g. ~/src/app"
       })
     }
-    return real
+    const st = statSync(real)
+    return { dir: real, owner: { uid: st.uid, gid: st.gid } }
   })

@@ -1,7 +1,7 @@
 /**
  * ANTHROPIC_API_KEY reaches a worker as a file, never as an environment variable (which `docker inspect` shows):
  * HAL9000_HOME/secrets/<session>/anthropic_api_key, bind-mounted read-only. As root the file is given to the worker
- * user (uid 1000) with mode 0400; otherwise it is 0444 inside a 0700 directory that no other host user can enter.
+ * user with mode 0400; otherwise it is 0444 inside a 0700 directory that no other host user can enter.
  */
 import { Effect } from "effect"
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs"
@@ -9,9 +9,7 @@ import { join } from "node:path"
 import { StateError } from "../domain/errors.ts"
 import { secretDir } from "../sessions/SessionStore.ts"
 
-export const WORKER_UID = 1000
-
-export const writeApiKeyFile = (home: string, session: string, key: string) =>
+export const writeApiKeyFile = (home: string, session: string, key: string, user: { readonly uid: number; readonly gid: number }) =>
   Effect.try({
     try: () => {
       const dir = secretDir(home, session)
@@ -22,7 +20,7 @@ export const writeApiKeyFile = (home: string, session: string, key: string) =>
       writeFileSync(file, key, { mode: 0o600 })
       const root = typeof process.getuid === "function" && process.getuid() === 0
       if (root) {
-        chownSync(file, WORKER_UID, WORKER_UID)
+        chownSync(file, user.uid, user.gid)
         chmodSync(file, 0o400)
       } else {
         chmodSync(file, 0o444)

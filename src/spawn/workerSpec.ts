@@ -7,7 +7,16 @@ import { fingerprint, LABEL, type Owner, ownerLabels } from "../domain/labels.ts
 import { parentName } from "../domain/names.ts"
 import type { Limits } from "./limits.ts"
 
-export const WORKER_USER = "1000:1000"
+/** The image's own non-root user (`claude`, whose home is /home/claude). */
+export const IMAGE_USER = { uid: 1000, gid: 1000 }
+
+/**
+ * The worker runs as the owner of the project directory, so what it writes in /workspace belongs to the right host
+ * user and it can read a project that is not world-readable. A root-owned project never makes the worker root: it
+ * then runs as the image's user (pure).
+ */
+export const workerUser = (owner: { readonly uid: number; readonly gid: number }) =>
+  owner.uid === 0 ? IMAGE_USER : { uid: owner.uid, gid: owner.gid }
 export const SECRET_TARGET = "/run/claudy-secrets/anthropic_api_key"
 export const WORKSPACE = "/workspace"
 
@@ -25,6 +34,7 @@ export interface WorkerRequest {
   readonly env: ReadonlyArray<string>
   /** empty: the image's default command (claude) */
   readonly command: ReadonlyArray<string>
+  readonly user: { readonly uid: number; readonly gid: number }
   readonly tty: boolean
   readonly interactive: boolean
   /** host path of the API key file, if there is a key */
@@ -43,7 +53,7 @@ export const workerFingerprint = (r: WorkerRequest) =>
     limits: r.limits,
     network: networkModeOf(r),
     env: [...r.env].sort(),
-    user: WORKER_USER,
+    user: r.user,
     secret: r.secretFile !== undefined
   })
 
@@ -77,7 +87,7 @@ export const workerSpec = (r: WorkerRequest) => {
     fingerprint: spec,
     createBody: {
       Image: r.image,
-      User: WORKER_USER,
+      User: `${r.user.uid}:${r.user.gid}`,
       WorkingDir: WORKSPACE,
       Env: env,
       ...(r.command.length > 0 ? { Cmd: [...r.command] } : {}),
@@ -100,7 +110,8 @@ export const workerSpec = (r: WorkerRequest) => {
         Mounts: mounts,
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],
-        Init: false,
+        // Another uid than the image's cannot write /home/claude: give it a private, empty home instead.
+        ...(r.user.uid !== IMAGE_USER.uid ? { Tmpfs: { "/home/claude": `uid=${r.user.uid},gid=${r.user.gid},mode=0700` } } : {}),
         ...(l.enabled
           ? {
               Memory: l.memory!.bytes,

@@ -1,0 +1,89 @@
+/**
+ * The interactive path of the compiled binary under a real terminal (tmux): raw TTY round trip, resize, Ctrl-C
+ * reaching the session (not claudy), and the session's exit code becoming claudy's.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test"
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { CLAUDY, run, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+
+let b: Sandbox
+let project: string
+const tmuxSession = `claudy-tty-${process.pid}`
+const exitFile = join(tmpdir(), `claudy-tty-exit-${process.pid}`)
+
+beforeAll(async () => {
+  b = await sandbox()
+  project = mkdtempSync(join(tmpdir(), "claudy-tty-project-"))
+  chownSync(project, 1000, 1000)
+  const r = await b.claudy(["daemon", "start"])
+  if (r.code !== 0) throw new Error(r.stderr)
+})
+afterAll(async () => {
+  await run(["tmux", "kill-session", "-t", tmuxSession])
+  await b.cleanup()
+  rmSync(project, { recursive: true, force: true })
+  rmSync(exitFile, { force: true })
+})
+
+const pane = async () => (await run(["tmux", "capture-pane", "-p", "-t", tmuxSession])).stdout
+const keys = (...k: Array<string>) => run(["tmux", "send-keys", "-t", tmuxSession, ...k])
+const waitPane = (text: string | RegExp) =>
+  waitFor(`pane to show ${text}`, async () => {
+    const p = await pane()
+    return (typeof text === "string" ? p.includes(text) : text.test(p)) ? p : undefined
+  }, 30_000)
+
+test("attached session in a real terminal: round trip, resize, Ctrl-C, exit code", async () => {
+  const env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`).join(" ")
+  const cmd = `env ${env} ${CLAUDY} --via-parent --name tty ${project} -- bash --norc -i; echo "EXIT=$?" > ${exitFile}`
+  expect((await run(["tmux", "new-session", "-d", "-s", tmuxSession, "-x", "120", "-y", "40", cmd])).code).toBe(0)
+  await waitPane(/claude@|bash-\d/)
+
+  await keys("echo round-$((6*7))", "Enter")
+  await waitPane("round-42")
+
+  await keys("stty size", "Enter")
+  await waitPane("40 120")
+  await run(["tmux", "resize-window", "-t", tmuxSession, "-x", "100", "-y", "30"])
+  await keys("clear; stty size", "Enter")
+  await waitPane("30 100")
+
+  // Ctrl-C goes to the session's foreground process; claudy and the shell live on.
+  await keys("sleep 600", "Enter")
+  await keys("C-c")
+  await keys("echo after-$((40+2))-int", "Enter")
+  await waitPane("after-42-int")
+  expect(existsSync(exitFile)).toBe(false)
+
+  await keys("exit 7", "Enter")
+  const code = await waitFor("claudy to exit", async () => (existsSync(exitFile) ? readFileSync(exitFile, "utf8").trim() : undefined))
+  expect(code).toBe("EXIT=7")
+  const s = JSON.parse((await b.claudy(["sessions", "inspect", "tty", "--json"])).stdout)
+  expect(s.status).toBe("exited")
+  expect(s.exit_code).toBe(7)
+})
+
+test("sessions attach reaches a detached session; ctrl-p ctrl-q detaches and leaves it running", async () => {
+  const spawned = await b.claudy(["--via-parent", "-d", "--name", "later", project, "--", "bash", "--norc", "-i"])
+  expect(spawned.code).toBe(0)
+  const env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`).join(" ")
+  const second = `${tmuxSession}-2`
+  const file = `${exitFile}-2`
+  const cmd = `env ${env} ${CLAUDY} sessions attach later; echo "EXIT=$?" > ${file}`
+  try {
+    expect((await run(["tmux", "new-session", "-d", "-s", second, "-x", "100", "-y", "30", cmd])).code).toBe(0)
+    const show = async () => (await run(["tmux", "capture-pane", "-p", "-t", second])).stdout
+    await run(["tmux", "send-keys", "-t", second, "echo again-$((5*5))", "Enter"])
+    await waitFor("the attached shell to answer", async () => ((await show()).includes("again-25") ? true : undefined))
+    await run(["tmux", "send-keys", "-t", second, "C-p", "C-q"])
+    const code = await waitFor("claudy to detach", async () => (existsSync(file) ? readFileSync(file, "utf8").trim() : undefined))
+    expect(code).toBe("EXIT=0")
+    const s = JSON.parse((await b.claudy(["sessions", "inspect", "later", "--json"])).stdout)
+    expect(s.status).toBe("running")
+  } finally {
+    await run(["tmux", "kill-session", "-t", second])
+    rmSync(file, { force: true })
+  }
+})

@@ -1,0 +1,236 @@
+import { describe, expect, test } from "bun:test"
+import { Either } from "effect"
+import { splitArgv } from "../../src/cli/sessionCommand.ts"
+import { resolveSettings } from "../../src/config/variables.ts"
+import { LABEL } from "../../src/domain/labels.ts"
+import type { ContainerInspect } from "../../src/docker/types.ts"
+import { pidsMaxHits } from "../../src/sessions/limitHits.ts"
+import { decodeRecord, recordFromContainer, statusOf } from "../../src/sessions/record.ts"
+import { resolveLimits } from "../../src/spawn/limits.ts"
+import { refusedReason } from "../../src/spawn/projectPath.ts"
+import { defaultSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
+import { validateEnvPairs } from "../../src/spawn/Spawner.ts"
+import { type WorkerRequest, workerFingerprint, workerSpec, workerUser } from "../../src/spawn/workerSpec.ts"
+
+const settings = (env: Record<string, string> = {}) => {
+  const r = resolveSettings({ env })
+  if (Either.isLeft(r)) throw r.left
+  return r.right.settings
+}
+
+describe("session names", () => {
+  test.each(["my-session", "a", "app-1x2y3z", "x".repeat(40)])("%p is accepted", (n) =>
+    expect(Either.isRight(validateSessionName(n))).toBe(true)
+  )
+  test.each([
+    ["", "empty"],
+    ["a/b", "'/'"],
+    ["a..b", "'..'"],
+    ["My-Session", "uppercase"],
+    ["my session", "white space"],
+    ["x".repeat(41), "41 characters"],
+    ["-lead", "starts or ends"],
+    ["under_score", "characters other than"]
+  ])("%p is refused: %s", (n, why) => {
+    const r = validateSessionName(n)
+    expect(Either.isLeft(r) && r.left.includes(why)).toBe(true)
+  })
+  test("default names come from the project and are valid", () => {
+    const n = defaultSessionName("/home/me/src/My App!", "Ab12_-Xy")
+    expect(n).toBe("my-app-ab12xy")
+    expect(Either.isRight(validateSessionName(n))).toBe(true)
+    expect(Either.isRight(validateSessionName(defaultSessionName("/", "zzzzzz")))).toBe(true)
+  })
+})
+
+describe("project paths", () => {
+  const ctx = { userHome: "/home/me", halHome: "/home/me/.hal9000" }
+  test.each(["/", "/etc", "/var/run", "/proc/1", "/home/me", "/home/me/.hal9000", "/home/me/.hal9000/sessions", "/tmp"])(
+    "%p is refused",
+    (p) => expect(refusedReason(p, ctx)).toBeString()
+  )
+  test.each(["/home/me/src/app", "/srv/project", "/tmp/work"])("%p is accepted", (p) => expect(refusedReason(p, ctx)).toBeUndefined())
+  test("a parent of HAL9000_HOME is refused", () => expect(refusedReason("/home", { ...ctx, halHome: "/home/x/.hal9000" })).toBeString())
+})
+
+describe("limits", () => {
+  const s = settings()
+  test("defaults come from WORKER_*", () => {
+    const r = resolveLimits({ noLimits: false }, s)
+    expect(r).toEqual(Either.right({ enabled: true, memory: s.workerMemory, cpus: s.workerCpus, pidsLimit: 100 }))
+  })
+  test("flags override", () => {
+    const r = resolveLimits({ memory: "512m", cpus: "1.5", pidsLimit: "20", noLimits: false }, s)
+    expect(Either.getOrThrow(r)).toEqual({
+      enabled: true,
+      memory: { raw: "512m", bytes: 512 * 1024 ** 2 },
+      cpus: { raw: "1.5", nanoCpus: 1.5e9 },
+      pidsLimit: 20
+    })
+  })
+  test.each([
+    ["memory", "0"], ["memory", "-1"], ["memory", ""], ["memory", "lots"], ["memory", "4x"],
+    ["cpus", "0"], ["cpus", "-1"], ["cpus", ""], ["pidsLimit", "0"], ["pidsLimit", "-1"], ["pidsLimit", "lots"]
+  ])("--%s %p is refused naming the flag", (key, value) => {
+    const r = resolveLimits({ noLimits: false, [key]: value }, s)
+    expect(Either.isLeft(r)).toBe(true)
+    if (Either.isLeft(r)) expect(r.left.message).toContain(key === "pidsLimit" ? "--pids-limit" : `--${key}`)
+  })
+  test("--no-limits with a limit flag is refused", () => {
+    const r = resolveLimits({ noLimits: true, memory: "1g", cpus: "1" }, s)
+    expect(Either.isLeft(r) && r.left.message.includes("--no-limits cannot be combined with --memory, --cpus")).toBe(true)
+  })
+  test("--no-limits alone disables all", () =>
+    expect(resolveLimits({ noLimits: true }, s)).toEqual(Either.right({ enabled: false, memory: null, cpus: null, pidsLimit: null })))
+})
+
+describe("env pairs", () => {
+  test("KEY=VALUE accepted", () => expect(Either.isRight(validateEnvPairs(["A=1", "B_2=x=y", "EMPTY="]))).toBe(true))
+  test.each(["NOEQUALS", "=x", "1A=2", "A B=1"])("%p refused", (p) => expect(Either.isLeft(validateEnvPairs([p]))).toBe(true))
+  test("the API key is refused as -e", () => {
+    const r = validateEnvPairs(["ANTHROPIC_API_KEY=sk"])
+    expect(Either.isLeft(r) && r.left.message.includes("docker inspect")).toBe(true)
+  })
+})
+
+const request = (over: Partial<WorkerRequest> = {}): WorkerRequest => ({
+  owner: { instance: "hal9000", home: "abcabcabcabc" },
+  session: "s1",
+  image: "img:1",
+  projectDir: "/srv/app",
+  limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
+  viaParent: true,
+  chromadbPort: 8000,
+  env: [],
+  command: [],
+  user: { uid: 1000, gid: 1000 },
+  tty: true,
+  interactive: false,
+  version: "0.1.0",
+  ...over
+})
+
+describe("worker spec", () => {
+  test("hardened by default", () => {
+    const b = workerSpec(request({ secretFile: "/h/secrets/s1/anthropic_api_key" })).createBody as any
+    expect(b.User).toBe("1000:1000")
+    expect(b.HostConfig.CapDrop).toEqual(["ALL"])
+    expect(b.HostConfig.CapAdd).toBeUndefined()
+    expect(b.HostConfig.SecurityOpt).toEqual(["no-new-privileges"])
+    expect(b.HostConfig.Memory).toBe(4 * 1024 ** 3)
+    expect(b.HostConfig.MemorySwap).toBe(4 * 1024 ** 3)
+    expect(b.HostConfig.NanoCpus).toBe(2e9)
+    expect(b.HostConfig.PidsLimit).toBe(100)
+    expect(b.HostConfig.NetworkMode).toBe("container:hal9000-parent")
+    expect(b.HostConfig.Mounts).toEqual([
+      { Type: "bind", Source: "/srv/app", Target: "/workspace", ReadOnly: false },
+      { Type: "bind", Source: "/h/secrets/s1/anthropic_api_key", Target: "/run/claudy-secrets/anthropic_api_key", ReadOnly: true }
+    ])
+    expect(JSON.stringify(b)).not.toContain("docker.sock")
+    expect(b.Env).toContain("ANTHROPIC_API_KEY_FILE=/run/claudy-secrets/anthropic_api_key")
+    expect(b.Env).toContain("CHROMADB_URL=http://localhost:8000")
+    expect(b.Env.some((e: string) => e.startsWith("ANTHROPIC_API_KEY="))).toBe(false)
+    expect(b.Labels[LABEL.session]).toBe("s1")
+    expect(b.Labels[LABEL.role]).toBe("worker")
+    expect(b.Labels[LABEL.project]).toBe("/srv/app")
+    expect(b.Labels[LABEL.spec]).toMatch(/^[0-9a-f]{16}$/)
+    expect(b.Cmd).toBeUndefined()
+  })
+  test("the worker runs as the project's owner, never as root", () => {
+    expect(workerUser({ uid: 1234, gid: 99 })).toEqual({ uid: 1234, gid: 99 })
+    expect(workerUser({ uid: 0, gid: 0 })).toEqual({ uid: 1000, gid: 1000 })
+    const other = workerSpec(request({ user: { uid: 1234, gid: 99 } })).createBody as any
+    expect(other.User).toBe("1234:99")
+    expect(other.HostConfig.Tmpfs).toEqual({ "/home/claude": "uid=1234,gid=99,mode=0700" })
+    expect((workerSpec(request()).createBody as any).HostConfig.Tmpfs).toBeUndefined()
+  })
+  test("--no-limits sets none", () => {
+    const b = workerSpec(request({ limits: { enabled: false, memory: null, cpus: null, pidsLimit: null } })).createBody as any
+    expect(b.HostConfig.Memory).toBeUndefined()
+    expect(b.HostConfig.NanoCpus).toBeUndefined()
+    expect(b.HostConfig.PidsLimit).toBeUndefined()
+    expect(JSON.parse(b.Labels[LABEL.limits]).enabled).toBe(false)
+  })
+  test("without --via-parent: own network, no ChromaDB env", () => {
+    const b = workerSpec(request({ viaParent: false })).createBody as any
+    expect(b.HostConfig.NetworkMode).toBe("bridge")
+    expect(b.Env.some((e: string) => e.startsWith("CHROMADB_"))).toBe(false)
+  })
+  test("a command after -- replaces the image's", () =>
+    expect((workerSpec(request({ command: ["sh", "-c", "true"] })).createBody as any).Cmd).toEqual(["sh", "-c", "true"]))
+  test("the fingerprint ignores session, command and tty, not project or limits", () => {
+    const a = workerFingerprint(request())
+    expect(workerFingerprint(request({ session: "other", command: ["x"], tty: false }))).toBe(a)
+    expect(workerFingerprint(request({ projectDir: "/srv/other" }))).not.toBe(a)
+    expect(workerFingerprint(request({ limits: { enabled: false, memory: null, cpus: null, pidsLimit: null } }))).not.toBe(a)
+  })
+})
+
+const container = (state: Partial<ContainerInspect["State"]>, labels: Record<string, string> = {}): ContainerInspect => ({
+  Id: "c1",
+  Name: "/hal9000-worker-s1",
+  Image: "sha256:1",
+  Created: "2026-01-26T12:00:00Z",
+  State: { Status: "exited", Running: false, ExitCode: 0, ...state },
+  Config: {
+    Image: "img:1",
+    Labels: {
+      [LABEL.session]: "s1",
+      [LABEL.project]: "/srv/app",
+      [LABEL.instance]: "hal9000",
+      [LABEL.parent]: "hal9000-parent",
+      [LABEL.limits]: JSON.stringify({ enabled: true, memory: "4g", cpus: "2", pids_limit: "100" }),
+      ...labels
+    }
+  },
+  HostConfig: { NetworkMode: "container:abc" }
+})
+
+describe("session status and records", () => {
+  const none = { oomEvent: false, pidsMaxHits: undefined }
+  test("running / exited / created", () => {
+    expect(statusOf(container({ Running: true, Status: "running" }), none)).toBe("running")
+    expect(statusOf(container({ ExitCode: 3 }), none)).toBe("exited")
+    expect(statusOf(container({ Status: "created" }), none)).toBe("created")
+  })
+  test("oom-killed from the state flag or from an engine event, not from exit code 137 alone", () => {
+    expect(statusOf(container({ ExitCode: 137 }), none)).toBe("exited")
+    expect(statusOf(container({ ExitCode: 137, OOMKilled: true }), none)).toBe("oom-killed")
+    expect(statusOf(container({ ExitCode: 137 }), { oomEvent: true, pidsMaxHits: undefined })).toBe("oom-killed")
+  })
+  test("pids-limit-reached from the cgroup counter, and it sticks once seen", () => {
+    expect(statusOf(container({ Running: true }), { oomEvent: false, pidsMaxHits: 3 })).toBe("pids-limit-reached")
+    expect(statusOf(container({ Running: true }), { oomEvent: false, pidsMaxHits: 0 })).toBe("running")
+    expect(statusOf(container({ ExitCode: 0 }), none, "pids-limit-reached")).toBe("pids-limit-reached")
+  })
+  test("pids.events parsing", () => {
+    expect(pidsMaxHits("max 7\n")).toBe(7)
+    expect(pidsMaxHits("")).toBeUndefined()
+  })
+  test("a record rebuilt from labels has exactly the guide's fields plus ours, and validates", () => {
+    const r = recordFromContainer(container({ ExitCode: 2 }), "exited", "2026-01-26T12:01:00.000Z")
+    expect(r).toMatchObject({
+      name: "s1",
+      image: "img:1",
+      parent: "hal9000-parent",
+      project_dir: "/srv/app",
+      created_at: "2026-01-26T12:00:00.000Z",
+      resource_limits: { enabled: true, memory: "4g", cpus: "2", pids_limit: "100" },
+      network_mode: "container:hal9000-parent",
+      status: "exited",
+      exit_code: 2
+    })
+    expect(Either.isRight(decodeRecord(JSON.parse(JSON.stringify(r))))).toBe(true)
+    expect(Either.isLeft(decodeRecord({ name: "x" }))).toBe(true)
+  })
+})
+
+describe("argv", () => {
+  test("splits at the first --", () => {
+    expect(splitArgv(["bun", "claudy", "--via-parent", ".", "--", "sh", "-c", "echo --"])).toEqual({
+      cli: ["bun", "claudy", "--via-parent", "."],
+      command: ["sh", "-c", "echo --"]
+    })
+    expect(splitArgv(["a", "b"])).toEqual({ cli: ["a", "b"], command: [] })
+  })
+})
