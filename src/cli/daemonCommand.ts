@@ -58,6 +58,13 @@ const restart = Command.make("restart", { set: setOption }, ({ set }) =>
         if (stopped === "stopped") yield* Console.error(`Stopped '${parent.name}'`)
         // restart is how new settings are applied (e.g. CHROMADB_PORT=8080 claudy daemon restart), so it recreates.
         yield* startAndReport(true)
+        const after = yield* parent.status
+        if (after.workers.orphanedNetwork > 0) {
+          yield* Console.error(
+            `${after.workers.orphanedNetwork} via-parent worker(s) joined the previous parent and have no network now; ` +
+              "they keep running (their work is not interrupted) but must be respawned to reach ChromaDB"
+          )
+        }
       })
     )
   )
@@ -78,7 +85,13 @@ const renderStatus = (s: ParentStatus) => {
     ["ChromaDB:", chroma],
     ["Port:", `127.0.0.1:${s.port}`],
     ["Volumes:", s.volumes.map((v) => `${v.name} ${v.present ? "present" : "missing"}`).join(", ")],
-    ["Workers:", `${s.workers.running} running, ${s.workers.total} in all`]
+    [
+      "Workers:",
+      `${s.workers.running} running, ${s.workers.total} in all` +
+        (s.workers.orphanedNetwork > 0
+          ? `; ${s.workers.orphanedNetwork} joined an earlier parent and have no network: respawn them (claudy sessions list)`
+          : "")
+    ]
   ]
   const next =
     s.state === "absent" || s.state === "stopped"

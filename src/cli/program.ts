@@ -20,7 +20,7 @@ export const program = (argv: ReadonlyArray<string>) => {
       return yield* new SilentExit({ code: r.exitCode })
     })
   const { cli: cliArgv, command } = splitArgv(argv)
-  return Effect.suspend(() => cli([...cliArgv])).pipe(
+  return Effect.suspend(() => cli(cliArgv)).pipe(
     Effect.provideService(SessionCommand, command),
     Effect.catchAll((e) =>
       e instanceof SilentExit

@@ -1,5 +1,11 @@
-/** The command tree. Exported so tests can run it in-process with argv arrays. */
+/**
+ * The command trees. Exported so tests can run them in-process with argv arrays.
+ * Two roots, chosen by the first argument: `claudy <subcommand> …` and the guide's spawn form
+ * `claudy [--via-parent] [PATH] …`. @effect/cli cannot give one root both positional arguments and subcommands
+ * without ignoring unknown flags of the subcommands, so the choice is made before parsing.
+ */
 import { Command } from "@effect/cli"
+import { Console } from "effect"
 import { VERSION_LINE } from "../version.ts"
 import { configCommand } from "./configCommand.ts"
 import { daemonCommand } from "./daemonCommand.ts"
@@ -7,16 +13,52 @@ import { imagesCommand } from "./imagesCommand.ts"
 import { sessionsCommand } from "./sessionsCommand.ts"
 import { spawnConfig, spawnHandler } from "./spawnCommand.ts"
 
-const spawn = Command.make("spawn", spawnConfig, spawnHandler).pipe(
-  Command.withDescription("Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]")
-)
+const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
 
-// The root takes the spawn options too, so the guide's `claudy --via-parent /path` works as it always did.
-const root = Command.make("claudy", spawnConfig, spawnHandler).pipe(
+const spawn = Command.make("spawn", spawnConfig, spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+const subcommands = [daemonCommand, spawn, sessionsCommand, configCommand, imagesCommand] as const
+
+const root = Command.make("claudy", {}, () =>
+  Console.log(
+    "claudy runs Claude Code workers in containers next to a shared ChromaDB.\n" +
+      "Start the parent with: claudy daemon start; spawn with: claudy --via-parent /path/to/project (all: claudy --help)"
+  )
+).pipe(
   Command.withDescription(
-    "Run isolated Claude Code workers in containers next to a shared ChromaDB. Without a subcommand: spawn a worker (see: claudy spawn --help)"
+    "Run isolated Claude Code workers in containers next to a shared ChromaDB. `claudy [spawn options] [PATH]` is `claudy spawn …`"
   ),
-  Command.withSubcommands([daemonCommand, spawn, sessionsCommand, configCommand, imagesCommand])
+  Command.withSubcommands([...subcommands])
 )
 
-export const cli = Command.run(root, { name: "claudy", version: VERSION_LINE })
+// `claudy --via-parent /path`: the spawn command under the program's own name.
+const spawnRoot = Command.make("claudy", spawnConfig, spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+
+const run = Command.run(root, { name: "claudy", version: VERSION_LINE })
+const runSpawn = Command.run(spawnRoot, { name: "claudy", version: VERSION_LINE })
+
+const ROOT_FLAGS = new Set(["-h", "--help", "--version", "--completions", "--wizard", "--log-level"])
+const SUBCOMMAND_NAMES = new Set(["daemon", "spawn", "sessions", "config", "images"])
+
+/** Which tree parses `argv` (pure): the spawn form unless the first argument is a subcommand or a root flag. */
+export const isSpawnForm = (argv: ReadonlyArray<string>) => {
+  const first = argv[2]
+  return first !== undefined && !ROOT_FLAGS.has(first) && !SUBCOMMAND_NAMES.has(first)
+}
+
+/**
+ * @effect/cli sees `--help` only right after the command path (`claudy daemon start --help`); after other flags it
+ * reads it as an argument. Users put it anywhere, so move it behind the command path (at most group + command).
+ */
+export const normalizeHelp = (argv: ReadonlyArray<string>, spawnForm: boolean): Array<string> => {
+  const rest = argv.slice(2)
+  if (!rest.includes("--help") && !rest.includes("-h")) return [...argv]
+  const firstFlag = rest.findIndex((a) => a.startsWith("-"))
+  const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag)
+  return [...argv.slice(0, 2), ...(spawnForm ? [] : words.slice(0, 2)), "--help"]
+}
+
+export const cli = (argv: ReadonlyArray<string>) => {
+  const spawnForm = isSpawnForm(argv)
+  const args = normalizeHelp(argv, spawnForm)
+  return spawnForm ? runSpawn(args) : run(args)
+}

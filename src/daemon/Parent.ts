@@ -46,7 +46,12 @@ export interface ParentStatus {
     readonly error?: string
   }
   readonly volumes: ReadonlyArray<{ readonly name: string; readonly present: boolean }>
-  readonly workers: { readonly total: number; readonly running: number }
+  readonly workers: {
+    readonly total: number
+    readonly running: number
+    /** running via-parent workers joined to an earlier parent container: their network is gone */
+    readonly orphanedNetwork: number
+  }
 }
 
 /** Port bound on the host by an existing parent (it may differ from the configured one). */
@@ -212,7 +217,7 @@ const make = Effect.gen(function* () {
     yield* engine.ping
     const found = yield* engine.inspectContainer(name)
     const ours = Option.filter(found, (c) => ownershipOf(c.Config.Labels, owner) === "ours")
-    const [volumes, workers] = yield* Effect.all(
+    const [volumes, workerList] = yield* Effect.all(
       [
         Effect.forEach(VOLUME_ROLES, (role) => {
           const vname = volumeName(settings.instance, role)
@@ -221,13 +226,19 @@ const make = Effect.gen(function* () {
             present: Option.isSome(v) && ownershipOf(v.value.Labels, owner) === "ours"
           }))
         }),
-        Effect.map(engine.listContainers(ownerFilter(owner, "worker")), (cs) => ({
-          total: cs.length,
-          running: cs.filter((c) => c.State === "running").length
-        }))
+        engine.listContainers(ownerFilter(owner, "worker"))
       ],
       { concurrency: "unbounded" }
     )
+    const parentId = Option.match(ours, { onNone: () => "", onSome: (c) => c.Id })
+    const running = workerList.filter((c) => c.State === "running")
+    const workers = {
+      total: workerList.length,
+      running: running.length,
+      orphanedNetwork: running.filter(
+        (c) => c.HostConfig?.NetworkMode?.startsWith("container:") && c.HostConfig.NetworkMode !== `container:${parentId}`
+      ).length
+    }
     if (Option.isNone(ours)) {
       if (Option.isSome(found)) {
         const ownership = ownershipOf(found.value.Config.Labels, owner)

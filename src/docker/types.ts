@@ -48,6 +48,7 @@ export interface ContainerSummary {
   readonly Labels: Record<string, string>
   readonly Created: number
   readonly Ports?: ReadonlyArray<{ PrivatePort: number; PublicPort?: number; IP?: string; Type: string }>
+  readonly HostConfig?: { readonly NetworkMode?: string }
 }
 
 export interface VolumeInspect {

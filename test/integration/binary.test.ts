@@ -16,7 +16,15 @@ const COMMANDS = [
   ["config"],
   ["images"],
   ["images", "build"],
-  ["images", "dockerfile"]
+  ["images", "dockerfile"],
+  ["spawn"],
+  ["sessions"],
+  ["sessions", "list"],
+  ["sessions", "inspect"],
+  ["sessions", "attach"],
+  ["sessions", "logs"],
+  ["sessions", "stop"],
+  ["sessions", "rm"]
 ]
 
 describe("dist/claudy", () => {
@@ -36,7 +44,17 @@ describe("dist/claudy", () => {
     expect(r.stdout).toContain(`$ ${args.at(-1) ?? "claudy"}`)
   })
 
+  test("the guide's spawn form has help too", async () => {
+    const r = await run([CLAUDY, "--via-parent", "--help"])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain("--via-parent")
+    expect(r.stdout).toContain("--pids-limit")
+  })
+
   test("an unknown flag or subcommand is a usage error (exit 2)", async () => {
+    for (const args of [["config", "--bogus"], ["sessions", "list", "--bogus"], ["spawn", "--bogus"], ["--bogus"]]) {
+      expect((await run([CLAUDY, ...args])).code).toBe(2)
+    }
     const flag = await run([CLAUDY, "daemon", "status", "--bogus"])
     expect(flag.code).toBe(2)
     expect(flag.stdout + flag.stderr).toContain("--bogus")

@@ -67,3 +67,29 @@ describe("pull policy", () => {
   test("LAZY_IMAGE_PULL leaves the worker image to the first spawn", () =>
     expect(pullPolicy(s({ LAZY_IMAGE_PULL: "true" }), "worker")).toBe("not-checked"))
 })
+
+import { isSpawnForm } from "../../src/cli/root.ts"
+describe("which command tree parses argv", () => {
+  const argv = (...a: Array<string>) => ["bun", "claudy", ...a]
+  test("subcommands and root flags use the subcommand tree", () => {
+    for (const a of [[], ["--help"], ["--version"], ["daemon", "start"], ["spawn", "."], ["sessions", "list"], ["config"], ["images", "build"]]) {
+      expect(isSpawnForm(argv(...a))).toBe(false)
+    }
+  })
+  test("the guide's spawn forms use the spawn tree", () => {
+    for (const a of [["--via-parent", "/p"], ["--via-parent", "--detach"], ["/p"], ["-d", "."], ["--name", "x"]]) {
+      expect(isSpawnForm(argv(...a))).toBe(true)
+    }
+  })
+})
+
+import { normalizeHelp } from "../../src/cli/root.ts"
+describe("--help anywhere", () => {
+  const argv = (...a: Array<string>) => ["bun", "claudy", ...a]
+  test("moves --help behind the command path", () => {
+    expect(normalizeHelp(argv("daemon", "start", "--recreate", "--help"), false)).toEqual(argv("daemon", "start", "--help"))
+    expect(normalizeHelp(argv("sessions", "inspect", "foo", "-h"), false)).toEqual(argv("sessions", "inspect", "--help"))
+    expect(normalizeHelp(argv("--via-parent", "/p", "--help"), true)).toEqual(argv("--help"))
+  })
+  test("leaves argv without --help alone", () => expect(normalizeHelp(argv("daemon", "status"), false)).toEqual(argv("daemon", "status")))
+})
