@@ -7,6 +7,7 @@ import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Images } from "../images/Images.ts"
+import { Pool } from "../pool/Pool.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { Spawner } from "../spawn/Spawner.ts"
 
@@ -14,7 +15,9 @@ export const servicesLayer = (flags: Readonly<Record<string, string>>) => {
   const settings = Settings.layer(flags)
   const engine = Engine.layer.pipe(Layer.provideMerge(settings))
   const images = Images.layer.pipe(Layer.provideMerge(engine))
-  return Layer.mergeAll(Parent.layer, Sessions.layer, Spawner.layer).pipe(Layer.provideMerge(images))
+  const sessions = Sessions.layer.pipe(Layer.provideMerge(images))
+  const pool = Pool.layer.pipe(Layer.provideMerge(sessions))
+  return Layer.mergeAll(Parent.layer, Spawner.layer).pipe(Layer.provideMerge(pool))
 }
 
 export type Services = Layer.Layer.Success<ReturnType<typeof servicesLayer>>

@@ -97,6 +97,10 @@ const make = (address: EngineAddress) => {
         { method: "DELETE", path: `/containers/${enc(id)}`, query: { force: opts.force ?? false } },
         [204, 404]
       ).pipe(Effect.asVoid),
+    renameContainer: (id: string, name: string) =>
+      expect("rename container", { method: "POST", path: `/containers/${enc(id)}/rename`, query: { name } }, [204]).pipe(
+        Effect.asVoid
+      ),
     containerLogs: (id: string, tail: number) =>
       Effect.map(
         expect(

@@ -15,6 +15,7 @@ export const LABEL = {
   version: "io.hal9000.version",
   limits: "io.hal9000.limits",
   parent: "io.hal9000.parent",
+  slot: "io.hal9000.slot",
   dockerfile: "io.hal9000.dockerfile"
 } as const
 

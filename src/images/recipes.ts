@@ -51,8 +51,16 @@ CMD ["claude"]
 `
 
 const workerEntrypoint = `#!/bin/sh
+# Every worker starts here, cold or warm. It waits on the claim FIFO of its slot (/run/claudy, bind-mounted
+# read-only from the host; no CPU while it waits), then sources the session claudy wrote there (environment and
+# command) and runs it in place, so the session's output is the container's log and attach reaches its TTY.
 # The API key arrives as a file readable only by this user, never as an env var visible in docker inspect.
 set -eu
+slot="\${CLAUDY_SLOT:-}"
+if [ -n "$slot" ] && [ -p "$slot/claim.fifo" ]; then
+  read -r _claimed < "$slot/claim.fifo"
+  . "$slot/session.sh"
+fi
 if [ -n "\${ANTHROPIC_API_KEY_FILE:-}" ] && [ -r "\${ANTHROPIC_API_KEY_FILE}" ]; then
   ANTHROPIC_API_KEY=$(cat "\${ANTHROPIC_API_KEY_FILE}")
   export ANTHROPIC_API_KEY

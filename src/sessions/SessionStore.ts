@@ -6,7 +6,6 @@ import { decodeRecord, type SessionRecord } from "./record.ts"
 
 export const sessionsDir = (home: string) => join(home, "sessions")
 export const recordPath = (home: string, name: string) => join(sessionsDir(home), `${name}.json`)
-export const secretDir = (home: string, name: string) => join(home, "secrets", name)
 
 export interface Skipped {
   readonly file: string
@@ -39,5 +38,4 @@ export const readRecords = (home: string, instance: string) =>
   })
 
 export const writeRecord = (home: string, r: SessionRecord) => writeJsonAtomic(recordPath(home, r.name), r)
-export const removeRecord = (home: string, name: string) =>
-  Effect.zipRight(removeFile(recordPath(home, name)), removeFile(secretDir(home, name)))
+export const removeRecord = (home: string, name: string) => removeFile(recordPath(home, name))

@@ -8,7 +8,9 @@ import { ForeignObject, SessionNotFound } from "../domain/errors.ts"
 import { describeOwner, LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import type { ContainerInspect } from "../docker/types.ts"
-import { workerContainerName } from "../spawn/workerSpec.ts"
+import { type Claim, readClaims, releaseClaim } from "../pool/claims.ts"
+import { removeSlot } from "../pool/slot.ts"
+import { warmContainerName, workerContainerName } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
 import { limitEvidence } from "./limitHits.ts"
 import { recordFromContainer, type SessionRecord, statusOf } from "./record.ts"
@@ -32,24 +34,32 @@ const make = Effect.gen(function* () {
   const home = settings.home
 
   /** Bring one container's record up to date; returns the view. */
-  const syncOne = (c: ContainerInspect, previous: SessionRecord | undefined) =>
+  const syncOne = (c: ContainerInspect, previous: SessionRecord | undefined, session?: string) =>
     Effect.gen(function* () {
       const evidence = yield* limitEvidence(engine, c)
-      const record = recordFromContainer(c, statusOf(c, evidence, previous?.status), new Date().toISOString())
+      const record = recordFromContainer(c, statusOf(c, evidence, previous?.status), new Date().toISOString(), session)
       if (previous === undefined || !sameRecord(previous, record)) yield* writeRecord(home, record)
       return { record, rebuilt: previous === undefined, running: c.State.Running, tty: c.Config.Tty ?? false } satisfies SessionView
     })
 
+  /** The session a worker container serves: its label (cold) or its claim (warm); none for an idle warm worker. */
+  const sessionOf = (labels: Record<string, string> | null | undefined, claims: ReadonlyMap<string, Claim>) => {
+    if (labels?.[LABEL.role] === "worker") return labels[LABEL.session]
+    const by = claims.get(labels?.[LABEL.slot] ?? "")?.by
+    return by === undefined || by === "reaper" || by === "unknown" ? undefined : by
+  }
+
   const list = Effect.gen(function* () {
-    const summaries = yield* engine.listContainers(ownerFilter(owner, "worker"))
-    const inspected = yield* Effect.forEach(summaries, (s) => engine.inspectContainer(s.Id), { concurrency: 8 })
+    const [summaries, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner)), readClaims(home)])
+    const serving = summaries.filter((s) => sessionOf(s.Labels, claims) !== undefined)
+    const inspected = yield* Effect.forEach(serving, (s) => engine.inspectContainer(s.Id), { concurrency: 8 })
     const { records, skipped } = yield* readRecords(home, settings.instance)
     const byName = new Map(records.map((r) => [r.name, r]))
     const views: Array<SessionView> = []
     for (const c of inspected) {
       if (Option.isNone(c)) continue // removed between list and inspect
-      const name = c.value.Config.Labels?.[LABEL.session] ?? ""
-      views.push(yield* syncOne(c.value, byName.get(name)))
+      const name = sessionOf(c.value.Config.Labels, claims)!
+      views.push(yield* syncOne(c.value, byName.get(name), name))
       byName.delete(name)
     }
     for (const r of byName.values()) {
@@ -61,15 +71,22 @@ const make = Effect.gen(function* () {
     return { sessions: views, skipped: skipped as ReadonlyArray<Skipped> }
   })
 
-  /** The container of a session, if it exists and is ours. */
+  /** The container of a session, if it exists and is ours: by its name, or (a warm worker not yet renamed) its claim. */
   const container = (name: string) =>
     Effect.gen(function* () {
       const cname = workerContainerName(settings.instance, name)
-      const found = yield* engine.inspectContainer(cname)
-      if (Option.isNone(found)) return Option.none<ContainerInspect>()
-      const ownership = ownershipOf(found.value.Config.Labels, owner)
-      if (ownership !== "ours" || found.value.Config.Labels?.[LABEL.role] !== "worker") {
-        return yield* new ForeignObject({ kind: "container", name: cname, owner: describeOwner(found.value.Config.Labels, ownership) })
+      const claims = yield* readClaims(home)
+      let found = yield* engine.inspectContainer(cname)
+      if (Option.isNone(found)) {
+        const claim = [...claims.values()].find((c) => c.by === name)
+        if (claim === undefined) return Option.none<ContainerInspect>()
+        found = yield* engine.inspectContainer(warmContainerName(settings.instance, claim.slot))
+        if (Option.isNone(found)) return Option.none<ContainerInspect>()
+      }
+      const labels = found.value.Config.Labels
+      const ownership = ownershipOf(labels, owner)
+      if (ownership !== "ours" || sessionOf(labels, claims) !== name) {
+        return yield* new ForeignObject({ kind: "container", name: cname, owner: describeOwner(labels, ownership) })
       }
       return found
     })
@@ -101,6 +118,8 @@ const make = Effect.gen(function* () {
       if (Option.isSome(c)) {
         if (c.value.State.Running && !force) yield* engine.stopContainer(c.value.Id, 10)
         yield* engine.removeContainer(c.value.Id, { force: true })
+        const slot = c.value.Config.Labels?.[LABEL.slot]
+        if (slot) yield* Effect.all([removeSlot(home, slot), releaseClaim(home, slot)])
       }
       yield* removeRecord(home, name)
     })

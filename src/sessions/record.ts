@@ -56,11 +56,13 @@ const parseLimits = (raw: string | undefined): SessionRecord["resource_limits"] 
 export const recordFromContainer = (
   c: ContainerInspect,
   status: SessionStatus,
-  now: string
+  now: string,
+  /** for a claimed warm worker, the session its claim names (its labels cannot say) */
+  session?: string
 ): SessionRecord => {
   const labels = c.Config.Labels ?? {}
   return {
-    name: labels[LABEL.session] ?? c.Name.replace(/^\//, ""),
+    name: session ?? labels[LABEL.session] ?? c.Name.replace(/^\//, ""),
     image: c.Config.Image,
     parent: labels[LABEL.parent] ? labels[LABEL.parent]! : null,
     project_dir: labels[LABEL.project] ?? "",

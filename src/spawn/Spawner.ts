@@ -2,34 +2,34 @@
  * Spawning a worker: every check first (limits, name, env, project, parent, image), so bad input never leaves a
  * container behind; then create, record, and either return once it runs (detached) or attach the terminal.
  */
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Context, Deferred, Effect, Either, Fiber, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
 import {
+  AttachFailed,
   ConfigInvalid,
   type DockerApiError,
   ForeignObject,
   ParentNotRunning,
   SessionNameTaken,
-  type StateError,
   UsageError
 } from "../domain/errors.ts"
 import { describeOwner, LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
-import type { ContainerInspect } from "../docker/types.ts"
 import { Images } from "../images/Images.ts"
-import { recordFromContainer } from "../sessions/record.ts"
-import { removeRecord, writeRecord } from "../sessions/SessionStore.ts"
+import { logSpawn } from "../pool/files.ts"
+import { Pool } from "../pool/Pool.ts"
+import { removeSlot, signalSlot, writeHandoff } from "../pool/slot.ts"
+import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
-import { VERSION } from "../version.ts"
-import { attachSession } from "./attach.ts"
+import { type AttachResult, attachSession } from "./attach.ts"
+import { createWorker } from "./createWorker.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
-import { writeApiKeyFile } from "./secret.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
-import { workerContainerName, workerSpec, workerUser } from "./workerSpec.ts"
+import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
   readonly path: string
@@ -74,8 +74,11 @@ const fromEither = <A, E>(e: Either.Either<A, E>) => Either.match(e, { onLeft: E
 const make = Effect.gen(function* () {
   const engine = yield* Engine
   const images = yield* Images
+  const pool = yield* Pool
+  const sessions = yield* Sessions
   const { settings } = yield* Settings
   const owner = ownerOf(settings)
+  const home = settings.home
 
   const checkParent = Effect.gen(function* () {
     const name = parentName(settings.instance)
@@ -88,20 +91,24 @@ const make = Effect.gen(function* () {
     return Number(published ?? settings.chromadbPort)
   })
 
+  /** Free unless a container has the session's name, or a warm worker is claimed for it. */
   const checkNameFree = (session: string) =>
     Effect.gen(function* () {
       const cname = workerContainerName(settings.instance, session)
-      const existing = yield* engine.inspectContainer(cname)
-      if (Option.isNone(existing)) return
-      const labels = existing.value.Config.Labels
-      const ownership = ownershipOf(labels, owner)
-      if (ownership !== "ours") return yield* new ForeignObject({ kind: "container", name: cname, owner: describeOwner(labels, ownership) })
-      return yield* new SessionNameTaken({
-        name: session,
-        container: cname,
-        project: labels?.[LABEL.project] ?? "",
-        state: existing.value.State.Status
-      })
+      const existing = yield* sessions.container(session)
+      if (Option.isSome(existing)) {
+        return yield* new SessionNameTaken({
+          name: session,
+          container: cname,
+          project: existing.value.Config.Labels?.[LABEL.project] ?? "",
+          state: existing.value.State.Status
+        })
+      }
+      const other = yield* engine.inspectContainer(cname)
+      if (Option.isSome(other)) {
+        const labels = other.value.Config.Labels
+        return yield* new ForeignObject({ kind: "container", name: cname, owner: describeOwner(labels, ownershipOf(labels, owner)) })
+      }
     })
 
   const spawn = (req: SpawnRequest) =>
@@ -117,11 +124,10 @@ const make = Effect.gen(function* () {
           )
         )
       }
-      const project = yield* resolveProject(req.path, req.cwd, { userHome: homedir(), halHome: settings.home })
-      const projectDir = project.dir
-      const user = workerUser(project.owner)
-      const session = req.name ?? defaultSessionName(projectDir, randomBytes(6).toString("base64url"))
+      const project = yield* resolveProject(req.path, req.cwd, { userHome: homedir(), halHome: home })
+      const session = req.name ?? defaultSessionName(project.dir, randomBytes(6).toString("base64url"))
       const image = req.image ?? settings.workerImage
+      const user = workerUser(project.owner)
 
       // 2. What the engine must confirm before anything is created.
       yield* engine.ping
@@ -131,61 +137,67 @@ const make = Effect.gen(function* () {
       yield* ensureHome(settings)
 
       if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
-      const key = settings.anthropicApiKey
-      if (key === "") yield* Effect.logWarning("ANTHROPIC_API_KEY is not set: Claude Code in the worker will ask you to log in")
+      if (settings.anthropicApiKey === "") yield* Effect.logWarning("ANTHROPIC_API_KEY is not set: Claude Code in the worker will ask you to log in")
       if (project.owner.uid === 0) {
         yield* Effect.logWarning(
-          `${projectDir} is owned by root: the worker runs as uid ${user.uid} and can change only what that uid may; chown the project to its real owner`
+          `${project.dir} is owned by root: the worker runs as uid ${user.uid} and can change only what that uid may; chown the project to its real owner`
         )
       }
-      const secretFile = key === "" ? undefined : yield* writeApiKeyFile(settings.home, session, key, user)
 
       const interactive = !req.detach
-      const tty = req.detach ? true : process.stdin.isTTY === true
-      const spec = workerSpec({
-        owner,
-        session,
-        image,
-        projectDir,
-        limits,
-        viaParent: req.viaParent,
-        chromadbPort,
-        env,
-        command: req.command,
-        user,
-        tty,
-        interactive,
-        secretFile,
-        version: VERSION
-      })
+      const tty = req.detach || process.stdin.isTTY === true
+      const shape: WorkerShape = { owner, image, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
+      const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
+      const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort)) && req.viaParent
 
-      // 3. Create; from here on a failure removes what this spawn made.
-      const { Id } = yield* engine.createContainer(spec.name, spec.createBody).pipe(
-        Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken | StateError> =>
-          // 409: a concurrent spawn took the name between our check and create; its files are not ours to remove.
-          e.status === 409
-            ? Effect.fail(new SessionNameTaken({ name: session, container: spec.name, project: "", state: "just created by another claudy" }))
-            : Effect.zipRight(removeRecord(settings.home, session).pipe(Effect.ignore), Effect.fail(e))
-        )
-      )
-      const record = (c: ContainerInspect) =>
-        writeRecord(settings.home, recordFromContainer(c, c.State.Running ? "running" : c.State.Status === "created" ? "created" : "exited", new Date().toISOString()))
-      const inspectNow = Effect.flatMap(engine.inspectContainer(Id), Option.match({ onNone: () => Effect.void, onSome: record }))
-      yield* inspectNow.pipe(
-        Effect.tapError(() => engine.removeContainer(Id, { force: true }).pipe(Effect.ignore))
-      )
+      // An interactive session must be attached before it is woken, or its first output would be lost.
+      let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined
+      const attachFirst = (c: { readonly id: string }) =>
+        interactive
+          ? Effect.gen(function* () {
+              const ready = yield* Deferred.make<void>()
+              attached = yield* Effect.fork(attachSession(engine.address, session, c.id, { tty, start: false, onAttached: ready }))
+              yield* Deferred.await(ready)
+            })
+          : Effect.void
 
-      if (req.detach) {
-        yield* engine.startContainer(Id).pipe(
-          Effect.tapError(() =>
-            Effect.all([engine.removeContainer(Id, { force: true }), removeRecord(settings.home, session)]).pipe(Effect.ignore)
+      // 3. A warm worker of the same shape if one is free, else a cold one.
+      const warm = poolable ? yield* pool.claim(shape, handoff, attachFirst) : Option.none()
+      let containerId: string
+      if (Option.isSome(warm)) {
+        containerId = warm.value.id
+      } else {
+        const cold = yield* createWorker(engine, home, shape, session).pipe(
+          Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
+            // 409: a concurrent spawn took the name between our check and create.
+            e.status === 409
+              ? Effect.fail(new SessionNameTaken({ name: session, container: workerContainerName(settings.instance, session), project: "", state: "just created by another claudy" }))
+              : Effect.fail(e)
           )
         )
-        yield* inspectNow
-        return { _tag: "detached", session, container: spec.name } satisfies SpawnResult
+        containerId = cold.id
+        const undo = Effect.all([engine.removeContainer(cold.id, { force: true }), removeSlot(home, cold.slot)]).pipe(Effect.ignore)
+        yield* writeHandoff(home, cold.slot, handoff).pipe(Effect.tapError(() => undo))
+        yield* attachFirst(cold).pipe(Effect.tapError(() => undo))
+        yield* engine.startContainer(cold.id).pipe(Effect.tapError(() => undo))
+        if (!(yield* signalSlot(home, cold.slot, 10_000))) {
+          yield* undo
+          return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
+        }
       }
-      const result = yield* attachSession(engine.address, session, Id, { tty, start: true })
-      yield* inspectNow
+      yield* logSpawn(home, { at: new Date().toISOString(), session, served: Option.isSome(warm) ? "warm" : "cold", project: project.dir, poolable })
+
+      // 4. Off the critical path: the session runs already.
+      if (Option.isSome(warm)) yield* pool.adopt(containerId, session)
+      const record = Effect.flatMap(engine.inspectContainer(containerId), (c) =>
+        Option.isSome(c) ? Effect.asVoid(sessions.syncOne(c.value, undefined, session)) : Effect.void
+      )
+      if (req.detach || attached === undefined) {
+        yield* record
+        return { _tag: "detached", session, container: workerContainerName(settings.instance, session) } satisfies SpawnResult
+      }
+      const result = yield* Fiber.join(attached)
+      yield* record
       return result._tag === "exited"
         ? ({ _tag: "exited", session, code: result.code } satisfies SpawnResult)
         : ({ _tag: "detached-by-user", session } satisfies SpawnResult)

@@ -3,7 +3,7 @@
  * one, demultiplexed stdout/stderr when it has not. Ctrl-C in raw mode is a byte for the session, not a signal for
  * claudy. Ends with the session's exit code, or `detached` when the user detaches (ctrl-p ctrl-q) and it runs on.
  */
-import { Effect } from "effect"
+import { Deferred, Effect } from "effect"
 import { AttachFailed } from "../domain/errors.ts"
 import type { EngineAddress } from "../docker/address.ts"
 import { loadDockerode } from "../docker/dockerode.ts"
@@ -14,7 +14,7 @@ export const attachSession = (
   address: EngineAddress,
   session: string,
   containerId: string,
-  opts: { readonly tty: boolean; readonly start: boolean }
+  opts: { readonly tty: boolean; readonly start: boolean; readonly onAttached?: Deferred.Deferred<void> }
 ) =>
   Effect.tryPromise({
     try: async (): Promise<AttachResult> => {
@@ -50,6 +50,7 @@ export const attachSession = (
         }
         stdin.pipe(stream)
         stdin.resume()
+        if (opts.onAttached) Deferred.unsafeDone(opts.onAttached, Effect.void)
         if (opts.start) await container.start()
         if (opts.tty && process.stdout.isTTY) {
           resize()

@@ -1,14 +1,18 @@
 /**
- * A worker's create body, decided from the request alone (pure). Hardened by default: the image's non-root user,
- * every capability dropped, no-new-privileges, memory/cpu/pids limits, no Docker socket, the project bind-mounted at
- * /workspace from its resolved host path, and the API key as a read-only file rather than an environment variable.
+ * A worker's create body, decided from the request alone (pure). Hardened by default: a non-root user, every
+ * capability dropped, no-new-privileges, memory/cpu/pids limits, no Docker socket, the project bind-mounted at
+ * /workspace from its resolved host path. Cold and warm workers are created from the same spec; the session itself
+ * (command, environment, API key) arrives later through the worker's slot (see pool/slot.ts).
  */
 import { fingerprint, LABEL, type Owner, ownerLabels } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
+import { SLOT_TARGET } from "../pool/slot.ts"
 import type { Limits } from "./limits.ts"
 
 /** The image's own non-root user (`claude`, whose home is /home/claude). */
 export const IMAGE_USER = { uid: 1000, gid: 1000 }
+export const WORKSPACE = "/workspace"
+export const SECRET_TARGET = `${SLOT_TARGET}/anthropic_api_key`
 
 /**
  * The worker runs as the owner of the project directory, so what it writes in /workspace belongs to the right host
@@ -17,44 +21,34 @@ export const IMAGE_USER = { uid: 1000, gid: 1000 }
  */
 export const workerUser = (owner: { readonly uid: number; readonly gid: number }) =>
   owner.uid === 0 ? IMAGE_USER : { uid: owner.uid, gid: owner.gid }
-export const SECRET_TARGET = "/run/claudy-secrets/anthropic_api_key"
-export const WORKSPACE = "/workspace"
 
 export const workerContainerName = (instance: string, session: string) => `${instance}-worker-${session}`
+export const warmContainerName = (instance: string, slot: string) => `${instance}-warm-${slot}`
 
-export interface WorkerRequest {
+/** Everything that makes two workers interchangeable: a warm worker serves any session of the same shape. */
+export interface WorkerShape {
   readonly owner: Owner
-  readonly session: string
   readonly image: string
   readonly projectDir: string
   readonly limits: Limits
   readonly viaParent: boolean
   readonly chromadbPort: number
-  /** user-given KEY=VALUE pairs */
-  readonly env: ReadonlyArray<string>
-  /** empty: the image's default command (claude) */
-  readonly command: ReadonlyArray<string>
   readonly user: { readonly uid: number; readonly gid: number }
   readonly tty: boolean
-  readonly interactive: boolean
-  /** host path of the API key file, if there is a key */
-  readonly secretFile?: string | undefined
-  readonly version: string
 }
 
-export const networkModeOf = (r: Pick<WorkerRequest, "viaParent" | "owner">) =>
+export const networkModeOf = (r: Pick<WorkerShape, "viaParent" | "owner">) =>
   r.viaParent ? `container:${parentName(r.owner.instance)}` : "bridge"
 
-/** What makes two workers interchangeable (the warm pool matches on it): not the session, command or tty. */
-export const workerFingerprint = (r: WorkerRequest) =>
+export const workerFingerprint = (r: WorkerShape) =>
   fingerprint({
     image: r.image,
     project: r.projectDir,
     limits: r.limits,
     network: networkModeOf(r),
-    env: [...r.env].sort(),
+    port: r.viaParent ? r.chromadbPort : null,
     user: r.user,
-    secret: r.secretFile !== undefined
+    tty: r.tty
   })
 
 export const limitsLabel = (l: Limits) =>
@@ -65,53 +59,58 @@ export const limitsLabel = (l: Limits) =>
     pids_limit: l.pidsLimit === null ? null : String(l.pidsLimit)
   })
 
-export const workerSpec = (r: WorkerRequest) => {
-  const network = networkModeOf(r)
-  const env = [
-    `HAL9000_SESSION=${r.session}`,
-    ...(r.viaParent
-      ? [`CHROMADB_HOST=localhost`, `CHROMADB_PORT=${r.chromadbPort}`, `CHROMADB_URL=http://localhost:${r.chromadbPort}`]
-      : []),
-    ...(r.secretFile !== undefined ? [`ANTHROPIC_API_KEY_FILE=${SECRET_TARGET}`] : []),
-    ...r.env
-  ]
-  const spec = workerFingerprint(r)
-  const mounts = [
-    { Type: "bind", Source: r.projectDir, Target: WORKSPACE, ReadOnly: false },
-    ...(r.secretFile !== undefined ? [{ Type: "bind", Source: r.secretFile, Target: SECRET_TARGET, ReadOnly: true }] : [])
-  ]
-  const l = r.limits
+export interface WorkerIdentity {
+  /** `worker` for a cold spawn (named after its session), `warm` for a pool worker (named after its slot) */
+  readonly role: "worker" | "warm"
+  readonly name: string
+  readonly slot: string
+  readonly slotDir: string
+  readonly session?: string | undefined
+  readonly version: string
+}
+
+export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
+  const network = networkModeOf(shape)
+  const spec = workerFingerprint(shape)
+  const l = shape.limits
   return {
-    name: workerContainerName(r.owner.instance, r.session),
+    name: id.name,
     network,
     fingerprint: spec,
     createBody: {
-      Image: r.image,
-      User: `${r.user.uid}:${r.user.gid}`,
+      Image: shape.image,
+      User: `${shape.user.uid}:${shape.user.gid}`,
       WorkingDir: WORKSPACE,
-      Env: env,
-      ...(r.command.length > 0 ? { Cmd: [...r.command] } : {}),
-      Tty: r.tty,
+      Env: [
+        `CLAUDY_SLOT=${SLOT_TARGET}`,
+        `ANTHROPIC_API_KEY_FILE=${SECRET_TARGET}`,
+        ...(shape.viaParent
+          ? [`CHROMADB_HOST=localhost`, `CHROMADB_PORT=${shape.chromadbPort}`, `CHROMADB_URL=http://localhost:${shape.chromadbPort}`]
+          : [])
+      ],
+      Tty: shape.tty,
       OpenStdin: true,
-      StdinOnce: r.interactive,
-      AttachStdin: r.interactive,
-      AttachStdout: r.interactive,
-      AttachStderr: r.interactive,
+      // Without a TTY (Makefiles, pipes) the session sees EOF when claudy's stdin ends.
+      StdinOnce: !shape.tty,
       Labels: {
-        ...ownerLabels(r.owner, "worker", r.version),
-        [LABEL.session]: r.session,
-        [LABEL.project]: r.projectDir,
+        ...ownerLabels(shape.owner, id.role, id.version),
+        ...(id.session !== undefined ? { [LABEL.session]: id.session } : {}),
+        [LABEL.slot]: id.slot,
+        [LABEL.project]: shape.projectDir,
         [LABEL.spec]: spec,
         [LABEL.limits]: limitsLabel(l),
-        [LABEL.parent]: r.viaParent ? parentName(r.owner.instance) : ""
+        [LABEL.parent]: shape.viaParent ? parentName(shape.owner.instance) : ""
       },
       HostConfig: {
         NetworkMode: network,
-        Mounts: mounts,
+        Mounts: [
+          { Type: "bind", Source: shape.projectDir, Target: WORKSPACE, ReadOnly: false },
+          { Type: "bind", Source: id.slotDir, Target: SLOT_TARGET, ReadOnly: true }
+        ],
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],
         // Another uid than the image's cannot write /home/claude: give it a private, empty home instead.
-        ...(r.user.uid !== IMAGE_USER.uid ? { Tmpfs: { "/home/claude": `uid=${r.user.uid},gid=${r.user.gid},mode=0700` } } : {}),
+        ...(shape.user.uid !== IMAGE_USER.uid ? { Tmpfs: { "/home/claude": `uid=${shape.user.uid},gid=${shape.user.gid},mode=0700` } } : {}),
         ...(l.enabled
           ? {
               Memory: l.memory!.bytes,

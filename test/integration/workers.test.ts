@@ -77,7 +77,9 @@ describe("via-parent workers", () => {
     expect(c.HostConfig.Privileged).toBe(false)
     expect(c.Config.User).toBe("1000:1000")
     const mounts = c.Mounts.map((m: any) => `${m.Type}:${m.Source}:${m.Destination}`)
-    expect(mounts).toEqual([`bind:${project}:/workspace`])
+    const slot = c.Config.Labels["io.hal9000.slot"]
+    expect(mounts.sort()).toEqual([`bind:${b.home}/pool/slots/${slot}:/run/claudy`, `bind:${project}:/workspace`].sort())
+    expect(c.Mounts.find((m: any) => m.Destination === "/run/claudy").RW).toBe(false)
     expect(JSON.stringify(c)).not.toContain("docker.sock")
     expect(c.Config.Labels).toMatchObject({
       "io.hal9000.managed": "true",

@@ -10,7 +10,7 @@ import { resolveLimits } from "../../src/spawn/limits.ts"
 import { refusedReason } from "../../src/spawn/projectPath.ts"
 import { defaultSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
 import { validateEnvPairs } from "../../src/spawn/Spawner.ts"
-import { type WorkerRequest, workerFingerprint, workerSpec, workerUser } from "../../src/spawn/workerSpec.ts"
+import { type WorkerShape, workerFingerprint, workerSpec as specOf, workerUser } from "../../src/spawn/workerSpec.ts"
 
 const settings = (env: Record<string, string> = {}) => {
   const r = resolveSettings({ env })
@@ -93,26 +93,23 @@ describe("env pairs", () => {
   })
 })
 
-const request = (over: Partial<WorkerRequest> = {}): WorkerRequest => ({
+const request = (over: Partial<WorkerShape> = {}): WorkerShape => ({
   owner: { instance: "hal9000", home: "abcabcabcabc" },
-  session: "s1",
   image: "img:1",
   projectDir: "/srv/app",
   limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
   viaParent: true,
   chromadbPort: 8000,
-  env: [],
-  command: [],
   user: { uid: 1000, gid: 1000 },
   tty: true,
-  interactive: false,
-  version: "0.1.0",
   ...over
 })
+const identity = { role: "worker" as const, name: "hal9000-worker-s1", slot: "abc123", slotDir: "/h/pool/slots/abc123", session: "s1", version: "0.1.0" }
+const workerSpec = (shape: WorkerShape) => specOf(shape, identity)
 
 describe("worker spec", () => {
   test("hardened by default", () => {
-    const b = workerSpec(request({ secretFile: "/h/secrets/s1/anthropic_api_key" })).createBody as any
+    const b = workerSpec(request()).createBody as any
     expect(b.User).toBe("1000:1000")
     expect(b.HostConfig.CapDrop).toEqual(["ALL"])
     expect(b.HostConfig.CapAdd).toBeUndefined()
@@ -124,16 +121,19 @@ describe("worker spec", () => {
     expect(b.HostConfig.NetworkMode).toBe("container:hal9000-parent")
     expect(b.HostConfig.Mounts).toEqual([
       { Type: "bind", Source: "/srv/app", Target: "/workspace", ReadOnly: false },
-      { Type: "bind", Source: "/h/secrets/s1/anthropic_api_key", Target: "/run/claudy-secrets/anthropic_api_key", ReadOnly: true }
+      { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true }
     ])
     expect(JSON.stringify(b)).not.toContain("docker.sock")
-    expect(b.Env).toContain("ANTHROPIC_API_KEY_FILE=/run/claudy-secrets/anthropic_api_key")
+    expect(b.Env).toContain("ANTHROPIC_API_KEY_FILE=/run/claudy/anthropic_api_key")
+    expect(b.Env).toContain("CLAUDY_SLOT=/run/claudy")
     expect(b.Env).toContain("CHROMADB_URL=http://localhost:8000")
     expect(b.Env.some((e: string) => e.startsWith("ANTHROPIC_API_KEY="))).toBe(false)
     expect(b.Labels[LABEL.session]).toBe("s1")
     expect(b.Labels[LABEL.role]).toBe("worker")
     expect(b.Labels[LABEL.project]).toBe("/srv/app")
     expect(b.Labels[LABEL.spec]).toMatch(/^[0-9a-f]{16}$/)
+    expect(b.Labels[LABEL.slot]).toBe("abc123")
+    // the command arrives through the slot, so cold and warm workers have the same config
     expect(b.Cmd).toBeUndefined()
   })
   test("the worker runs as the project's owner, never as root", () => {
@@ -156,11 +156,22 @@ describe("worker spec", () => {
     expect(b.HostConfig.NetworkMode).toBe("bridge")
     expect(b.Env.some((e: string) => e.startsWith("CHROMADB_"))).toBe(false)
   })
-  test("a command after -- replaces the image's", () =>
-    expect((workerSpec(request({ command: ["sh", "-c", "true"] })).createBody as any).Cmd).toEqual(["sh", "-c", "true"]))
-  test("the fingerprint ignores session, command and tty, not project or limits", () => {
+  test("a warm worker differs from a cold one only in role, name and session label", () => {
+    const cold = specOf(request(), identity).createBody as any
+    const warm = specOf(request(), { ...identity, role: "warm", name: "hal9000-warm-abc123", session: undefined }).createBody as any
+    const strip = (b: any) => ({ ...b, Labels: { ...b.Labels, [LABEL.role]: "", [LABEL.session]: "" } })
+    expect(strip(warm)).toEqual(strip(cold))
+    expect(warm.Labels[LABEL.role]).toBe("warm")
+  })
+  test("without a TTY the session gets EOF with claudy's stdin", () => {
+    expect((workerSpec(request({ tty: false })).createBody as any).StdinOnce).toBe(true)
+    expect((workerSpec(request()).createBody as any).StdinOnce).toBe(false)
+  })
+  test("the fingerprint is the shape: project, limits, tty, user, image", () => {
     const a = workerFingerprint(request())
-    expect(workerFingerprint(request({ session: "other", command: ["x"], tty: false }))).toBe(a)
+    expect(workerFingerprint(request())).toBe(a)
+    expect(workerFingerprint(request({ tty: false }))).not.toBe(a)
+    expect(workerFingerprint(request({ user: { uid: 5, gid: 5 } }))).not.toBe(a)
     expect(workerFingerprint(request({ projectDir: "/srv/other" }))).not.toBe(a)
     expect(workerFingerprint(request({ limits: { enabled: false, memory: null, cpus: null, pidsLimit: null } }))).not.toBe(a)
   })

@@ -1,0 +1,218 @@
+/**
+ * The warm pool: workers pre-started with the default shape for known projects, waiting on their slot's FIFO.
+ * `claim` hands a session to one with host file operations only (O_EXCL claim, session script, FIFO write);
+ * `reconcile` is one observe -> plan -> act pass of the manager.
+ */
+import { Context, Effect, Either, Layer, Option, Schedule } from "effect"
+import { statSync } from "node:fs"
+import { Settings } from "../config/Settings.ts"
+import { LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
+import { parentName } from "../domain/names.ts"
+import { Engine, type EngineError } from "../docker/Engine.ts"
+import { Sessions } from "../sessions/Sessions.ts"
+import { createWorker } from "../spawn/createWorker.ts"
+import { resolveLimits } from "../spawn/limits.ts"
+import { type WorkerShape, workerContainerName, workerFingerprint, workerUser } from "../spawn/workerSpec.ts"
+import { ownerOf } from "../state/home.ts"
+import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
+import { type MirrorEntry, readMirror, readProjects, readSpawns, readTarget, syncMirror } from "./files.ts"
+import { type ObservedWarm, type PoolAction, planPool } from "./plan.ts"
+import { removeSlot, type SessionHandoff, signalSlot, writeHandoff } from "./slot.ts"
+
+/** Engine hiccups are retried with capped exponential backoff before a loop pass gives up. */
+const engineRetry = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+
+export interface Claimed {
+  readonly id: string
+  readonly name: string
+  readonly slot: string
+}
+
+const make = Effect.gen(function* () {
+  const engine = yield* Engine
+  const sessions = yield* Sessions
+  const { settings } = yield* Settings
+  const owner = ownerOf(settings)
+  const home = settings.home
+
+  /** The parent's published ChromaDB port, if it runs (warm workers join its namespace). */
+  const parentPort = Effect.map(engine.inspectContainer(parentName(settings.instance)), (p) =>
+    Option.flatMap(
+      Option.filter(p, (c) => c.State.Running && ownershipOf(c.Config.Labels, owner) === "ours"),
+      (c) => Option.fromNullable(Number(Object.values(c.HostConfig.PortBindings ?? {})[0]?.[0]?.HostPort) || undefined)
+    )
+  )
+
+  /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm. */
+  const defaultShape = (projectDir: string, chromadbPort: number): WorkerShape => {
+    const st = statSync(projectDir)
+    return {
+      owner,
+      image: settings.workerImage,
+      projectDir,
+      limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
+      viaParent: true,
+      chromadbPort,
+      user: workerUser({ uid: st.uid, gid: st.gid }),
+      tty: true
+    }
+  }
+
+  const observe = Effect.gen(function* () {
+    const [containers, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner, "warm")), readClaims(home)])
+    return containers.map((c): ObservedWarm & { spec: string } => {
+      const slot = c.Labels[LABEL.slot] ?? ""
+      return {
+        id: c.Id,
+        name: c.Names[0]?.replace(/^\//, "") ?? c.Id,
+        slot,
+        project: c.Labels[LABEL.project] ?? "",
+        spec: c.Labels[LABEL.spec] ?? "",
+        running: c.State === "running",
+        createdAtMs: c.Created * 1000,
+        claimedBy: claims.get(slot)?.by
+      }
+    })
+  })
+
+  const createWarm = (project: string, port: number) =>
+    Effect.gen(function* () {
+      const w = yield* createWorker(engine, home, defaultShape(project, port))
+      yield* engine.startContainer(w.id).pipe(
+        Effect.tapError(() => Effect.all([engine.removeContainer(w.id, { force: true }), removeSlot(home, w.slot)]).pipe(Effect.ignore))
+      )
+      return w
+    })
+
+  /** Remove a warm worker nobody serves; the manager takes the claim first so a spawn cannot get it meanwhile. */
+  const removeWarm = (id: string, slot: string, alreadyClaimed: boolean) =>
+    Effect.gen(function* () {
+      if (!alreadyClaimed && !(yield* tryClaim(home, slot, "reaper"))) return false
+      yield* engine.removeContainer(id, { force: true })
+      yield* removeSlot(home, slot)
+      yield* releaseClaim(home, slot)
+      return true
+    })
+
+  /** A claimed warm worker becomes a named session: renamed after it, with its record written. */
+  const adopt = (id: string, session: string) =>
+    Effect.gen(function* () {
+      const name = workerContainerName(settings.instance, session)
+      const c = yield* engine.inspectContainer(id)
+      if (Option.isNone(c)) return
+      if (c.value.Name.replace(/^\//, "") !== name) yield* engine.renameContainer(id, name).pipe(Effect.ignore)
+      const renamed = yield* engine.inspectContainer(id)
+      if (Option.isSome(renamed)) yield* sessions.syncOne(renamed.value, undefined, session)
+    })
+
+  const act = (a: PoolAction, port: Option.Option<number>) => {
+    switch (a._tag) {
+      case "create":
+        return Option.match(port, {
+          onNone: () => Effect.void,
+          onSome: (p) => Effect.asVoid(createWarm(a.project, p))
+        })
+      case "remove":
+        return Effect.asVoid(removeWarm(a.id, a.slot, a.reason === "abandoned"))
+      case "adopt":
+        return adopt(a.id, a.session)
+    }
+  }
+
+  /** Projects to keep warm: those named with `pool warm`, then those recently spawned with the default shape. */
+  const knownProjects = Effect.map(Effect.all([readProjects(home), readSpawns(home)]), ([explicit, spawns]) => {
+    const learned = spawns.filter((e) => e.poolable).reverse().map((e) => e.project)
+    return [...new Set([...explicit, ...learned])]
+      .filter((p) => {
+        try {
+          return statSync(p).isDirectory()
+        } catch {
+          return false
+        }
+      })
+      .slice(0, Math.max(1, settings.maxWarmWorkers))
+  })
+
+  const mirror = Effect.gen(function* () {
+    const observed = yield* observe
+    const entries: Array<MirrorEntry> = observed.map((w) => ({
+      name: w.name,
+      id: w.id,
+      slot: w.slot,
+      spec: w.spec,
+      project: w.project,
+      state: w.running ? "running" : "stopped",
+      created_at: new Date(w.createdAtMs).toISOString(),
+      claimed_by: w.claimedBy ?? null
+    }))
+    yield* syncMirror(home, entries)
+    return entries
+  })
+
+  /** One manager pass. Returns the actions taken. */
+  const reconcile = (opts: { readonly extraProjects?: ReadonlyArray<string> } = {}) =>
+    Effect.gen(function* () {
+      const [observed, projects, target, port] = yield* Effect.all([observe, knownProjects, readTarget(home), parentPort])
+      const actions = planPool(observed, [...(opts.extraProjects ?? []), ...projects.filter((p) => !opts.extraProjects?.includes(p))], {
+        target: Math.min(target ?? settings.minWarmWorkers, settings.maxWarmWorkers),
+        max: settings.maxWarmWorkers,
+        idleTimeoutMs: settings.idleTimeout * 1000,
+        nowMs: Date.now()
+      })
+      yield* Effect.forEach(actions, (a) => act(a, port).pipe(Effect.retry(engineRetry)), { concurrency: 4 })
+      yield* mirror
+      return { actions, parentRunning: Option.isSome(port), projects }
+    })
+
+  /** Remove every idle (unclaimed) warm worker now. */
+  const cleanup = Effect.gen(function* () {
+    const observed = yield* observe
+    const removed = yield* Effect.forEach(
+      observed.filter((w) => w.claimedBy === undefined),
+      (w) => removeWarm(w.id, w.slot, false),
+      { concurrency: 4 }
+    )
+    yield* mirror
+    return removed.filter(Boolean).length
+  })
+
+  /** Remove idle warm workers beyond `target`, oldest first (scale down acts at once, not after IDLE_TIMEOUT). */
+  const trimTo = (target: number) =>
+    Effect.gen(function* () {
+      const idle = (yield* observe).filter((w) => w.claimedBy === undefined && w.running).sort((a, b) => a.createdAtMs - b.createdAtMs)
+      const extra = idle.slice(0, Math.max(0, idle.length - target))
+      yield* Effect.forEach(extra, (w) => removeWarm(w.id, w.slot, false), { concurrency: 4 })
+      yield* mirror
+      return extra.length
+    })
+
+  /**
+   * Try to hand the session to a warm worker of the same shape: host files only. A worker that does not take the
+   * signal (it died) is removed and the next one tried; none within `capMs` -> None (the caller spawns cold).
+   */
+  const claim = (shape: WorkerShape, handoff: SessionHandoff, beforeSignal: (c: Claimed) => Effect.Effect<void, unknown>, capMs = 100) =>
+    Effect.gen(function* () {
+      const fp = workerFingerprint(shape)
+      const deadline = Date.now() + capMs
+      const candidates = (yield* readMirror(home)).filter((e) => e.spec === fp && e.claimed_by === null && e.state === "running")
+      for (const c of candidates) {
+        if (Date.now() > deadline) break
+        if (!(yield* tryClaim(home, c.slot, handoff.session))) continue
+        const claimed = { id: c.id, name: c.name, slot: c.slot }
+        yield* writeHandoff(home, c.slot, handoff)
+        const ready = yield* beforeSignal(claimed).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+        if (ready && (yield* signalSlot(home, c.slot, 20))) return Option.some(claimed)
+        // A dead or unreachable warm worker: it holds our claim, so removing it is ours to do.
+        yield* removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
+      }
+      return Option.none<Claimed>()
+    })
+
+  return { observe, reconcile, cleanup, trimTo, claim, adopt, createWarm, parentPort, defaultShape, mirror, knownProjects }
+})
+
+export class Pool extends Context.Tag("claudy/Pool")<Pool, Effect.Effect.Success<typeof make>>() {
+  static layer = Layer.effect(Pool, make)
+}
+
+export type PoolError = EngineError

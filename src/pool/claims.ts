@@ -1,0 +1,59 @@
+/**
+ * Claims: HAL9000_HOME/pool/claims/<slot>, created with O_EXCL, so exactly one process wins a warm worker — a spawn,
+ * or the manager reaping it. Docker cannot relabel a running container, so for a claimed warm worker this file is the
+ * truth of which session it serves.
+ */
+import { Effect } from "effect"
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
+import { join } from "node:path"
+
+export const claimsDir = (home: string) => join(home, "pool", "claims")
+
+export interface Claim {
+  readonly slot: string
+  /** the session it serves, or `reaper` when the manager took it to remove it */
+  readonly by: string
+  readonly pid: number
+  readonly at: string
+}
+
+/** true when this call created the claim (and so owns the worker). */
+export const tryClaim = (home: string, slot: string, by: string) =>
+  Effect.sync(() => {
+    mkdirSync(claimsDir(home), { recursive: true, mode: 0o700 })
+    try {
+      const fd = openSync(join(claimsDir(home), slot), "wx", 0o600)
+      try {
+        writeSync(fd, JSON.stringify({ slot, by, pid: process.pid, at: new Date().toISOString() } satisfies Claim))
+      } finally {
+        closeSync(fd)
+      }
+      return true
+    } catch {
+      return false
+    }
+  })
+
+export const releaseClaim = (home: string, slot: string) =>
+  Effect.sync(() => rmSync(join(claimsDir(home), slot), { force: true }))
+
+/** Every readable claim; a half-written one (crash between create and write) reads as taken by "unknown". */
+export const readClaims = (home: string) =>
+  Effect.sync(() => {
+    const out = new Map<string, Claim>()
+    let names: Array<string> = []
+    try {
+      names = readdirSync(claimsDir(home))
+    } catch {
+      return out
+    }
+    for (const slot of names) {
+      try {
+        const c = JSON.parse(readFileSync(join(claimsDir(home), slot), "utf8")) as Claim
+        out.set(slot, { ...c, slot })
+      } catch {
+        out.set(slot, { slot, by: "unknown", pid: 0, at: "" })
+      }
+    }
+    return out
+  })

@@ -1,0 +1,132 @@
+/**
+ * The pool's small state files under HAL9000_HOME/pool: the target set by `pool scale`, the projects to keep warm,
+ * the spawn log (hit rate), the manager's state, and the workers/*.json mirror of the labels.
+ */
+import { Effect, Either, Schema } from "effect"
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { writeJsonAtomic } from "../state/atomicJson.ts"
+
+export const poolDir = (home: string) => join(home, "pool")
+export const pidFile = (home: string) => join(poolDir(home), "pool-manager.pid")
+export const managerLog = (home: string) => join(home, "logs", "pool-manager.log")
+const targetFile = (home: string) => join(poolDir(home), "target.json")
+const projectsFile = (home: string) => join(poolDir(home), "projects.json")
+const spawnsFile = (home: string) => join(poolDir(home), "spawns.log")
+const stateFile = (home: string) => join(poolDir(home), "state.json")
+export const mirrorDir = (home: string) => join(poolDir(home), "workers")
+
+const readJson = <A, I>(file: string, schema: Schema.Schema<A, I>): A | undefined => {
+  try {
+    const r = Schema.decodeUnknownEither(schema)(JSON.parse(readFileSync(file, "utf8")))
+    return Either.isRight(r) ? r.right : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const Target = Schema.Struct({ target: Schema.Number, set_at: Schema.String })
+export const readTarget = (home: string) => Effect.sync(() => readJson(targetFile(home), Target)?.target)
+export const writeTarget = (home: string, target: number) =>
+  writeJsonAtomic(targetFile(home), { target, set_at: new Date().toISOString() })
+
+const Projects = Schema.Struct({ projects: Schema.Array(Schema.String) })
+export const readProjects = (home: string) => Effect.sync(() => readJson(projectsFile(home), Projects)?.projects ?? [])
+export const addProjects = (home: string, dirs: ReadonlyArray<string>) =>
+  Effect.flatMap(readProjects(home), (current) =>
+    writeJsonAtomic(projectsFile(home), { projects: [...dirs, ...current.filter((p) => !dirs.includes(p))] })
+  )
+
+export const SpawnEntry = Schema.Struct({
+  at: Schema.String,
+  session: Schema.String,
+  served: Schema.Literal("warm", "cold"),
+  project: Schema.String,
+  /** spawned with the shape the pool warms (default image and limits, via the parent, with a TTY) */
+  poolable: Schema.Boolean
+})
+export type SpawnEntry = typeof SpawnEntry.Type
+
+/** One line per spawn, appended with O_APPEND (atomic for lines this small), so concurrent spawns never collide. */
+export const logSpawn = (home: string, e: SpawnEntry) =>
+  Effect.sync(() => {
+    try {
+      mkdirSync(poolDir(home), { recursive: true, mode: 0o700 })
+      appendFileSync(spawnsFile(home), `${JSON.stringify(e)}\n`, { mode: 0o600 })
+    } catch {
+      // statistics only: a full disk must not fail a spawn
+    }
+  })
+
+export const readSpawns = (home: string) =>
+  Effect.sync(() => {
+    let text = ""
+    try {
+      text = readFileSync(spawnsFile(home), "utf8")
+    } catch {
+      return []
+    }
+    return text.split("\n").flatMap((line) => {
+      if (line.trim() === "") return []
+      try {
+        const r = Schema.decodeUnknownEither(SpawnEntry)(JSON.parse(line))
+        return Either.isRight(r) ? [r.right] : []
+      } catch {
+        return []
+      }
+    })
+  })
+
+export const ManagerState = Schema.Struct({
+  pid: Schema.Number,
+  started_at: Schema.String,
+  last_loop_at: Schema.NullOr(Schema.String),
+  last_error: Schema.NullOr(Schema.String),
+  loops: Schema.Number
+})
+export type ManagerState = typeof ManagerState.Type
+export const readState = (home: string) => Effect.sync(() => readJson(stateFile(home), ManagerState))
+export const writeState = (home: string, s: ManagerState) => writeJsonAtomic(stateFile(home), s)
+
+export const MirrorEntry = Schema.Struct({
+  name: Schema.String,
+  id: Schema.String,
+  slot: Schema.String,
+  spec: Schema.String,
+  project: Schema.String,
+  state: Schema.String,
+  created_at: Schema.String,
+  claimed_by: Schema.NullOr(Schema.String)
+})
+export type MirrorEntry = typeof MirrorEntry.Type
+
+/** Valid mirror entries; corrupt or foreign files are left for the manager to rewrite. */
+export const readMirror = (home: string) =>
+  Effect.sync(() => {
+    let names: Array<string> = []
+    try {
+      names = readdirSync(mirrorDir(home)).filter((n) => n.endsWith(".json"))
+    } catch {
+      return []
+    }
+    return names.flatMap((n) => {
+      const e = readJson(join(mirrorDir(home), n), MirrorEntry)
+      return e ? [e] : []
+    })
+  })
+
+/** Make workers/*.json exactly the given entries: write each, delete every other file. */
+export const syncMirror = (home: string, entries: ReadonlyArray<MirrorEntry>) =>
+  Effect.gen(function* () {
+    const keep = new Set(entries.map((e) => `${e.slot}.json`))
+    for (const e of entries) yield* writeJsonAtomic(join(mirrorDir(home), `${e.slot}.json`), e)
+    yield* Effect.sync(() => {
+      let names: Array<string> = []
+      try {
+        names = readdirSync(mirrorDir(home))
+      } catch {
+        return
+      }
+      for (const n of names) if (!keep.has(n)) rmSync(join(mirrorDir(home), n), { force: true })
+    })
+  })

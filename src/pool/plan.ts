@@ -1,0 +1,70 @@
+/**
+ * What the pool manager should do, from what it observed (pure). Claimed workers are sessions (adopted: renamed and
+ * recorded); dead unclaimed ones are removed; idle ones are kept between the target and MAX, the oldest reaped first
+ * once idle past IDLE_TIMEOUT; missing ones are created for the known projects, fewest-warm first.
+ */
+export interface ObservedWarm {
+  readonly id: string
+  readonly name: string
+  readonly slot: string
+  readonly project: string
+  readonly running: boolean
+  readonly createdAtMs: number
+  /** session name when claimed by a spawn, `reaper`/`unknown` for other claims */
+  readonly claimedBy?: string | undefined
+}
+
+export interface PoolTargets {
+  readonly target: number
+  readonly max: number
+  readonly idleTimeoutMs: number
+  readonly nowMs: number
+}
+
+export type PoolAction =
+  | { readonly _tag: "create"; readonly project: string }
+  | { readonly _tag: "remove"; readonly id: string; readonly slot: string; readonly reason: "dead" | "over-max" | "idle" | "abandoned" }
+  | { readonly _tag: "adopt"; readonly id: string; readonly slot: string; readonly session: string }
+
+const SESSIONLESS = new Set(["reaper", "unknown"])
+
+export const planPool = (
+  observed: ReadonlyArray<ObservedWarm>,
+  projects: ReadonlyArray<string>,
+  t: PoolTargets
+): ReadonlyArray<PoolAction> => {
+  const actions: Array<PoolAction> = []
+  const idle: Array<ObservedWarm> = []
+  for (const w of observed) {
+    if (w.claimedBy !== undefined && !SESSIONLESS.has(w.claimedBy)) actions.push({ _tag: "adopt", id: w.id, slot: w.slot, session: w.claimedBy })
+    else if (w.claimedBy !== undefined) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "abandoned" })
+    else if (!w.running) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "dead" })
+    else idle.push(w)
+  }
+  idle.sort((a, b) => a.createdAtMs - b.createdAtMs)
+  let count = idle.length
+  for (const w of idle.slice(0, Math.max(0, count - t.max))) {
+    actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "over-max" })
+  }
+  const kept = idle.slice(Math.max(0, count - t.max))
+  count = kept.length
+  for (const w of kept) {
+    if (count <= t.target) break
+    if (t.nowMs - w.createdAtMs >= t.idleTimeoutMs) {
+      actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "idle" })
+      count--
+    }
+  }
+  if (projects.length > 0) {
+    const perProject = new Map(projects.map((p) => [p, 0]))
+    for (const w of kept) if (perProject.has(w.project)) perProject.set(w.project, perProject.get(w.project)! + 1)
+    for (let i = count; i < Math.min(t.target, t.max); i++) {
+      // the known project with the fewest warm workers; ties go to the more recent (earlier in the list)
+      let best = projects[0]!
+      for (const p of projects) if (perProject.get(p)! < perProject.get(best)!) best = p
+      perProject.set(best, perProject.get(best)! + 1)
+      actions.push({ _tag: "create", project: best })
+    }
+  }
+  return actions
+}

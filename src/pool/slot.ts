@@ -1,0 +1,93 @@
+/**
+ * A worker's slot: a small host directory, HAL9000_HOME/pool/slots/<id>, bind-mounted read-only at /run/claudy.
+ * It holds the claim FIFO the entrypoint blocks on (0 % CPU while it waits), the session script and the API key file.
+ * Handing a session to a worker is a host file write, no engine round trip: this is what makes a warm claim fast.
+ */
+import { Effect } from "effect"
+import { execFileSync } from "node:child_process"
+import { chmodSync, chownSync, closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs"
+import { join } from "node:path"
+import { StateError } from "../domain/errors.ts"
+import { renderSessionScript } from "./sessionScript.ts"
+
+export const SLOT_TARGET = "/run/claudy"
+export const slotsDir = (home: string) => join(home, "pool", "slots")
+export const slotDir = (home: string, id: string) => join(slotsDir(home), id)
+
+const fail = (path: string, operation: string) => (e: unknown) =>
+  new StateError({ path, operation, detail: e instanceof Error ? e.message : String(e) })
+
+/** Create the slot directory and its FIFO (mkfifo: Node and Bun have no API for it). */
+export const createSlot = (home: string, id: string) =>
+  Effect.try({
+    try: () => {
+      const dir = slotDir(home, id)
+      mkdirSync(slotsDir(home), { recursive: true, mode: 0o700 })
+      mkdirSync(dir, { mode: 0o755 })
+      execFileSync("mkfifo", ["-m", "0644", join(dir, "claim.fifo")], { stdio: "ignore" })
+      return dir
+    },
+    catch: fail(slotDir(home, id), "create worker slot")
+  })
+
+export interface SessionHandoff {
+  readonly session: string
+  readonly env: ReadonlyArray<string>
+  readonly command: ReadonlyArray<string>
+  readonly apiKey: string
+  readonly user: { readonly uid: number; readonly gid: number }
+}
+
+/** Write what the worker will run (atomically) and the API key (readable by the worker user only). */
+export const writeHandoff = (home: string, id: string, h: SessionHandoff) =>
+  Effect.try({
+    try: () => {
+      const dir = slotDir(home, id)
+      if (h.apiKey !== "") {
+        const key = join(dir, "anthropic_api_key")
+        writeFileSync(key, h.apiKey, { mode: 0o600 })
+        if (typeof process.getuid === "function" && process.getuid() === 0) {
+          chownSync(key, h.user.uid, h.user.gid)
+          chmodSync(key, 0o400)
+        } else {
+          // Not root: the file cannot be given to the worker's uid. Its slot directory sits in HAL9000_HOME (0700),
+          // which no other host user can enter; inside the container only this worker sees it.
+          chmodSync(key, 0o444)
+        }
+      }
+      const tmp = join(dir, ".session.sh.tmp")
+      writeFileSync(tmp, renderSessionScript(h.session, h.env, h.command), { mode: 0o644 })
+      renameSync(tmp, join(dir, "session.sh"))
+    },
+    catch: fail(slotDir(home, id), "write the session into")
+  })
+
+/**
+ * Wake the worker: open the FIFO without blocking (fails with ENXIO while no reader waits) and write one line.
+ * Retries every 2 ms until `waitMs`: a cold worker needs a moment after start to reach its `read`.
+ */
+export const signalSlot = (home: string, id: string, waitMs: number) =>
+  Effect.async<boolean>((resume) => {
+    const fifo = join(slotDir(home, id), "claim.fifo")
+    const deadline = Date.now() + waitMs
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const attempt = () => {
+      try {
+        const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
+        try {
+          writeSync(fd, "go\n")
+        } finally {
+          closeSync(fd)
+        }
+        resume(Effect.succeed(true))
+      } catch {
+        if (Date.now() >= deadline) resume(Effect.succeed(false))
+        else timer = setTimeout(attempt, 2)
+      }
+    }
+    attempt()
+    return Effect.sync(() => clearTimeout(timer))
+  })
+
+export const removeSlot = (home: string, id: string) =>
+  Effect.try({ try: () => rmSync(slotDir(home, id), { recursive: true, force: true }), catch: fail(slotDir(home, id), "remove worker slot") })

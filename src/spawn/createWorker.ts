@@ -1,0 +1,31 @@
+/** Create a worker container with its slot — the one path for cold spawns and warm pool workers alike. */
+import { Effect } from "effect"
+import { randomBytes } from "node:crypto"
+import type { EngineShape } from "../docker/Engine.ts"
+import { createSlot, removeSlot } from "../pool/slot.ts"
+import { VERSION } from "../version.ts"
+import { warmContainerName, type WorkerShape, workerContainerName, workerSpec } from "./workerSpec.ts"
+
+export const newSlotId = () => randomBytes(6).toString("hex")
+
+/**
+ * `session` given: a cold worker named after it; absent: a warm one named after its slot. The slot is removed again
+ * if the container cannot be created. Returns the container id, name and slot.
+ */
+export const createWorker = (engine: EngineShape, home: string, shape: WorkerShape, session?: string) =>
+  Effect.gen(function* () {
+    const slot = newSlotId()
+    const slotDir = yield* createSlot(home, slot)
+    const spec = workerSpec(shape, {
+      role: session === undefined ? "warm" : "worker",
+      name: session === undefined ? warmContainerName(shape.owner.instance, slot) : workerContainerName(shape.owner.instance, session),
+      slot,
+      slotDir,
+      session,
+      version: VERSION
+    })
+    const { Id } = yield* engine.createContainer(spec.name, spec.createBody).pipe(
+      Effect.tapError(() => removeSlot(home, slot).pipe(Effect.ignore))
+    )
+    return { id: Id, name: spec.name, slot, fingerprint: spec.fingerprint }
+  })
