@@ -6,6 +6,7 @@ import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
 import { jsonOption, parseSetFlags, printJson, setOption, table } from "./common.ts"
 import { EXIT } from "./exitCodes.ts"
+import { startManager } from "./poolCommand.ts"
 import { withServices } from "./services.ts"
 
 const recreateOption = Options.boolean("recreate").pipe(
@@ -25,6 +26,11 @@ const startAndReport = (recreate: boolean) =>
     } else {
       yield* Console.log(`Parent container '${r.container}' ${r.outcome}; ChromaDB is ready at ${url}`)
       yield* Console.log(`Spawn a worker with: claudy --via-parent /path/to/project`)
+    }
+    const { settings } = yield* Settings
+    if (settings.enablePoolManager) {
+      const m = yield* startManager
+      yield* Console.log(m.started ? `Pool manager started (pid ${m.pid})` : `Pool manager is already running (pid ${m.pid})`)
     }
   })
 

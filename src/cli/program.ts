@@ -11,7 +11,13 @@ import { describeError, renderReport } from "./report.ts"
 import { cli } from "./root.ts"
 import { SessionCommand, splitArgv } from "./sessionCommand.ts"
 
+/** SIGTERM is how systemd and `pool stop` end a foreground loop: a clean stop, exit 0. Ctrl-C (SIGINT) is 130. */
+let terminated = false
+
 export const program = (argv: ReadonlyArray<string>) => {
+  process.once("SIGTERM", () => {
+    terminated = true
+  })
   const wantsJson = argv.includes("--json")
   const report = (e: ClaudyError) =>
     Effect.gen(function* () {
@@ -38,7 +44,7 @@ export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
   if (Exit.isSuccess(exit)) return EXIT.ok
   const failure = Cause.failureOption(exit.cause)
   if (Option.isSome(failure) && failure.value instanceof SilentExit) return failure.value.code
-  if (Cause.isInterruptedOnly(exit.cause)) return EXIT.interrupted
+  if (Cause.isInterruptedOnly(exit.cause)) return terminated ? EXIT.ok : EXIT.interrupted
   process.stderr.write(`Error: unexpected failure (a bug in claudy; please report it)\n${Cause.pretty(exit.cause)}\n`)
   return EXIT.failure
 }

@@ -1,0 +1,89 @@
+import { describe, expect, test } from "bun:test"
+import { type ObservedWarm, planPool } from "../../src/pool/plan.ts"
+import { renderSessionScript, shQuote } from "../../src/pool/sessionScript.ts"
+
+const w = (id: string, over: Partial<ObservedWarm> = {}): ObservedWarm => ({
+  id,
+  name: `hal9000-warm-${id}`,
+  slot: id,
+  project: "/p",
+  running: true,
+  createdAtMs: 0,
+  ...over
+})
+const t = (over: Partial<{ target: number; max: number; idleTimeoutMs: number; nowMs: number }> = {}) => ({
+  target: 2,
+  max: 5,
+  idleTimeoutMs: 300_000,
+  nowMs: 1_000,
+  ...over
+})
+const tags = (actions: ReadonlyArray<{ _tag: string }>) => actions.map((a) => a._tag)
+
+describe("pool plan", () => {
+  test("fills up to the target for the known projects", () => {
+    expect(planPool([], ["/p"], t())).toEqual([
+      { _tag: "create", project: "/p" },
+      { _tag: "create", project: "/p" }
+    ])
+  })
+  test("spreads across projects, fewest warm first", () => {
+    const a = planPool([w("a", { project: "/p" })], ["/p", "/q"], t({ target: 3 }))
+    expect(a).toEqual([
+      { _tag: "create", project: "/q" },
+      { _tag: "create", project: "/p" }
+    ])
+  })
+  test("nothing to create without projects", () => expect(planPool([], [], t())).toEqual([]))
+  test("dead unclaimed workers are removed and replaced", () => {
+    const a = planPool([w("a"), w("b", { running: false })], ["/p"], t())
+    expect(a).toContainEqual({ _tag: "remove", id: "b", slot: "b", reason: "dead" })
+    expect(a.filter((x) => x._tag === "create")).toHaveLength(1)
+  })
+  test("claimed workers are sessions: adopted, never removed or counted", () => {
+    const a = planPool([w("a", { claimedBy: "s1" }), w("b", { claimedBy: "s2", running: false })], ["/p"], t())
+    expect(a.filter((x) => x._tag === "adopt")).toHaveLength(2)
+    expect(a.filter((x) => x._tag === "remove")).toHaveLength(0)
+    expect(a.filter((x) => x._tag === "create")).toHaveLength(2)
+  })
+  test("a worker left claimed by an interrupted reap is removed", () =>
+    expect(planPool([w("a", { claimedBy: "reaper" })], [], t({ target: 0 }))).toEqual([
+      { _tag: "remove", id: "a", slot: "a", reason: "abandoned" }
+    ]))
+  test("over MAX: the oldest go at once", () => {
+    const obs = ["a", "b", "c", "d"].map((id, i) => w(id, { createdAtMs: i }))
+    const a = planPool(obs, ["/p"], t({ target: 2, max: 3 }))
+    expect(a[0]).toEqual({ _tag: "remove", id: "a", slot: "a", reason: "over-max" })
+  })
+  test("above the target: only those idle past IDLE_TIMEOUT are reaped, oldest first, down to the target", () => {
+    const obs = [w("old", { createdAtMs: 0 }), w("mid", { createdAtMs: 5_000 }), w("new", { createdAtMs: 9_000 })]
+    expect(planPool(obs, ["/p"], t({ target: 1, idleTimeoutMs: 10_000, nowMs: 9_500 }))).toEqual([])
+    expect(planPool(obs, ["/p"], t({ target: 1, idleTimeoutMs: 5_000, nowMs: 10_000 }))).toEqual([
+      { _tag: "remove", id: "old", slot: "old", reason: "idle" },
+      { _tag: "remove", id: "mid", slot: "mid", reason: "idle" }
+    ])
+  })
+  test("at the target: nothing to do", () => expect(planPool([w("a"), w("b")], ["/p"], t())).toEqual([]))
+  test("never plans more than MAX idle workers", () => {
+    expect(tags(planPool([], ["/p"], t({ target: 9, max: 3 })))).toEqual(["create", "create", "create"])
+  })
+})
+
+describe("session script", () => {
+  test("quotes every value for sh", () => {
+    expect(shQuote("it's")).toBe(`'it'\\''s'`)
+    expect(renderSessionScript("s1", ["A=1", "B=x y", "C=a=b", "D=$(rm -rf /)"], ["sh", "-c", "echo 'hi'"])).toBe(
+      [
+        "# written by claudy: the session this worker serves",
+        "export HAL9000_SESSION='s1'",
+        "export A='1'",
+        "export B='x y'",
+        "export C='a=b'",
+        "export D='$(rm -rf /)'",
+        `set -- 'sh' '-c' 'echo '\\''hi'\\'''`,
+        ""
+      ].join("\n")
+    )
+  })
+  test("no command keeps the image's default", () => expect(renderSessionScript("s", [], [])).not.toContain("set --"))
+})
