@@ -1,10 +1,18 @@
 // Bun entry (compiled into dist/claudy). Keep it a plain runMain call: --bytecode builds reject top-level await.
-import { BunContext, BunRuntime } from "@effect/platform-bun"
+// Only the platform services @effect/cli needs (file system, path, terminal) are loaded: the full BunContext also
+// brings a command executor and worker manager that no command uses, at a cost on every start (measured: ~4 ms).
+// Imports stay static: dynamic imports in a compiled binary measured twice as slow to start (config: 51 -> 92 ms).
+import * as BunFileSystem from "@effect/platform-bun/BunFileSystem"
+import * as BunPath from "@effect/platform-bun/BunPath"
+import * as BunRuntime from "@effect/platform-bun/BunRuntime"
+import * as BunTerminal from "@effect/platform-bun/BunTerminal"
 import { Effect, Layer } from "effect"
 import { program, teardown } from "./cli/program.ts"
 import { loggerLayer } from "./observe/logger.ts"
 
-BunRuntime.runMain(program(process.argv).pipe(Effect.provide(Layer.merge(BunContext.layer, loggerLayer))), {
+const platform = Layer.mergeAll(BunFileSystem.layer, BunPath.layer, BunTerminal.layer)
+
+BunRuntime.runMain(program(process.argv).pipe(Effect.provide(Layer.merge(platform, loggerLayer))), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
   teardown

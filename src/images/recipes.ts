@@ -58,7 +58,8 @@ const workerEntrypoint = `#!/bin/sh
 set -eu
 slot="\${CLAUDY_SLOT:-}"
 if [ -n "$slot" ] && [ -p "$slot/claim.fifo" ]; then
-  read -r _claimed < "$slot/claim.fifo"
+  # A writer that closes without a line (claudy checking that this worker waits) is not a claim: wait again.
+  until read -r _claimed < "$slot/claim.fifo"; do :; done
   . "$slot/session.sh"
 fi
 if [ -n "\${ANTHROPIC_API_KEY_FILE:-}" ] && [ -r "\${ANTHROPIC_API_KEY_FILE}" ]; then

@@ -6,6 +6,7 @@
 import { Context, Effect, Either, Layer, Option, Schedule } from "effect"
 import { statSync } from "node:fs"
 import { Settings } from "../config/Settings.ts"
+import { StateError } from "../domain/errors.ts"
 import { LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
@@ -17,7 +18,10 @@ import { ownerOf } from "../state/home.ts"
 import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
 import { type MirrorEntry, readMirror, readProjects, readSpawns, readTarget, syncMirror } from "./files.ts"
 import { type ObservedWarm, type PoolAction, planPool } from "./plan.ts"
-import { removeSlot, type SessionHandoff, signalSlot, writeHandoff } from "./slot.ts"
+import { listSlots, removeSlot, type SessionHandoff, signalSlot, slotDir, waitReady, writeHandoff } from "./slot.ts"
+
+/** A slot without a container is an orphan only after this long: a spawn creates the slot just before its container. */
+const ORPHAN_SLOT_GRACE_MS = 10_000
 
 /** Engine hiccups are retried with capped exponential backoff before a loop pass gives up. */
 const engineRetry = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
@@ -78,9 +82,13 @@ const make = Effect.gen(function* () {
   const createWarm = (project: string, port: number) =>
     Effect.gen(function* () {
       const w = yield* createWorker(engine, home, defaultShape(project, port))
-      yield* engine.startContainer(w.id).pipe(
-        Effect.tapError(() => Effect.all([engine.removeContainer(w.id, { force: true }), removeSlot(home, w.slot)]).pipe(Effect.ignore))
-      )
+      const undo = Effect.all([engine.removeContainer(w.id, { force: true }), removeSlot(home, w.slot)]).pipe(Effect.ignore)
+      yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
+      // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
+      if (!(yield* waitReady(home, w.slot, 30_000))) {
+        yield* undo
+        return yield* new StateError({ path: slotDir(home, w.slot), operation: "wait for the warm worker in", detail: "its entrypoint never opened the claim FIFO (see: docker logs)" })
+      }
       return w
     })
 
@@ -149,6 +157,23 @@ const make = Effect.gen(function* () {
     return entries
   })
 
+  /**
+   * Slot directories whose container is gone (a crash between creating the slot and the container, or a container
+   * removed behind claudy's back). A slot younger than the grace period may belong to a spawn in progress.
+   */
+  const removeOrphanSlots = Effect.gen(function* () {
+    const [containers, dirs] = yield* Effect.all([engine.listContainers(ownerFilter(owner)), listSlots(home)])
+    const used = new Set(containers.map((c) => c.Labels[LABEL.slot]).filter(Boolean))
+    const now = Date.now()
+    for (const d of dirs) {
+      if (!used.has(d.id) && now - d.mtimeMs > ORPHAN_SLOT_GRACE_MS) {
+        yield* removeSlot(home, d.id)
+        yield* releaseClaim(home, d.id)
+        yield* Effect.logInfo(`removed orphan slot ${d.id}`)
+      }
+    }
+  })
+
   /** One manager pass. Returns the actions taken. */
   const reconcile = (opts: { readonly extraProjects?: ReadonlyArray<string> } = {}) =>
     Effect.gen(function* () {
@@ -160,6 +185,7 @@ const make = Effect.gen(function* () {
         nowMs: Date.now()
       })
       yield* Effect.forEach(actions, (a) => act(a, port).pipe(Effect.retry(engineRetry)), { concurrency: 4 })
+      yield* removeOrphanSlots
       yield* mirror
       return { actions, parentRunning: Option.isSome(port), projects }
     })
@@ -201,7 +227,7 @@ const make = Effect.gen(function* () {
         const claimed = { id: c.id, name: c.name, slot: c.slot }
         yield* writeHandoff(home, c.slot, handoff)
         const ready = yield* beforeSignal(claimed).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
-        if (ready && (yield* signalSlot(home, c.slot, 20))) return Option.some(claimed)
+        if (ready && (yield* signalSlot(home, c.slot, 50))) return Option.some(claimed)
         // A dead or unreachable warm worker: it holds our claim, so removing it is ours to do.
         yield* removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
       }

@@ -5,7 +5,20 @@
  */
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
-import { chmodSync, chownSync, closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs"
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { join } from "node:path"
 import { StateError } from "../domain/errors.ts"
 import { renderSessionScript } from "./sessionScript.ts"
@@ -62,31 +75,62 @@ export const writeHandoff = (home: string, id: string, h: SessionHandoff) =>
     catch: fail(slotDir(home, id), "write the session into")
   })
 
+const openForWrite = (fifo: string) => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
+
+/** Retry `attempt` every 2 ms until it returns true or `waitMs` passed. */
+const retrying = (attempt: () => boolean, waitMs: number) =>
+  Effect.async<boolean>((resume) => {
+    const deadline = Date.now() + waitMs
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const step = () => {
+      if (attempt()) resume(Effect.succeed(true))
+      else if (Date.now() >= deadline) resume(Effect.succeed(false))
+      else timer = setTimeout(step, 2)
+    }
+    step()
+    return Effect.sync(() => clearTimeout(timer))
+  })
+
+/**
+ * Wait until the worker's entrypoint waits on its FIFO: opening it for writing succeeds only then. Closing without
+ * a line makes the entrypoint wait again, so this is safe to repeat. A warm worker counts as ready only after this.
+ */
+export const waitReady = (home: string, id: string, waitMs: number) =>
+  retrying(() => {
+    try {
+      closeSync(openForWrite(join(slotDir(home, id), "claim.fifo")))
+      return true
+    } catch {
+      return false
+    }
+  }, waitMs)
+
 /**
  * Wake the worker: open the FIFO without blocking (fails with ENXIO while no reader waits) and write one line.
  * Retries every 2 ms until `waitMs`: a cold worker needs a moment after start to reach its `read`.
  */
 export const signalSlot = (home: string, id: string, waitMs: number) =>
-  Effect.async<boolean>((resume) => {
-    const fifo = join(slotDir(home, id), "claim.fifo")
-    const deadline = Date.now() + waitMs
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const attempt = () => {
+  retrying(() => {
+    try {
+      const fd = openForWrite(join(slotDir(home, id), "claim.fifo"))
       try {
-        const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
-        try {
-          writeSync(fd, "go\n")
-        } finally {
-          closeSync(fd)
-        }
-        resume(Effect.succeed(true))
-      } catch {
-        if (Date.now() >= deadline) resume(Effect.succeed(false))
-        else timer = setTimeout(attempt, 2)
+        writeSync(fd, "go\n")
+      } finally {
+        closeSync(fd)
       }
+      return true
+    } catch {
+      return false
     }
-    attempt()
-    return Effect.sync(() => clearTimeout(timer))
+  }, waitMs)
+
+export const listSlots = (home: string) =>
+  Effect.sync(() => {
+    try {
+      return readdirSync(slotsDir(home)).map((id) => ({ id, mtimeMs: statSync(slotDir(home, id)).mtimeMs }))
+    } catch {
+      return []
+    }
   })
 
 export const removeSlot = (home: string, id: string) =>

@@ -129,12 +129,11 @@ const make = Effect.gen(function* () {
       const image = req.image ?? settings.workerImage
       const user = workerUser(project.owner)
 
-      // 2. What the engine must confirm before anything is created.
-      yield* engine.ping
-      const chromadbPort = req.viaParent ? yield* checkParent : settings.chromadbPort
-      yield* checkNameFree(session)
-      yield* images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing")
-      yield* ensureHome(settings)
+      // 2. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
+      const [chromadbPort] = yield* Effect.all(
+        [req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort), checkNameFree(session), ensureHome(settings)],
+        { concurrency: "unbounded" }
+      )
 
       if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
       if (settings.anthropicApiKey === "") yield* Effect.logWarning("ANTHROPIC_API_KEY is not set: Claude Code in the worker will ask you to log in")
@@ -167,6 +166,8 @@ const make = Effect.gen(function* () {
       if (Option.isSome(warm)) {
         containerId = warm.value.id
       } else {
+        // A warm worker proves its image exists; a cold spawn checks (and pulls if missing) first.
+        yield* images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing")
         const cold = yield* createWorker(engine, home, shape, session).pipe(
           Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
             // 409: a concurrent spawn took the name between our check and create.

@@ -223,8 +223,11 @@ describe("crashes and bad state", () => {
     expect((await ids("warm")).sort()).toEqual(settled.sort())
     const running = await ids("warm", false)
     expect(running.sort()).toEqual(settled.sort())
+    // a slot the kill left without its container is removed after its grace period (10 s)
     const labelled = await Promise.all(settled.map(async (id) => (await inspect(id)).Config.Labels["io.hal9000.slot"]))
-    expect(slots().sort()).toEqual(labelled.sort())
+    await waitFor("orphan slots to be removed", async () =>
+      JSON.stringify(slots().sort()) === JSON.stringify(labelled.sort()) ? true : undefined, 20_000)
+    expect((await ids("warm")).sort()).toEqual(settled.sort())
   })
 
   test("stale or corrupt workers/*.json are rebuilt from the labels", async () => {
