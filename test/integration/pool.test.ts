@@ -170,7 +170,10 @@ describe("claims", () => {
       StdinOnce: x.Config.StdinOnce,
       Labels: Object.fromEntries(Object.entries(x.Config.Labels).filter(([k]) => !["io.hal9000.role", "io.hal9000.session", "io.hal9000.slot"].includes(k))),
       HostConfig: { ...x.HostConfig, Mounts: undefined },
-      Mounts: x.Mounts.map((m: any) => [m.Type, m.Destination, m.RW, m.Destination === "/workspace" ? m.Source : "slot"])
+      // the engine lists mounts in no fixed order
+      Mounts: x.Mounts.map((m: any) => [m.Type, m.Destination, m.RW, m.Destination === "/workspace" ? m.Source : "slot"]).sort(
+        (a: Array<string>, b: Array<string>) => a[1]!.localeCompare(b[1]!)
+      )
     })
     expect(comparable(w)).toEqual(comparable(c))
     for (const n of ["fromwarm", "fromcold"]) {
