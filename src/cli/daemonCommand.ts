@@ -4,10 +4,10 @@ import { Parent, type ParentStatus } from "../daemon/Parent.ts"
 import { SilentExit } from "../domain/errors.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
-import { jsonOption, parseSetFlags, printJson, setOption, table } from "./common.ts"
+import { jsonOption, printJson, setOption, table } from "./common.ts"
 import { EXIT } from "./exitCodes.ts"
 import { startManager } from "./poolCommand.ts"
-import { withServices } from "./services.ts"
+import { withSet } from "./services.ts"
 
 const recreateOption = Options.boolean("recreate").pipe(
   Options.withDescription("Recreate the parent when its settings differ from the current ones (volumes are kept)")
@@ -35,12 +35,12 @@ const startAndReport = (recreate: boolean) =>
   })
 
 const start = Command.make("start", { recreate: recreateOption, set: setOption }, ({ recreate, set }) =>
-  Effect.flatMap(parseSetFlags(set), (flags) => withServices(flags)(startAndReport(recreate)))
+  withSet(set, startAndReport(recreate))
 ).pipe(Command.withDescription("Create or start the parent container and wait until ChromaDB answers (idempotent)"))
 
 const stop = Command.make("stop", { set: setOption }, ({ set }) =>
-  Effect.flatMap(parseSetFlags(set), (flags) =>
-    withServices(flags)(
+  withSet(
+    set,
       Effect.gen(function* () {
         const parent = yield* Parent
         const r = yield* parent.stop
@@ -51,13 +51,12 @@ const stop = Command.make("stop", { set: setOption }, ({ set }) =>
         }[r]
         yield* Console.log(text)
       })
-    )
   )
 ).pipe(Command.withDescription("Stop the parent container gracefully; volumes and data are kept"))
 
 const restart = Command.make("restart", { set: setOption }, ({ set }) =>
-  Effect.flatMap(parseSetFlags(set), (flags) =>
-    withServices(flags)(
+  withSet(
+    set,
       Effect.gen(function* () {
         const parent = yield* Parent
         const stopped = yield* parent.stop
@@ -72,7 +71,6 @@ const restart = Command.make("restart", { set: setOption }, ({ set }) =>
           )
         }
       })
-    )
   )
 ).pipe(Command.withDescription("Stop, then start the parent with the current settings (recreated if they changed)"))
 
@@ -109,15 +107,14 @@ const renderStatus = (s: ParentStatus) => {
 }
 
 const status = Command.make("status", { json: jsonOption, set: setOption }, ({ json, set }) =>
-  Effect.flatMap(parseSetFlags(set), (flags) =>
-    withServices(flags)(
+  withSet(
+    set,
       Effect.gen(function* () {
         const s = yield* (yield* Parent).status
         yield* json ? printJson(s) : Console.log(renderStatus(s))
         const code = statusExitCode(s)
         if (code !== EXIT.ok) return yield* new SilentExit({ code })
       })
-    )
   )
 ).pipe(
   Command.withDescription(
@@ -128,8 +125,8 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
 const tailOption = Options.integer("tail").pipe(Options.withDefault(50), Options.withDescription("Number of lines"))
 
 const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail, set }) =>
-  Effect.flatMap(parseSetFlags(set), (flags) =>
-    withServices(flags)(
+  withSet(
+    set,
       Effect.gen(function* () {
         const parent = yield* Parent
         const engine = yield* Engine
@@ -138,7 +135,6 @@ const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail,
         if (s.state === "absent") return yield* Console.log(`Parent container '${parent.name}' does not exist`)
         yield* Console.log((yield* engine.containerLogs(parent.name, tail)).trimEnd())
       })
-    )
   )
 ).pipe(Command.withDescription("Print the last lines of the parent's log (ChromaDB's output)"))
 

@@ -4,8 +4,8 @@ import { Settings } from "../config/Settings.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Images } from "../images/Images.ts"
 import { type ImageKind, RECIPES } from "../images/recipes.ts"
-import { parseSetFlags, setOption } from "./common.ts"
-import { withServices } from "./services.ts"
+import { setOption } from "./common.ts"
+import { withSet } from "./services.ts"
 
 const which = Args.choice<"all" | ImageKind>([
   ["all", "all"],
@@ -27,8 +27,8 @@ const build = Command.make(
   "build",
   { which, base: baseOption, caCert: caOption, force: forceOption, set: setOption },
   ({ which, base, caCert, force, set }) =>
-    Effect.flatMap(parseSetFlags(set), (flags) =>
-      withServices(flags)(
+    withSet(
+      set,
         Effect.gen(function* () {
           const { settings } = yield* Settings
           yield* (yield* Engine).ping
@@ -48,7 +48,6 @@ const build = Command.make(
             yield* Console.log(`${kind}: ${r.tag} ${r.reused ? "reused" : "built"} (${r.id.slice(7, 19)})`)
           }
         })
-      )
     )
 ).pipe(Command.withDescription("Build the parent and worker images from the Dockerfiles embedded in claudy"))
 

@@ -12,11 +12,8 @@ import { isManagerProcess, runningManager } from "../pool/pidFile.ts"
 import { Pool } from "../pool/Pool.ts"
 import { resolveProject } from "../spawn/projectPath.ts"
 import { ensureHome } from "../state/home.ts"
-import { jsonOption, parseSetFlags, printJson, setOption, table } from "./common.ts"
-import { withServices } from "./services.ts"
-
-const withSet = <A, E, R>(set: ReadonlyArray<string>, body: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(parseSetFlags(set), (flags) => withServices(flags)(body as Effect.Effect<A, E, never>))
+import { jsonOption, printJson, setOption, table } from "./common.ts"
+import { withSet } from "./services.ts"
 
 /** How to run this same claudy again: the compiled binary, or the runtime plus the entry script. */
 const selfCommand = (): Array<string> => {

@@ -3,6 +3,7 @@
  * then the Engine built from them, then the services above it.
  */
 import { Effect, Layer } from "effect"
+import { parseSetFlags } from "./common.ts"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { Engine } from "../docker/Engine.ts"
@@ -27,3 +28,7 @@ export const withServices =
   (flags: Readonly<Record<string, string>>) =>
   <A, E>(body: Effect.Effect<A, E, Services>) =>
     Effect.provide(body, servicesLayer(flags))
+
+/** Run a command body with every service, after parsing its `--set NAME=VALUE` flags. */
+export const withSet = <A, E>(set: ReadonlyArray<string>, body: Effect.Effect<A, E, Services>) =>
+  Effect.flatMap(parseSetFlags(set), (flags) => withServices(flags)(body))

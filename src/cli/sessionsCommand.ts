@@ -6,14 +6,10 @@ import type { SessionRecord } from "../sessions/record.ts"
 import { followLogs } from "../sessions/followLogs.ts"
 import { type SessionView, Sessions } from "../sessions/Sessions.ts"
 import { attachSession } from "../spawn/attach.ts"
-import { jsonOption, parseSetFlags, printJson, setOption, table } from "./common.ts"
-import { withServices } from "./services.ts"
+import { jsonOption, printJson, setOption, table } from "./common.ts"
+import { withSet } from "./services.ts"
 
 const nameArg = Args.text({ name: "NAME" }).pipe(Args.withDescription("Session name (see: claudy sessions list)"))
-
-/** Run `body` with services, after `--set` flags. */
-const withSet = <A, E, R>(set: ReadonlyArray<string>, body: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(parseSetFlags(set), (flags) => withServices(flags)(body as Effect.Effect<A, E, never>))
 
 const limitsText = (r: SessionRecord) =>
   r.resource_limits.enabled

@@ -3,9 +3,9 @@ import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { SilentExit } from "../domain/errors.ts"
 import { Spawner } from "../spawn/Spawner.ts"
-import { parseSetFlags, setOption } from "./common.ts"
+import { setOption } from "./common.ts"
 import { SessionCommand } from "./sessionCommand.ts"
-import { withServices } from "./services.ts"
+import { withSet } from "./services.ts"
 
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
@@ -52,9 +52,9 @@ type SpawnArgs = {
 
 export const spawnHandler = (a: SpawnArgs) =>
   Effect.gen(function* () {
-    const flags = yield* parseSetFlags(a.set)
     const command = yield* SessionCommand
-    return yield* withServices(flags)(
+    return yield* withSet(
+      a.set,
       Effect.gen(function* () {
         const spawner = yield* Spawner
         const r = yield* spawner.spawn({
