@@ -6,7 +6,8 @@ import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
 import { StateError, UsageError } from "../domain/errors.ts"
 import { lastLines } from "../docker/logStream.ts"
-import { addProjects, managerLog, pidFile, readSpawns, readState, readTarget, writeTarget } from "../pool/files.ts"
+import { addProjects, managerLog, pidFile, writeTarget } from "../pool/files.ts"
+import { poolStatus } from "../pool/status.ts"
 import { runManager } from "../pool/manager.ts"
 import { isManagerProcess, runningManager } from "../pool/pidFile.ts"
 import { Pool } from "../pool/Pool.ts"
@@ -118,50 +119,7 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
   withSet(
     set,
     Effect.gen(function* () {
-      const { settings } = yield* Settings
-      const pool = yield* Pool
-      const home = settings.home
-      const [{ pid, alive }, state, target, observed, spawns, projects] = yield* Effect.all([
-        runningManager(pidFile(home)),
-        readState(home),
-        readTarget(home),
-        pool.observe,
-        readSpawns(home),
-        pool.knownProjects
-      ])
-      const since = alive && state ? state.started_at : undefined
-      const counted = since ? spawns.filter((s) => s.at >= since) : spawns
-      const warmHits = counted.filter((s) => s.served === "warm").length
-      const bySpec = new Map<string, { project: string; spec: string; idle: number; claimed: number }>()
-      for (const w of observed) {
-        const row = bySpec.get(w.spec) ?? { project: w.project, spec: w.spec, idle: 0, claimed: 0 }
-        if (w.claimedBy === undefined && w.running) row.idle++
-        else if (w.claimedBy !== undefined) row.claimed++
-        bySpec.set(w.spec, row)
-      }
-      const idle = [...bySpec.values()].reduce((n, r) => n + r.idle, 0)
-      const claimed = [...bySpec.values()].reduce((n, r) => n + r.claimed, 0)
-      const report = {
-        manager: {
-          running: alive,
-          pid: alive ? pid : null,
-          uptime_seconds: alive && state ? Math.round((Date.now() - Date.parse(state.started_at)) / 1000) : null,
-          last_loop_at: state?.last_loop_at ?? null,
-          last_error: state?.last_error ?? null,
-          loops: state?.loops ?? 0
-        },
-        config: {
-          min_warm_workers: settings.minWarmWorkers,
-          max_warm_workers: settings.maxWarmWorkers,
-          target: Math.min(target ?? settings.minWarmWorkers, settings.maxWarmWorkers),
-          idle_timeout: settings.idleTimeout,
-          check_interval: settings.checkInterval
-        },
-        workers: { warm: observed.length, idle, claimed },
-        specs: [...bySpec.values()],
-        projects,
-        hit_rate: { since: since ?? null, warm: warmHits, spawns: counted.length, rate: counted.length === 0 ? null : warmHits / counted.length }
-      }
+      const report = yield* poolStatus
       if (json) return yield* printJson(report)
       const m = report.manager
       yield* Console.log(
@@ -170,11 +128,11 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
             ["Manager:", m.running ? `running (pid ${m.pid}, up ${m.uptime_seconds}s, ${m.loops} passes, last ${m.last_loop_at ?? "never"})` : "not running (claudy pool start)"],
             ...(m.last_error ? [["Last error:", m.last_error]] : []),
             ["Config:", `target ${report.config.target} (MIN ${report.config.min_warm_workers}, MAX ${report.config.max_warm_workers}), IDLE_TIMEOUT ${report.config.idle_timeout}s, CHECK_INTERVAL ${report.config.check_interval}s`],
-            ["Workers:", `${report.workers.warm} warm: ${idle} idle, ${claimed} claimed`],
-            ["Hit rate:", report.hit_rate.spawns === 0 ? "no spawns yet" : `${warmHits}/${counted.length} spawns served warm (${Math.round((report.hit_rate.rate ?? 0) * 100)}%)`],
-            ["Projects:", projects.length === 0 ? "none yet: claudy pool warm PATH" : projects.join(", ")]
+            ["Workers:", `${report.workers.warm} warm: ${report.workers.idle} idle, ${report.workers.claimed} claimed`],
+            ["Hit rate:", report.hit_rate.spawns === 0 ? "no spawns yet" : `${report.hit_rate.warm}/${report.hit_rate.spawns} spawns served warm (${Math.round((report.hit_rate.rate ?? 0) * 100)}%)`],
+            ["Projects:", report.projects.length === 0 ? "none yet: claudy pool warm PATH" : report.projects.join(", ")]
           ]),
-          ...(bySpec.size > 0 ? ["", table([["PROJECT", "SPEC", "IDLE", "CLAIMED"], ...[...bySpec.values()].map((r) => [r.project, r.spec, String(r.idle), String(r.claimed)])])] : [])
+          ...(report.specs.length > 0 ? ["", table([["PROJECT", "SPEC", "IDLE", "CLAIMED"], ...report.specs.map((r) => [r.project, r.spec, String(r.idle), String(r.claimed)])])] : [])
         ].join("\n")
       )
     })
