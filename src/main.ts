@@ -6,11 +6,18 @@ import * as BunFileSystem from "@effect/platform-bun/BunFileSystem"
 import * as BunPath from "@effect/platform-bun/BunPath"
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import * as BunTerminal from "@effect/platform-bun/BunTerminal"
+import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
 import { Effect, Layer } from "effect"
 import { program, teardown } from "./cli/program.ts"
+import { HttpServe } from "./observe/HttpServe.ts"
 import { loggerLayer } from "./observe/logger.ts"
 
-const platform = Layer.mergeAll(BunFileSystem.layer, BunPath.layer, BunTerminal.layer)
+const platform = Layer.mergeAll(
+  BunFileSystem.layer,
+  BunPath.layer,
+  BunTerminal.layer,
+  Layer.succeed(HttpServe, (a) => BunHttpServer.layerServer({ hostname: a.host, port: a.port }))
+)
 
 BunRuntime.runMain(program(process.argv).pipe(Effect.provide(Layer.merge(platform, loggerLayer))), {
   disableErrorReporting: true,

@@ -1,6 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { Parent, type ParentStatus } from "../daemon/Parent.ts"
+import { supervise } from "../daemon/supervisor.ts"
 import { SilentExit } from "../domain/errors.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
@@ -138,7 +139,13 @@ const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail,
   )
 ).pipe(Command.withDescription("Print the last lines of the parent's log (ChromaDB's output)"))
 
+const runCmd = Command.make("run", { set: setOption }, ({ set }) => withSet(set, supervise)).pipe(
+  Command.withDescription(
+    "Foreground supervisor for systemd: ensures the parent, restarts it with backoff behind a circuit breaker, serves /health and /metrics, runs the pool loop when ENABLE_POOL_MANAGER=true; exits 0 on SIGTERM"
+  )
+)
+
 export const daemonCommand = Command.make("daemon").pipe(
   Command.withDescription("Manage the parent container that runs ChromaDB"),
-  Command.withSubcommands([start, stop, status, restart, logs])
+  Command.withSubcommands([start, stop, status, restart, logs, runCmd])
 )

@@ -83,6 +83,10 @@ export const describeError = (e: ClaudyError): Report => {
       return r(EXIT.usage, "claudy sessions list shows the sessions there are")
     case "AttachFailed":
       return r(EXIT.failure, "check the session with: claudy sessions inspect NAME")
+    case "BackupInvalid":
+      return r(EXIT.usage, "claudy backup list shows the backups there are; take a new one with: claudy backup")
+    case "HelperFailed":
+      return r(EXIT.failure, "see the output above; claudy doctor checks the engine, images and volumes")
     case "StateError":
       return r(EXIT.failure, "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
   }

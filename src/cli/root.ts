@@ -10,6 +10,7 @@ import { VERSION_LINE } from "../version.ts"
 import { configCommand } from "./configCommand.ts"
 import { daemonCommand } from "./daemonCommand.ts"
 import { imagesCommand } from "./imagesCommand.ts"
+import { opsCommands } from "./opsCommand.ts"
 import { poolCommand } from "./poolCommand.ts"
 import { sessionsCommand } from "./sessionsCommand.ts"
 import { spawnConfig, spawnHandler } from "./spawnCommand.ts"
@@ -17,7 +18,7 @@ import { spawnConfig, spawnHandler } from "./spawnCommand.ts"
 const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
 
 const spawn = Command.make("spawn", spawnConfig, spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
-const subcommands = [daemonCommand, spawn, sessionsCommand, poolCommand, configCommand, imagesCommand] as const
+const subcommands = [daemonCommand, spawn, sessionsCommand, poolCommand, ...opsCommands, configCommand, imagesCommand] as const
 
 const root = Command.make("claudy", {}, () =>
   Console.log(
@@ -38,7 +39,7 @@ const run = Command.run(root, { name: "claudy", version: VERSION_LINE })
 const runSpawn = Command.run(spawnRoot, { name: "claudy", version: VERSION_LINE })
 
 const ROOT_FLAGS = new Set(["-h", "--help", "--version", "--completions", "--wizard", "--log-level"])
-const SUBCOMMAND_NAMES = new Set(["daemon", "spawn", "sessions", "pool", "config", "images"])
+const SUBCOMMAND_NAMES = new Set(["daemon", "spawn", "sessions", "pool", "doctor", "debug-bundle", "backup", "restore", "reset", "config", "images"])
 
 /** Which tree parses `argv` (pure): the spawn form unless the first argument is a subcommand or a root flag. */
 export const isSpawnForm = (argv: ReadonlyArray<string>) => {

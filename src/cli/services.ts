@@ -26,9 +26,9 @@ export type Services = Layer.Layer.Success<ReturnType<typeof servicesLayer>>
 /** Run a command body with every service, settings overridden by `--set` flags. */
 export const withServices =
   (flags: Readonly<Record<string, string>>) =>
-  <A, E>(body: Effect.Effect<A, E, Services>) =>
+  <A, E, R>(body: Effect.Effect<A, E, R>) =>
     Effect.provide(body, servicesLayer(flags))
 
 /** Run a command body with every service, after parsing its `--set NAME=VALUE` flags. */
-export const withSet = <A, E>(set: ReadonlyArray<string>, body: Effect.Effect<A, E, Services>) =>
+export const withSet = <A, E, R>(set: ReadonlyArray<string>, body: Effect.Effect<A, E, R>) =>
   Effect.flatMap(parseSetFlags(set), (flags) => withServices(flags)(body))

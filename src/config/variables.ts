@@ -150,6 +150,25 @@ export const VARIABLES = {
   ),
   logLevel: v("HAL9000_LOG_LEVEL", "info", oneOf(LEVELS), "Log level: debug, info, warn, error"),
   logFormat: v("HAL9000_LOG_FORMAT", "text", oneOf(FORMATS), "Log format: text or json"),
+  httpAddr: v(
+    "HAL9000_HTTP_ADDR",
+    "127.0.0.1:9090",
+    (raw): Either.Either<{ host: string; port: number } | null, string> => {
+      if (raw === "none") return Either.right(null)
+      const m = /^(\[[0-9a-f:]+\]|[a-z0-9.-]+):([0-9]+)$/i.exec(raw)
+      const port = Number(m?.[2])
+      return m && port >= 1 && port <= 65535
+        ? Either.right({ host: m[1]!.replace(/^\[|\]$/g, ""), port })
+        : Either.left("host:port like 127.0.0.1:9090, or none to turn the health and metrics server off")
+    },
+    "Address of daemon run's /health/live, /health/ready and /metrics"
+  ),
+  watchdogInterval: v(
+    "HAL9000_WATCHDOG_INTERVAL",
+    "5",
+    intBetween(1, 3600, "a whole number of seconds from 1 to 3600"),
+    "Seconds between daemon run's checks of the parent and ChromaDB"
+  ),
   dockerHost: v(
     "DOCKER_HOST",
     "unix:///var/run/docker.sock",

@@ -150,6 +150,8 @@ const make = (address: EngineAddress) => {
     removeVolume: (name: string) =>
       expect("remove volume", { method: "DELETE", path: `/volumes/${enc(name)}` }, [204, 404]).pipe(Effect.asVoid),
 
+    removeImage: (name: string) =>
+      expect("remove image", { method: "DELETE", path: `/images/${enc(name)}` }, [200, 404]).pipe(Effect.asVoid),
     inspectImage: (name: string) => maybe<ImageInspect>("inspect image", `/images/${enc(name)}/json`),
     /** Pull; the engine answers 200 and reports failures inside the progress stream, so read it to the end. */
     pullImage: (image: string) =>

@@ -163,6 +163,8 @@ export type ClaudyError =
   | SessionNameTaken
   | SessionNotFound
   | AttachFailed
+  | BackupInvalid
+  | HelperFailed
 
 /** Ends the command with a code after it has printed its own output (e.g. `daemon status` when unhealthy). */
 export class SilentExit extends Data.TaggedError("SilentExit")<{ readonly code: number }> {}
@@ -187,5 +189,17 @@ export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ reado
 export class AttachFailed extends Data.TaggedError("AttachFailed")<{ readonly session: string; readonly detail: string }> {
   override get message() {
     return `Cannot attach to session '${this.session}': ${this.detail}`
+  }
+}
+
+export class BackupInvalid extends Data.TaggedError("BackupInvalid")<{ readonly path: string; readonly problem: string }> {
+  override get message() {
+    return `Refusing to restore ${this.path}: ${this.problem}. Nothing was changed`
+  }
+}
+
+export class HelperFailed extends Data.TaggedError("HelperFailed")<{ readonly task: string; readonly code: number; readonly output: string }> {
+  override get message() {
+    return `${this.task} failed (exit ${this.code}): ${this.output.trim().split("\n").slice(-3).join(" | ")}`
   }
 }

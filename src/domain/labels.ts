@@ -19,7 +19,7 @@ export const LABEL = {
   dockerfile: "io.hal9000.dockerfile"
 } as const
 
-export type Role = "parent" | "worker" | "warm" | "volume" | "image"
+export type Role = "parent" | "worker" | "warm" | "volume" | "image" | "helper"
 
 export interface Owner {
   readonly instance: string

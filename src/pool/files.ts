@@ -43,7 +43,9 @@ export const SpawnEntry = Schema.Struct({
   served: Schema.Literal("warm", "cold"),
   project: Schema.String,
   /** spawned with the shape the pool warms (default image and limits, via the parent, with a TTY) */
-  poolable: Schema.Boolean
+  poolable: Schema.Boolean,
+  /** from the start of the spawn to the session's hand-off */
+  ms: Schema.optional(Schema.Number)
 })
 export type SpawnEntry = typeof SpawnEntry.Type
 

@@ -113,6 +113,7 @@ const make = Effect.gen(function* () {
 
   const spawn = (req: SpawnRequest) =>
     Effect.gen(function* () {
+      const startedAt = performance.now()
       // 1. Everything that needs no engine.
       const limits = yield* fromEither(resolveLimits(req.limits, settings))
       const env = yield* fromEither(validateEnvPairs(req.env))
@@ -186,7 +187,14 @@ const make = Effect.gen(function* () {
           return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
         }
       }
-      yield* logSpawn(home, { at: new Date().toISOString(), session, served: Option.isSome(warm) ? "warm" : "cold", project: project.dir, poolable })
+      yield* logSpawn(home, {
+        at: new Date().toISOString(),
+        session,
+        served: Option.isSome(warm) ? "warm" : "cold",
+        project: project.dir,
+        poolable,
+        ms: Math.round(performance.now() - startedAt)
+      })
 
       // 4. Off the critical path: the session runs already.
       if (Option.isSome(warm)) yield* pool.adopt(containerId, session)

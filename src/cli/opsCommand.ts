@@ -1,0 +1,125 @@
+/** Operations: doctor, debug-bundle, backup (list), restore, reset. */
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Option } from "effect"
+import { SilentExit, UsageError } from "../domain/errors.ts"
+import { backup, listBackups, restore } from "../ops/backup.ts"
+import { debugBundle } from "../ops/debugBundle.ts"
+import { doctor } from "../ops/doctor.ts"
+import { reset } from "../ops/reset.ts"
+import { jsonOption, printJson, setOption, table } from "./common.ts"
+import { withSet } from "./services.ts"
+
+const doctorCommand = Command.make("doctor", { json: jsonOption, set: setOption }, ({ json, set }) =>
+  withSet(
+    set,
+    Effect.gen(function* () {
+      const checks = yield* doctor
+      if (json) yield* printJson({ ok: checks.every((c) => c.level !== "fail"), checks })
+      else {
+        yield* Console.log(
+          table(checks.map((c) => [c.level === "ok" ? "ok" : c.level === "warn" ? "WARN" : "FAIL", c.name, c.detail + (c.fix ? `  -> ${c.fix}` : "")]))
+        )
+      }
+      if (checks.some((c) => c.level === "fail")) return yield* new SilentExit({ code: 1 })
+    })
+  )
+).pipe(Command.withDescription("Check the engine, limits, disk, port, images, volumes, HAL9000_HOME, parent and pool manager (exit 1 on any FAIL)"))
+
+const bundleCommand = Command.make(
+  "debug-bundle",
+  { out: Options.file("o").pipe(Options.withAlias("output"), Options.optional, Options.withDescription("Where to write the .tar.gz")), set: setOption },
+  ({ out, set }) =>
+    withSet(
+      set,
+      Effect.gen(function* () {
+        const path = yield* debugBundle(Option.getOrUndefined(out))
+        yield* Console.log(`Debug bundle: ${path}`)
+      })
+    )
+).pipe(Command.withDescription("Write one tar.gz with logs, labelled objects, statuses, redacted config and doctor output"))
+
+const destOption = Options.directory("dest").pipe(Options.optional, Options.withDescription("Directory that holds backups (default: next to HAL9000_HOME)"))
+
+const printBackups = (dest: Option.Option<string>, json: boolean) =>
+  Effect.gen(function* () {
+    const list = yield* listBackups(Option.getOrUndefined(dest))
+    if (json) return yield* printJson(list)
+    if (list.length === 0) return yield* Console.log("No backups. Take one with: claudy backup")
+    yield* Console.log(
+      table([
+        ["BACKUP", "CREATED", "SIZE", "COMPLETE"],
+        ...list.map((b) => [b.path, b.created_at ?? "-", `${(b.bytes / 1024 / 1024).toFixed(1)} MB`, b.complete ? "yes" : "NO (no manifest)"])
+      ])
+    )
+  })
+
+const backupList = Command.make("list", { dest: destOption, json: jsonOption, set: setOption }, ({ dest, json, set }) =>
+  withSet(set, printBackups(dest, json))
+).pipe(Command.withDescription("List backups, newest first"))
+
+const backupCommand = Command.make(
+  "backup",
+  {
+    dest: destOption,
+    listBackups: Options.boolean("list-backups").pipe(Options.withDescription("Same as: claudy backup list")),
+    json: jsonOption,
+    set: setOption
+  },
+  ({ dest, listBackups: list, json, set }) =>
+    withSet(
+      set,
+      list
+        ? printBackups(dest, json)
+        : Effect.gen(function* () {
+            const r = yield* backup(Option.getOrUndefined(dest))
+            if (json) return yield* printJson(r)
+            yield* Console.log(`Backup written to ${r.dir}`)
+            for (const v of r.manifest.volumes) yield* Console.log(`  ${v.volume}: ${v.file} ${(v.bytes / 1024).toFixed(0)} KiB sha256 ${v.sha256.slice(0, 16)}…`)
+            yield* Console.log(`Restore with: claudy restore ${r.dir}`)
+          })
+    )
+).pipe(
+  Command.withDescription("Back up the volumes and HAL9000_HOME state (the parent is stopped while archiving, then started)"),
+  Command.withSubcommands([backupList])
+)
+
+const restoreCommand = Command.make("restore", { backup: Args.text({ name: "BACKUP" }), set: setOption }, ({ backup: path, set }) =>
+  withSet(
+    set,
+    Effect.gen(function* () {
+      const r = yield* restore(path)
+      yield* Console.log(`Restored ${r.dir} (taken ${r.manifest.created_at}); ChromaDB answers at http://127.0.0.1:${r.port}`)
+    })
+  )
+).pipe(Command.withDescription("Verify a backup's checksums, then restore volumes and state and start the parent"))
+
+const resetCommand = Command.make(
+  "reset",
+  {
+    volumes: Options.boolean("volumes").pipe(Options.withDescription("Also remove the volumes (ChromaDB data!); needs --yes")),
+    images: Options.boolean("images").pipe(Options.withDescription("Also remove the images claudy built")),
+    force: Options.boolean("force").pipe(Options.withDescription("Emergency: kill instead of stopping (a stuck parent)")),
+    yes: Options.boolean("yes").pipe(Options.withDescription("Confirm --volumes")),
+    set: setOption
+  },
+  ({ volumes, images, force, yes, set }) =>
+    withSet(
+      set,
+      Effect.gen(function* () {
+        if (volumes && !yes) {
+          return yield* new UsageError({
+            detail: "reset --volumes deletes the ChromaDB, memory bank and plugin data",
+            fix: "take a backup first (claudy backup), then run: claudy reset --volumes --yes"
+          })
+        }
+        const r = yield* reset({ volumes, images, force })
+        if (r.poolManagerStopped !== null) yield* Console.log(`Stopped the pool manager (pid ${r.poolManagerStopped})`)
+        yield* Console.log(r.containers.length > 0 ? `Removed containers: ${r.containers.join(", ")}` : "No containers to remove")
+        if (volumes) yield* Console.log(r.volumes.length > 0 ? `Removed volumes: ${r.volumes.join(", ")}` : "No volumes to remove")
+        else yield* Console.log("Volumes kept (data is safe); start again with: claudy daemon start")
+        if (images) yield* Console.log(r.images.length > 0 ? `Removed images: ${r.images.join(", ")}` : "No claudy-built images to remove")
+      })
+    )
+).pipe(Command.withDescription("Remove claudy's sessions, warm workers and parent (this HAL9000_HOME only); volumes kept unless --volumes --yes"))
+
+export const opsCommands = [doctorCommand, bundleCommand, backupCommand, restoreCommand, resetCommand] as const

@@ -1,0 +1,84 @@
+/**
+ * `claudy daemon run`: the foreground supervisor a systemd unit starts. It ensures the parent (like `daemon start`,
+ * applying the current settings), tells systemd it is ready once ChromaDB answers, then watches the parent and
+ * ChromaDB every HAL9000_WATCHDOG_INTERVAL seconds, restarting the parent with backoff behind a circuit breaker; it
+ * serves health and metrics, and runs the pool loop when ENABLE_POOL_MANAGER=true. Everything is a fiber in one scope:
+ * SIGTERM interrupts them, sessions keep running, and the process exits 0.
+ */
+import { Duration, Effect, Logger, Ref, Schedule } from "effect"
+import { execFile } from "node:child_process"
+import { appendFileSync, mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { Settings } from "../config/Settings.ts"
+import { healthServer } from "../observe/health.ts"
+import { runManager } from "../pool/manager.ts"
+import { ensureHome } from "../state/home.ts"
+import { Parent } from "./Parent.ts"
+import { afterRestart, initialWatchdog, type Observation, observe } from "./watchdog.ts"
+
+export const SUPERVISOR_LOG = "supervisor.log"
+
+/** sd_notify through systemd-notify (Node and Bun have no unix datagram sockets); the unit sets NotifyAccess=all. */
+const notifySystemd = (status: string) =>
+  Effect.async<void>((resume) => {
+    if (!process.env.NOTIFY_SOCKET) return resume(Effect.void)
+    execFile("systemd-notify", ["--ready", `--status=${status}`], () => resume(Effect.void))
+  })
+
+/** The supervisor's log also goes to HAL9000_HOME/logs/supervisor.log (for the debug bundle). */
+const fileLogger = (home: string) =>
+  Logger.make(({ logLevel, message, date }) => {
+    const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+    try {
+      mkdirSync(join(home, "logs"), { recursive: true, mode: 0o700 })
+      appendFileSync(join(home, "logs", SUPERVISOR_LOG), `${date.toISOString()} ${logLevel.label} ${text}\n`, { mode: 0o600 })
+    } catch {
+      // a full disk must not stop the supervisor
+    }
+  })
+
+export const supervise = Effect.gen(function* () {
+  const { settings } = yield* Settings
+  const parent = yield* Parent
+  yield* ensureHome(settings)
+  const watchdog = yield* Ref.make(initialWatchdog)
+
+  const first = yield* parent.start({ recreate: true })
+  yield* Effect.logInfo(`parent ${first.container} ${first.outcome}; ChromaDB ready on 127.0.0.1:${first.port}`)
+  yield* notifySystemd(`ChromaDB ready on 127.0.0.1:${first.port}`)
+
+  if (settings.httpAddr !== null) yield* Effect.forkScoped(healthServer(watchdog))
+  if (settings.enablePoolManager) {
+    yield* Effect.forkScoped(
+      runManager.pipe(Effect.catchAll((e) => Effect.logWarning(`pool loop not started: ${e.message} (is \`claudy pool start\` running?)`)))
+    )
+  }
+
+  const check = Effect.gen(function* () {
+    const status = yield* parent.status.pipe(Effect.either)
+    const o: Observation =
+      status._tag === "Left" ? "down" : status.right.state !== "running" ? "down" : status.right.healthy ? "healthy" : "unhealthy"
+    const before = yield* Ref.get(watchdog)
+    const { restart, state } = observe(before, o, Date.now())
+    yield* Ref.set(watchdog, state)
+    if (state.circuit !== before.circuit) yield* Effect.logWarning(`restart circuit ${before.circuit} -> ${state.circuit}`)
+    if (o !== "healthy") yield* Effect.logWarning(`parent ${o}${status._tag === "Left" ? `: ${status.left.message}` : ""}`)
+    if (!restart) return
+    yield* Effect.logWarning(`restarting the parent (attempt after ${state.failures} failures)`)
+    const ok = yield* parent.stop.pipe(
+      Effect.zipRight(parent.start({ recreate: true })),
+      Effect.as(true),
+      Effect.catchAll((e) => Effect.as(Effect.logError(`restart failed: ${e.message}`), false))
+    )
+    const after = afterRestart(yield* Ref.get(watchdog), ok, Date.now())
+    yield* Ref.set(watchdog, after)
+    if (ok) yield* Effect.logInfo("parent restarted; ChromaDB answers")
+    else if (after.circuit === "open") yield* Effect.logError(`restart circuit open after ${after.failures} failures: next trial in 30 s`)
+  })
+  return yield* check.pipe(Effect.repeat(Schedule.spaced(Duration.seconds(settings.watchdogInterval))))
+}).pipe(
+  Effect.scoped,
+  Effect.annotateLogs({ service: "supervisor" }),
+  (e) =>
+    Effect.flatMap(Settings, ({ settings }) => Effect.provide(e, Logger.add(fileLogger(settings.home))))
+)

@@ -1,0 +1,117 @@
+/**
+ * /health/live, /health/ready and /metrics of `daemon run`, served with @effect/platform's HTTP server.
+ * Ready means: the parent runs, ChromaDB answers, and the restart circuit is not open.
+ */
+import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { Effect, Layer, Option, Ref } from "effect"
+import { Settings } from "../config/Settings.ts"
+import { Parent } from "../daemon/Parent.ts"
+import type { WatchdogState } from "../daemon/watchdog.ts"
+import { LABEL, ownerFilter } from "../domain/labels.ts"
+import { Engine } from "../docker/Engine.ts"
+import { readClaims } from "../pool/claims.ts"
+import { readSpawns } from "../pool/files.ts"
+import { ownerOf } from "../state/home.ts"
+import { HttpServe } from "./HttpServe.ts"
+import { type Family, histogram, render } from "./prometheus.ts"
+
+const SPAWN_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+const CIRCUIT_VALUE = { closed: 0, "half-open": 1, open: 2 } as const
+
+export const healthServer = (watchdog: Ref.Ref<WatchdogState>) =>
+  Effect.gen(function* () {
+    const { settings } = yield* Settings
+    const parent = yield* Parent
+    const engine = yield* Engine
+    const serve = yield* HttpServe
+    const owner = ownerOf(settings)
+    if (settings.httpAddr === null) return
+    const addr = settings.httpAddr
+
+    const components = Effect.gen(function* () {
+      const [s, w] = yield* Effect.all([parent.status.pipe(Effect.option), Ref.get(watchdog)])
+      const st = Option.getOrUndefined(s)
+      return {
+        parent: { ready: st?.state === "running", state: st?.state ?? "unknown" },
+        chromadb: { ready: st?.healthy ?? false, url: st?.chromadb.url ?? null, heartbeat_ms: (st?.chromadb as { heartbeatMs?: number } | undefined)?.heartbeatMs ?? null },
+        watchdog: { ready: w.circuit !== "open", circuit: w.circuit, restarts: w.restarts }
+      }
+    })
+
+    const metrics = Effect.gen(function* () {
+      const [c, w, containers, claims, spawns] = yield* Effect.all([
+        components,
+        Ref.get(watchdog),
+        engine.listContainers(ownerFilter(owner)).pipe(Effect.orElseSucceed(() => [])),
+        readClaims(settings.home),
+        readSpawns(settings.home)
+      ])
+      const role = (r: string) => containers.filter((x) => x.Labels[LABEL.role] === r)
+      const sessions = [...role("worker"), ...role("warm").filter((x) => claims.has(x.Labels[LABEL.slot] ?? ""))]
+      const idleWarm = role("warm").filter((x) => !claims.has(x.Labels[LABEL.slot] ?? "") && x.State === "running")
+      const byState = new Map<string, number>()
+      for (const s of sessions) byState.set(s.State, (byState.get(s.State) ?? 0) + 1)
+      const families: Array<Family> = [
+        { name: "claudy_parent_up", help: "1 when the parent container runs", type: "gauge", samples: [{ value: c.parent.ready ? 1 : 0 }] },
+        { name: "claudy_chromadb_up", help: "1 when ChromaDB answers its heartbeat", type: "gauge", samples: [{ value: c.chromadb.ready ? 1 : 0 }] },
+        {
+          name: "claudy_chromadb_heartbeat_seconds",
+          help: "latency of the last ChromaDB heartbeat",
+          type: "gauge",
+          samples: [{ value: (c.chromadb.heartbeat_ms ?? 0) / 1000 }]
+        },
+        {
+          name: "claudy_sessions",
+          help: "sessions by container state",
+          type: "gauge",
+          samples: ["running", "exited", "created"].map((state) => ({ labels: { state }, value: byState.get(state) ?? 0 }))
+        },
+        {
+          name: "claudy_warm_workers",
+          help: "warm pool workers by state",
+          type: "gauge",
+          samples: [
+            { labels: { state: "idle" }, value: idleWarm.length },
+            { labels: { state: "claimed" }, value: role("warm").length - idleWarm.length }
+          ]
+        },
+        {
+          name: "claudy_spawns_total",
+          help: "spawns by how they were served",
+          type: "counter",
+          samples: (["warm", "cold"] as const).map((served) => ({ labels: { served }, value: spawns.filter((s) => s.served === served).length }))
+        },
+        histogram(
+          "claudy_spawn_duration_seconds",
+          "time from the start of a spawn to the session's hand-off",
+          spawns.flatMap((s) => (s.ms === undefined ? [] : [s.ms / 1000])),
+          SPAWN_BUCKETS
+        ),
+        { name: "claudy_parent_restarts_total", help: "parent restarts by the supervisor", type: "counter", samples: [{ value: w.restarts }] },
+        {
+          name: "claudy_restart_circuit_state",
+          help: "restart circuit breaker: 0 closed, 1 half-open, 2 open",
+          type: "gauge",
+          samples: [{ value: CIRCUIT_VALUE[w.circuit] }]
+        }
+      ]
+      return render(families)
+    })
+
+    const router = HttpRouter.empty.pipe(
+      HttpRouter.get("/health/live", HttpServerResponse.json({ status: "ok" })),
+      HttpRouter.get(
+        "/health/ready",
+        Effect.flatMap(components, (c) => {
+          const ready = c.parent.ready && c.chromadb.ready && c.watchdog.ready
+          return HttpServerResponse.json({ status: ready ? "ready" : "not ready", components: c }, { status: ready ? 200 : 503 })
+        })
+      ),
+      HttpRouter.get(
+        "/metrics",
+        Effect.map(metrics, (text) => HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4" }))
+      )
+    )
+    yield* Effect.logInfo(`health and metrics on http://${addr.host}:${addr.port} (/health/live, /health/ready, /metrics)`)
+    return yield* Layer.launch(HttpServer.serve(router).pipe(Layer.provide(serve(addr))))
+  })

@@ -1,0 +1,190 @@
+/**
+ * Backup and restore of the three volumes and HAL9000_HOME's state (the guide's rollback-dind.sh, as verbs).
+ * A backup is a directory `<home>-backup-YYYYMMDD-HHMMSS` with one tar.gz per volume, `home.tar.gz`, a manifest with
+ * sha256 sums and a SHA256SUMS file. Backup stops the parent while it archives (ChromaDB's files are then at rest)
+ * and starts it again. Restore verifies every checksum before it touches anything.
+ */
+import { Effect, Either, Option, Schema } from "effect"
+import { createHash } from "node:crypto"
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { basename, dirname, join, resolve } from "node:path"
+import { Settings } from "../config/Settings.ts"
+import { Parent } from "../daemon/Parent.ts"
+import { BackupInvalid, StateError } from "../domain/errors.ts"
+import { ownerLabels, ownershipOf } from "../domain/labels.ts"
+import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
+import { Engine } from "../docker/Engine.ts"
+import { ownerOf } from "../state/home.ts"
+import { VERSION } from "../version.ts"
+import { runHelper } from "./helper.ts"
+
+const Entry = Schema.Struct({ file: Schema.String, sha256: Schema.String, bytes: Schema.Number })
+export const Manifest = Schema.Struct({
+  format: Schema.Literal(1),
+  created_at: Schema.String,
+  claudy_version: Schema.String,
+  instance: Schema.String,
+  home: Schema.String,
+  volumes: Schema.Array(Schema.extend(Entry, Schema.Struct({ role: Schema.Literal(...VOLUME_ROLES), volume: Schema.String }))),
+  home_state: Entry
+})
+export type Manifest = typeof Manifest.Type
+
+const sha256File = (path: string) =>
+  Effect.async<string, StateError>((resume) => {
+    const h = createHash("sha256")
+    createReadStream(path)
+      .on("data", (d) => h.update(d))
+      .on("end", () => resume(Effect.succeed(h.digest("hex"))))
+      .on("error", (e) => resume(Effect.fail(new StateError({ path, operation: "read", detail: e.message }))))
+  })
+
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
+
+export const defaultBackupRoot = (home: string) => dirname(home)
+export const backupPrefix = (home: string) => `${basename(home)}-backup-`
+
+/** What home.tar.gz leaves out: runtime files (FIFOs, claims) and secrets, which belong to running workers. */
+const HOME_EXCLUDES = ["./pool/slots", "./pool/claims", "./pool/pool-manager.pid", "./secrets"]
+
+export const backup = (destRoot?: string) =>
+  Effect.gen(function* () {
+    const engine = yield* Engine
+    const parent = yield* Parent
+    const { settings } = yield* Settings
+    const owner = ownerOf(settings)
+    yield* engine.ping
+    const root = resolve(destRoot ?? defaultBackupRoot(settings.home))
+    const dir = join(root, `${backupPrefix(settings.home)}${stamp(new Date())}`)
+    yield* Effect.try({
+      try: () => {
+        mkdirSync(root, { recursive: true })
+        mkdirSync(dir, { mode: 0o700 })
+      },
+      catch: (e) => new StateError({ path: dir, operation: "create backup directory", detail: String(e) })
+    })
+    const wasRunning = (yield* parent.status).state === "running"
+    if (wasRunning) yield* parent.stop
+    const archive = Effect.gen(function* () {
+      const volumes: Array<Manifest["volumes"][number]> = []
+      for (const role of VOLUME_ROLES) {
+        const vname = volumeName(settings.instance, role)
+        const v = yield* engine.inspectVolume(vname)
+        if (Option.isNone(v) || ownershipOf(v.value.Labels, owner) !== "ours") continue
+        const file = `${role}.tar.gz`
+        yield* runHelper(`archiving volume ${vname}`, `tar czf /backup/${file} -C /source .`, [
+          { type: "volume", source: vname, target: "/source", readOnly: true },
+          { type: "bind", source: dir, target: "/backup", readOnly: false }
+        ])
+        volumes.push({ role, volume: vname, file, sha256: yield* sha256File(join(dir, file)), bytes: statSync(join(dir, file)).size })
+      }
+      mkdirSync(settings.home, { recursive: true, mode: 0o700 })
+      yield* runHelper(
+        "archiving HAL9000_HOME",
+        `tar czf /backup/home.tar.gz ${HOME_EXCLUDES.map((x) => `--exclude=${x}`).join(" ")} -C /home-state .`,
+        [
+          { type: "bind", source: settings.home, target: "/home-state", readOnly: true },
+          { type: "bind", source: dir, target: "/backup", readOnly: false }
+        ]
+      )
+      const home_state = { file: "home.tar.gz", sha256: yield* sha256File(join(dir, "home.tar.gz")), bytes: statSync(join(dir, "home.tar.gz")).size }
+      const manifest: Manifest = {
+        format: 1,
+        created_at: new Date().toISOString(),
+        claudy_version: VERSION,
+        instance: settings.instance,
+        home: settings.home,
+        volumes,
+        home_state
+      }
+      writeFileSync(join(dir, "SHA256SUMS"), [...volumes, home_state].map((e) => `${e.sha256}  ${e.file}\n`).join(""))
+      // written last: a backup without a manifest is partial and is refused by restore
+      writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2))
+      return { dir, manifest }
+    })
+    return yield* archive.pipe(Effect.ensuring(wasRunning ? parent.start({ recreate: false }).pipe(Effect.ignore) : Effect.void))
+  })
+
+/** Read and verify a backup (pure checks + checksums); nothing is changed. */
+export const verifyBackup = (path: string) =>
+  Effect.gen(function* () {
+    const dir = resolve(path)
+    const fail = (problem: string) => Effect.fail(new BackupInvalid({ path: dir, problem }))
+    if (!existsSync(join(dir, "manifest.json"))) return yield* fail("it has no manifest.json (not a claudy backup, or a partial one)")
+    const parsed = yield* Effect.try({
+      try: () => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as unknown,
+      catch: () => new BackupInvalid({ path: dir, problem: "manifest.json is not valid JSON" })
+    })
+    const decoded = Schema.decodeUnknownEither(Manifest)(parsed)
+    if (Either.isLeft(decoded)) return yield* fail("manifest.json is not a claudy backup manifest")
+    const m = decoded.right
+    for (const e of [...m.volumes, m.home_state]) {
+      const file = join(dir, e.file)
+      if (!existsSync(file)) return yield* fail(`${e.file} is missing`)
+      if (statSync(file).size !== e.bytes) return yield* fail(`${e.file} has ${statSync(file).size} bytes, the manifest says ${e.bytes}`)
+      if ((yield* sha256File(file)) !== e.sha256) return yield* fail(`${e.file} does not match its sha256 in the manifest`)
+    }
+    return { dir, manifest: m }
+  })
+
+export const restore = (path: string) =>
+  Effect.gen(function* () {
+    const { dir, manifest } = yield* verifyBackup(path)
+    const engine = yield* Engine
+    const parent = yield* Parent
+    const { settings } = yield* Settings
+    const owner = ownerOf(settings)
+    yield* engine.ping
+    // Refuse before changing anything if a target volume is not ours.
+    for (const v of manifest.volumes) {
+      const vname = volumeName(settings.instance, v.role)
+      const found = yield* engine.inspectVolume(vname)
+      if (Option.isSome(found) && ownershipOf(found.value.Labels, owner) !== "ours") {
+        return yield* new BackupInvalid({ path: dir, problem: `volume ${vname} exists but is not this claudy's` })
+      }
+    }
+    yield* parent.stop
+    for (const v of manifest.volumes) {
+      const vname = volumeName(settings.instance, v.role)
+      if (Option.isNone(yield* engine.inspectVolume(vname))) yield* engine.createVolume(vname, ownerLabels(owner, "volume", VERSION))
+      yield* runHelper(`restoring volume ${vname}`, `find /target -mindepth 1 -delete && tar xzf /backup/${v.file} -C /target`, [
+        { type: "volume", source: vname, target: "/target", readOnly: false },
+        { type: "bind", source: dir, target: "/backup", readOnly: true }
+      ])
+    }
+    mkdirSync(settings.home, { recursive: true, mode: 0o700 })
+    yield* runHelper("restoring HAL9000_HOME", `tar xzf /backup/${manifest.home_state.file} -C /home-state`, [
+      { type: "bind", source: settings.home, target: "/home-state", readOnly: false },
+      { type: "bind", source: dir, target: "/backup", readOnly: true }
+    ])
+    const started = yield* parent.start({ recreate: false })
+    return { dir, manifest, parent: parentName(settings.instance), port: started.port }
+  })
+
+/** Backups under `root` (default: next to HAL9000_HOME), newest first, with whether each has a manifest. */
+export const listBackups = (root?: string) =>
+  Effect.gen(function* () {
+    const { settings } = yield* Settings
+    const dir = resolve(root ?? defaultBackupRoot(settings.home))
+    const prefix = backupPrefix(settings.home)
+    let names: Array<string> = []
+    try {
+      names = readdirSync(dir).filter((n) => n.startsWith(prefix))
+    } catch {
+      return []
+    }
+    return names
+      .map((n) => {
+        const path = join(dir, n)
+        let manifest: Manifest | undefined
+        try {
+          const d = Schema.decodeUnknownEither(Manifest)(JSON.parse(readFileSync(join(path, "manifest.json"), "utf8")))
+          manifest = Either.isRight(d) ? d.right : undefined
+        } catch {
+          manifest = undefined
+        }
+        const bytes = manifest ? [...manifest.volumes, manifest.home_state].reduce((s, e) => s + e.bytes, 0) : 0
+        return { path, created_at: manifest?.created_at ?? null, complete: manifest !== undefined, bytes }
+      })
+      .sort((a, b) => b.path.localeCompare(a.path))
+  })

@@ -1,0 +1,134 @@
+/**
+ * `claudy doctor`: one pass over everything claudy depends on, each check ok / warn / fail with the fix.
+ * Checks never change anything. Any fail makes the command exit non-zero.
+ */
+import { Effect, Option } from "effect"
+import { accessSync, constants, statfsSync, statSync } from "node:fs"
+import { Settings } from "../config/Settings.ts"
+import { Parent } from "../daemon/Parent.ts"
+import { portIsFree } from "../daemon/portHolder.ts"
+import { ownershipOf } from "../domain/labels.ts"
+import { VOLUME_ROLES, volumeName } from "../domain/names.ts"
+import { Engine } from "../docker/Engine.ts"
+import { pidFile } from "../pool/files.ts"
+import { runningManager } from "../pool/pidFile.ts"
+import { ownerOf } from "../state/home.ts"
+
+export type Level = "ok" | "warn" | "fail"
+export interface Check {
+  readonly name: string
+  readonly level: Level
+  readonly detail: string
+  readonly fix?: string
+}
+
+const check = (name: string, level: Level, detail: string, fix?: string): Check => ({ name, level, detail, ...(fix ? { fix } : {}) })
+
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+
+/** Free-space verdict for the engine's data directory (pure). */
+export const diskLevel = (freeBytes: number): Level => (freeBytes < 1024 ** 3 ? "fail" : freeBytes < 5 * 1024 ** 3 ? "warn" : "ok")
+
+/** HAL9000_HOME permission verdict from its mode (pure): group/other access exposes records and API keys. */
+export const homeModeLevel = (mode: number): Level => ((mode & 0o077) === 0 ? "ok" : "warn")
+
+export const doctor = Effect.gen(function* () {
+  const engine = yield* Engine
+  const parent = yield* Parent
+  const { settings } = yield* Settings
+  const owner = ownerOf(settings)
+  const checks: Array<Check> = []
+
+  const version = yield* engine.version.pipe(Effect.either)
+  if (version._tag === "Left") {
+    checks.push(check("engine", "fail", `${engine.address.display}: ${version.left.message}`, "start Docker or set DOCKER_HOST (scripts/ensure-docker as root)"))
+  } else {
+    checks.push(check("engine", "ok", `${engine.address.display}: Docker ${version.right.Version}, API ${version.right.ApiVersion}`))
+    const info = (yield* engine.info.pipe(Effect.orElseSucceed(() => ({})))) as Record<string, unknown>
+    const cg = String(info.CgroupVersion ?? "?")
+    const mem = info.MemoryLimit === true
+    const pids = info.PidsLimit === true
+    checks.push(
+      check(
+        "limits",
+        mem && pids ? "ok" : "warn",
+        `cgroup v${cg} (${String(info.CgroupDriver ?? "?")}): memory limits ${mem ? "enforced" : "NOT enforced"}, pids limits ${pids ? "enforced" : "NOT enforced"}`,
+        mem && pids ? undefined : "enable the memory and pids cgroup controllers (kernel cmdline cgroup_enable=memory) or workers run unbounded"
+      )
+    )
+    checks.push(check("storage", "ok", `storage driver ${String(info.Driver ?? "?")}, data in ${String(info.DockerRootDir ?? "?")}`))
+    const root = String(info.DockerRootDir ?? "")
+    if (engine.address._tag === "unix" && root) {
+      const free = yield* Effect.try(() => {
+        const s = statfsSync(root)
+        return s.bavail * s.bsize
+      }).pipe(Effect.option)
+      if (Option.isSome(free)) {
+        const level = diskLevel(free.value)
+        checks.push(check("disk", level, `${gib(free.value)} free where images and volumes live (${root})`, level === "ok" ? undefined : "free disk space: docker system df shows what uses it"))
+      }
+    }
+    for (const [kind, image] of [["parent", settings.parentImage], ["worker", settings.workerImage]] as const) {
+      const img = yield* engine.inspectImage(image)
+      checks.push(
+        Option.isSome(img)
+          ? check(`${kind} image`, "ok", `${image} ${img.value.RepoDigests?.[0] ?? img.value.Id.slice(0, 19)}`)
+          : check(`${kind} image`, kind === "parent" ? "fail" : "warn", `${image} is not present`, `claudy images build ${kind}`)
+      )
+    }
+    for (const role of VOLUME_ROLES) {
+      const name = volumeName(settings.instance, role)
+      const v = yield* engine.inspectVolume(name)
+      checks.push(
+        Option.isNone(v)
+          ? check(`volume ${role}`, "warn", `${name} does not exist yet`, "claudy daemon start creates it")
+          : ownershipOf(v.value.Labels, owner) === "ours"
+            ? check(`volume ${role}`, "ok", `${name} (${v.value.Driver})`)
+            : check(`volume ${role}`, "fail", `${name} exists but is not this claudy's`, "rename it, or use HAL9000_INSTANCE=<other name>")
+      )
+    }
+    const status = yield* parent.status.pipe(Effect.either)
+    if (status._tag === "Left") {
+      checks.push(check("parent", "fail", status.left.message, "see: claudy daemon status"))
+    } else {
+      const s = status.right
+      checks.push(
+        s.state === "running" && s.healthy
+          ? check("parent", "ok", `${s.container} running, ChromaDB healthy at ${s.chromadb.url} (${s.chromadb.heartbeatMs} ms)`)
+          : s.state === "running"
+            ? check("parent", "fail", `${s.container} running but ChromaDB does not answer at ${s.chromadb.url}`, "claudy daemon logs, then claudy daemon restart")
+            : check("parent", "warn", `${s.container} is ${s.state}`, "claudy daemon start")
+      )
+      const free = yield* portIsFree(settings.chromadbPort)
+      const ours = s.state === "running" && s.port === settings.chromadbPort
+      checks.push(
+        free || ours
+          ? check("port", "ok", ours ? `${settings.chromadbPort} is held by ${s.container}` : `${settings.chromadbPort} is free`)
+          : check("port", "fail", `${settings.chromadbPort} on 127.0.0.1 is held by another process`, "free it or set CHROMADB_PORT")
+      )
+    }
+  }
+
+  const home = settings.home
+  const homeCheck = yield* Effect.try(() => {
+    const st = statSync(home)
+    accessSync(home, constants.W_OK)
+    return st.mode
+  }).pipe(Effect.either)
+  checks.push(
+    homeCheck._tag === "Left"
+      ? check("HAL9000_HOME", "warn", `${home} does not exist or is not writable`, "claudy daemon start creates it; otherwise fix its ownership")
+      : homeModeLevel(homeCheck.right) === "ok"
+        ? check("HAL9000_HOME", "ok", `${home} writable, mode ${(homeCheck.right & 0o777).toString(8)}`)
+        : check("HAL9000_HOME", "warn", `${home} is mode ${(homeCheck.right & 0o777).toString(8)}: other users can read session records`, `chmod 700 ${home}`)
+  )
+  const pm = yield* runningManager(pidFile(home))
+  checks.push(
+    pm.pid === undefined
+      ? check("pool manager", "ok", "not running")
+      : pm.alive
+        ? check("pool manager", "ok", `running (pid ${pm.pid})`)
+        : check("pool manager", "warn", `stale pid file (pid ${pm.pid} is not a pool manager)`, "claudy pool start replaces it")
+  )
+  return checks
+})

@@ -1,0 +1,86 @@
+/**
+ * `claudy reset`: remove what this claudy created, by label and HAL9000_HOME only — never by name prefix.
+ * Default: stop the pool manager, remove sessions, warm workers and the parent; keep volumes (data) and images.
+ * `--volumes` also removes the three volumes (asked for explicitly with --yes), `--images` the images claudy built.
+ * `--force` is the emergency mode for a stuck parent: kill instead of a graceful stop.
+ */
+import { Effect } from "effect"
+import { rmSync } from "node:fs"
+import { join } from "node:path"
+import { Settings } from "../config/Settings.ts"
+import { LABEL, ownerFilter } from "../domain/labels.ts"
+import { Engine } from "../docker/Engine.ts"
+import { pidFile } from "../pool/files.ts"
+import { runningManager, isManagerProcess } from "../pool/pidFile.ts"
+import { ownerOf } from "../state/home.ts"
+
+export interface ResetOptions {
+  readonly volumes: boolean
+  readonly images: boolean
+  readonly force: boolean
+}
+
+export interface ResetReport {
+  readonly poolManagerStopped: number | null
+  readonly containers: ReadonlyArray<string>
+  readonly volumes: ReadonlyArray<string>
+  readonly images: ReadonlyArray<string>
+}
+
+export const reset = (o: ResetOptions) =>
+  Effect.gen(function* () {
+    const engine = yield* Engine
+    const { settings } = yield* Settings
+    const owner = ownerOf(settings)
+    yield* engine.ping
+
+    // 1. The pool manager first, so it does not recreate what we remove.
+    const { pid, alive } = yield* runningManager(pidFile(settings.home))
+    let stopped: number | null = null
+    if (alive && pid !== undefined) {
+      process.kill(pid, o.force ? "SIGKILL" : "SIGTERM")
+      const deadline = Date.now() + 15_000
+      while (isManagerProcess(pid) && Date.now() < deadline) yield* Effect.sleep("50 millis")
+      stopped = pid
+    }
+
+    // 2. Containers: sessions and warm workers, then the parent (workers join its network namespace).
+    const all = yield* engine.listContainers(ownerFilter(owner))
+    const byRole = (role: string) => all.filter((c) => c.Labels[LABEL.role] === role)
+    const removed: Array<string> = []
+    const remove = (c: (typeof all)[number]) =>
+      Effect.gen(function* () {
+        if (!o.force && c.State === "running") yield* engine.stopContainer(c.Id, 10)
+        yield* engine.removeContainer(c.Id, { force: true })
+        removed.push(c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12))
+      })
+    yield* Effect.forEach([...byRole("worker"), ...byRole("warm")], remove, { concurrency: 4 })
+    yield* Effect.forEach(byRole("parent"), remove)
+
+    // 3. State that described those containers.
+    yield* Effect.sync(() => {
+      for (const dir of ["sessions", "pool/workers", "pool/slots", "pool/claims"]) rmSync(join(settings.home, dir), { recursive: true, force: true })
+      rmSync(pidFile(settings.home), { force: true })
+    })
+
+    // 4. Data and images only when asked.
+    const volumes: Array<string> = []
+    if (o.volumes) {
+      for (const v of yield* engine.listVolumes(ownerFilter(owner, "volume"))) {
+        yield* engine.removeVolume(v.Name)
+        volumes.push(v.Name)
+      }
+    }
+    const images: Array<string> = []
+    if (o.images) {
+      for (const tag of [settings.parentImage, settings.workerImage]) {
+        const img = yield* engine.inspectImage(tag)
+        // only images claudy built carry our label; a pulled upstream image is the user's
+        if (img._tag === "Some" && img.value.Config?.Labels?.[LABEL.managed] === "true") {
+          yield* engine.removeImage(tag)
+          images.push(tag)
+        }
+      }
+    }
+    return { poolManagerStopped: stopped, containers: removed, volumes, images } satisfies ResetReport
+  })
