@@ -24,7 +24,22 @@ const COMMANDS = [
   ["sessions", "attach"],
   ["sessions", "logs"],
   ["sessions", "stop"],
-  ["sessions", "rm"]
+  ["sessions", "rm"],
+  ["daemon", "run"],
+  ["pool"],
+  ["pool", "start"],
+  ["pool", "stop"],
+  ["pool", "run"],
+  ["pool", "status"],
+  ["pool", "scale"],
+  ["pool", "cleanup"],
+  ["pool", "warm"],
+  ["doctor"],
+  ["debug-bundle"],
+  ["backup"],
+  ["backup", "list"],
+  ["restore"],
+  ["reset"]
 ]
 
 describe("dist/claudy", () => {
@@ -103,6 +118,24 @@ describe("dist/claudy", () => {
     expect(e.exitCode).toBe(2)
     expect(e.message).toContain("CHROMADB_PORT")
     expect(e.hint).toContain("CHROMADB_PORT")
+  })
+
+  test("HAL9000_LOG_LEVEL=debug shows each Docker call with its duration; HAL9000_LOG_FORMAT=json logs JSON", async () => {
+    const b = await sandbox({ HAL9000_LOG_LEVEL: "debug" })
+    try {
+      const r = await b.claudy(["daemon", "status"])
+      const call = r.stderr.split("\n").find((l) => l.startsWith("claudy debug: docker inspect container"))!
+      expect(call).toMatch(/ ms=\d+/)
+      expect(call).toContain(`path=/containers/${b.instance}-parent/json`)
+      expect(call).toContain("status=404")
+      const j = await b.claudy(["daemon", "status"], { HAL9000_LOG_FORMAT: "json" })
+      const line = j.stderr.split("\n").find((l) => l.includes("inspect container"))!
+      expect(JSON.parse(line)).toMatchObject({ logLevel: "DEBUG", message: "docker inspect container" })
+      const quiet = await b.claudy(["daemon", "status"], { HAL9000_LOG_LEVEL: "error" })
+      expect(quiet.stderr).toBe("")
+    } finally {
+      await b.cleanup()
+    }
   })
 
   test("flake.nix parses", async () => {
