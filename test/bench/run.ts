@@ -6,7 +6,7 @@
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir, totalmem } from "node:os"
 import { join } from "node:path"
-import { CLAUDY, docker, ROOT, run, sandbox, waitFor } from "../support/harness.ts"
+import { CLAUDY, docker, freePort, ROOT, run, sandbox, waitFor } from "../support/harness.ts"
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const b = await sandbox()
@@ -70,6 +70,34 @@ const timeToRunning = async (name: string, cmd: (marker: string) => Array<string
     if ((await proc.exited) !== 0) throw new Error(`${name}: exited non-zero`)
     if (i >= 2) times.push(t)
   }
+  const sorted = [...times].sort((a, b) => a - b)
+  const mean = times.reduce((x, y) => x + y, 0) / times.length
+  return {
+    median: sorted[Math.floor(sorted.length / 2)]!,
+    mean,
+    stddev: Math.sqrt(times.reduce((x, y) => x + (y - mean) ** 2, 0) / times.length),
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+    runs: times.length
+  }
+}
+
+/** Seconds from `start` until ChromaDB on `port` answers its heartbeat (polled every 10 ms); `reset` runs untimed after each. */
+const timeToReady = async (name: string, start: () => Promise<unknown>, reset: () => Promise<unknown>, port: number, runs = 5): Promise<Stat> => {
+  const times: Array<number> = []
+  for (let i = 0; i < runs + 1; i++) {
+    await reset()
+    const t0 = performance.now()
+    await start()
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/api/v2/heartbeat`).then((r) => r.ok).catch(() => false)
+      if (ok) break
+      if (performance.now() - t0 > 60_000) throw new Error(`${name}: no heartbeat within 60 s`)
+      await Bun.sleep(10)
+    }
+    if (i >= 1) times.push((performance.now() - t0) / 1000)
+  }
+  await reset()
   const sorted = [...times].sort((a, b) => a - b)
   const mean = times.reduce((x, y) => x + y, 0) / times.length
   return {
@@ -151,6 +179,52 @@ try {
   compare("warm claim → session command running", warmRunning, baseRunning, "`docker run -d` → command running", 0.5)
   compare("warm claim vs cold spawn → session command running", warmRunning, coldRunning, "cold spawn → command running", 0.3)
   compare("cold spawn → session command running", coldRunning, baseRunning, "`docker run -d` → command running", 1.3)
+
+  // --- daemon start -> heartbeat, images present, parent absent; baseline: docker run -d of the parent image + curl loop
+  const bport = await freePort()
+  const parentImage = JSON.parse((await run([CLAUDY, "config", "--json"], b.env)).stdout).PARENT_IMAGE.value as string
+  const startParent = await timeToReady(
+    "claudy daemon start",
+    () => run([CLAUDY, "daemon", "start"], b.env),
+    () => run([CLAUDY, "daemon", "stop"], b.env).then(() => docker("rm", "-f", parent)),
+    b.port
+  )
+  const baseParent = await timeToReady(
+    "docker run parent",
+    () =>
+      run(["docker", "run", "-d", "--name", `${b.instance}-bench-parent`, "--label", `claudy.bench=${b.instance}`, "-p", `127.0.0.1:${bport}:8000`, parentImage]),
+    () => docker("rm", "-f", `${b.instance}-bench-parent`),
+    bport
+  )
+  await run([CLAUDY, "daemon", "start"], b.env)
+  compare("daemon start → heartbeat (images present, parent absent)", startParent, baseParent, "`docker run -d` parent image + curl loop", 1.2)
+
+  // --- 50 concurrent detached spawns vs 50 parallel docker run -d: throughput
+  const burst = async (make: (i: number) => Array<string>) => {
+    const t0 = performance.now()
+    const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => run(make(i), b.env)))
+    return { seconds: (performance.now() - t0) / 1000, failures: rs.filter((r) => r.code !== 0).length }
+  }
+  const dockerBurst = await burst(() => dockerRun.split(" "))
+  await cleanupSessions()
+  const claudyBurst = await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"])
+  const ratio = (50 / claudyBurst.seconds) / (50 / dockerBurst.seconds)
+  rows.push({
+    figure: "50 concurrent detached spawns (throughput)",
+    claudy: `${(50 / claudyBurst.seconds).toFixed(1)} spawns/s, ${claudyBurst.failures} failures`,
+    baseline: `50 parallel \`docker run -d\`: ${(50 / dockerBurst.seconds).toFixed(1)} /s, ${dockerBurst.failures} failures`,
+    ratio: `${ratio.toFixed(2)}×`,
+    target: "≥ 0.8×, 0 failures",
+    met: ratio >= 0.8 && claudyBurst.failures === 0
+  })
+
+  // --- listing with 100 workers (the 50 above plus 50 more)
+  await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"])
+  const filter = `label=io.hal9000.instance=${b.instance}`
+  const [list100, pool100, ps100] = await hyperfine([`${CLAUDY} sessions list`, `${CLAUDY} pool status`, `docker ps --filter ${filter}`], { runs: 10 })
+  compare("`claudy sessions list`, 100 workers", list100!, ps100!, "`docker ps --filter label=…`", 2)
+  compare("`claudy pool status`, 100 workers", pool100!, ps100!, "`docker ps --filter label=…`", 2)
+  await cleanupSessions()
 
   // --- pool manager idle for 60 s
   await run([CLAUDY, "pool", "warm", project], b.env)
