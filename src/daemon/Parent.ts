@@ -49,7 +49,7 @@ export interface ParentStatus {
   readonly workers: {
     readonly total: number
     readonly running: number
-    /** running via-parent workers joined to an earlier parent container: their network is gone */
+    /** running via-parent workers that joined an earlier parent (recreated or restarted since): no network */
     readonly orphanedNetwork: number
   }
 }
@@ -230,14 +230,29 @@ const make = Effect.gen(function* () {
       ],
       { concurrency: "unbounded" }
     )
-    const parentId = Option.match(ours, { onNone: () => "", onSome: (c) => c.Id })
     const running = workerList.filter((c) => c.State === "running")
+    const viaParent = running.filter((c) => c.HostConfig?.NetworkMode?.startsWith("container:"))
+    // A via-parent worker joined the parent's network namespace as it was when the worker started: if the parent was
+    // recreated (another id) or restarted since (killed, engine restart), that namespace is gone.
+    const lostNetwork = yield* Effect.forEach(viaParent, (w) =>
+      Option.match(ours, {
+        onNone: () => Effect.succeed(true),
+        onSome: (p) =>
+          w.HostConfig?.NetworkMode !== `container:${p.Id}`
+            ? Effect.succeed(true)
+            : Effect.map(engine.inspectContainer(w.Id).pipe(Effect.orElseSucceed(() => Option.none())), (i) =>
+                Option.match(i, {
+                  onNone: () => false,
+                  onSome: (wi) => Date.parse(wi.State.StartedAt ?? "") < Date.parse(p.State.StartedAt ?? "")
+                })
+              )
+      }),
+      { concurrency: 8 }
+    )
     const workers = {
       total: workerList.length,
       running: running.length,
-      orphanedNetwork: running.filter(
-        (c) => c.HostConfig?.NetworkMode?.startsWith("container:") && c.HostConfig.NetworkMode !== `container:${parentId}`
-      ).length
+      orphanedNetwork: lostNetwork.filter(Boolean).length
     }
     if (Option.isNone(ours)) {
       if (Option.isSome(found)) {

@@ -1,0 +1,202 @@
+/**
+ * Fault injection (the fast part, also in `make test`). Each test names the invariant it checks:
+ * no lost session record, no double claim, no orphan container, no touched foreign object, a clear error.
+ */
+import { afterAll, describe, expect, test } from "bun:test"
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Either } from "effect"
+import { decodeRecord } from "../../src/sessions/record.ts"
+import { CLAUDY, docker, freePort, inspect, run, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+
+const boxes: Array<Sandbox> = []
+const temp: Array<string> = []
+const box = async (extra: Record<string, string> = {}) => {
+  const b = await sandbox(extra)
+  boxes.push(b)
+  return b
+}
+const project = () => {
+  const d = mkdtempSync(join(tmpdir(), "claudy-fault-project-"))
+  chownSync(d, 1000, 1000)
+  temp.push(d)
+  return d
+}
+afterAll(async () => {
+  for (const b of boxes) await b.cleanup()
+  for (const d of temp) rmSync(d, { recursive: true, force: true })
+})
+
+const ids = async (b: Sandbox, role?: string) =>
+  (await docker("ps", "-aq", "--no-trunc", "--filter", `label=io.hal9000.instance=${b.instance}`, ...(role ? ["--filter", `label=io.hal9000.role=${role}`] : [])))
+    .stdout.split("\n")
+    .filter(Boolean)
+
+describe("faults", () => {
+  test("kill -9 of the pool manager during claims: no double claim, no orphan, no lost record", async () => {
+    const b = await box({ CHECK_INTERVAL: "1", MIN_WARM_WORKERS: "4", MAX_WARM_WORKERS: "5" })
+    const p = project()
+    expect((await b.claudy(["daemon", "start"])).code).toBe(0)
+    await b.claudy(["pool", "warm", p, p, p, p])
+    await b.claudy(["pool", "start"])
+    const pid = Number(readFileSync(join(b.home, "pool", "pool-manager.pid"), "utf8"))
+    const spawns = Promise.all(Array.from({ length: 10 }, (_, i) => b.claudy(["--via-parent", "-d", "--name", `k${i}`, p, "--", "sleep", "300"])))
+    process.kill(pid, "SIGKILL")
+    const results = await spawns
+    expect(results.map((r) => r.code)).toEqual(Array(10).fill(0))
+    expect((await b.claudy(["pool", "start"])).stdout).toContain("Pool manager started")
+    const sessions = await waitFor("10 running sessions", async () => {
+      const s = JSON.parse((await b.claudy(["sessions", "list", "--json"])).stdout)
+      return s.length === 10 && s.every((x: any) => x.status === "running") ? s : undefined
+    })
+    expect(new Set(sessions.map((s: any) => s.container_id)).size).toBe(10)
+    for (let i = 0; i < 10; i++) {
+      expect(Either.isRight(decodeRecord(JSON.parse(readFileSync(join(b.home, "sessions", `k${i}.json`), "utf8"))))).toBe(true)
+    }
+    // every slot belongs to a container, every container to a session or the idle pool
+    await waitFor("slots and containers to agree", async () => {
+      const labelled = await Promise.all((await ids(b)).map(async (id) => (await inspect(id))?.Config.Labels["io.hal9000.slot"]))
+      const slots = readdirSync(join(b.home, "pool", "slots")).sort()
+      return JSON.stringify(slots) === JSON.stringify(labelled.filter(Boolean).sort()) ? true : undefined
+    }, 20_000)
+    await b.claudy(["pool", "stop"])
+  })
+
+  test("docker kill of the parent under via-parent workers: status shows them without network; restart says what it does", async () => {
+    const b = await box()
+    const p = project()
+    expect((await b.claudy(["daemon", "start"])).code).toBe(0)
+    expect((await b.claudy(["--via-parent", "-d", "--name", "w1", p, "--", "sleep", "300"])).code).toBe(0)
+    expect(JSON.parse((await b.claudy(["daemon", "status", "--json"])).stdout).workers.orphanedNetwork).toBe(0)
+    await docker("kill", `${b.instance}-parent`)
+    // the restart policy brings the same container back; the worker's namespace is gone
+    const s = await waitFor("the parent back and the worker reported", async () => {
+      const st = JSON.parse((await b.claudy(["daemon", "status", "--json"])).stdout)
+      return st.healthy && st.workers.orphanedNetwork === 1 ? st : undefined
+    }, 60_000)
+    expect(s.workers.running).toBe(1)
+    const text = await b.claudy(["daemon", "status"])
+    expect(text.stdout).toContain("1 joined an earlier parent and have no network: respawn them")
+    const restart = await b.claudy(["daemon", "restart"])
+    expect(restart.code).toBe(0)
+    expect(restart.stderr).toContain("via-parent worker(s) joined the previous parent and have no network now")
+    expect((await inspect(`${b.instance}-worker-w1`)).State.Running).toBe(true) // their work is not interrupted
+  })
+
+  test("HAL9000_HOME on a full tmpfs: a clear error, nothing created, no truncated JSON", async () => {
+    const home = mkdtempSync(join(tmpdir(), "claudy-fullhome-"))
+    temp.push(home)
+    expect((await run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", home])).code).toBe(0)
+    try {
+      const b = await box({ HAL9000_HOME: home })
+      const p = project()
+      expect((await b.claudy(["daemon", "start"])).code).toBe(0)
+      expect((await b.claudy(["--via-parent", "-d", "--name", "before", p, "--", "sleep", "300"])).code).toBe(0)
+      // fill the disk
+      await run(["sh", "-c", `dd if=/dev/zero of=${home}/filler bs=4k 2>/dev/null; true`])
+      const before = await ids(b, "worker")
+      const r = await b.claudy(["--via-parent", "-d", "--name", "after", p, "--", "sleep", "300"])
+      expect(r.code).not.toBe(0)
+      expect(r.stderr).toMatch(/Error: Cannot .*(no space left on device|ENOSPC)/i)
+      expect(r.stderr).toContain("Fix: check that HAL9000_HOME is on a writable disk with free space")
+      expect(await ids(b, "worker")).toEqual(before)
+      for (const f of readdirSync(join(home, "sessions")).filter((n) => n.endsWith(".json"))) {
+        expect(() => JSON.parse(readFileSync(join(home, "sessions", f), "utf8"))).not.toThrow()
+      }
+      expect(readdirSync(join(home, "sessions")).filter((n) => n.endsWith(".tmp"))).toEqual([])
+      // listing still works on a full disk (records that cannot be updated are reported, not lost)
+      const list = await b.claudy(["sessions", "list", "--json"])
+      expect(list.stdout).toContain('"before"')
+    } finally {
+      await boxes.pop()?.cleanup()
+      await run(["umount", home])
+    }
+  })
+
+  test("SIGTERM to daemon run in the middle of a restart: exits 0, and the next start recovers", async () => {
+    const port = await freePort()
+    const b = await box({ HAL9000_HTTP_ADDR: `127.0.0.1:${port}`, HAL9000_WATCHDOG_INTERVAL: "1" })
+    const sup = Bun.spawn([CLAUDY, "daemon", "run"], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...b.env }, stdout: "ignore", stderr: "ignore" })
+    try {
+      await waitFor("the supervisor's health", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) || undefined, 60_000)
+      await docker("rm", "-f", `${b.instance}-parent`)
+      const log = join(b.home, "logs", "supervisor.log")
+      await waitFor("a restart to begin", async () => (readFileSync(log, "utf8").includes("restarting the parent") ? true : undefined), 30_000)
+      sup.kill("SIGTERM")
+      expect(await sup.exited).toBe(0)
+      const after = await b.claudy(["daemon", "start"])
+      expect(after.code).toBe(0)
+      expect((await b.claudy(["daemon", "status"])).code).toBe(0)
+      expect((await ids(b, "parent")).length).toBe(1)
+    } finally {
+      sup.kill("SIGKILL")
+    }
+  })
+
+  test("the ChromaDB process killed inside the parent: the supervisor (and restart policy) restore it", async () => {
+    const port = await freePort()
+    const b = await box({ HAL9000_HTTP_ADDR: `127.0.0.1:${port}`, HAL9000_WATCHDOG_INTERVAL: "1" })
+    const sup = Bun.spawn([CLAUDY, "daemon", "run"], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...b.env }, stdout: "ignore", stderr: "ignore" })
+    try {
+      await waitFor("the supervisor's health", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) || undefined, 60_000)
+      const top = (await docker("top", `${b.instance}-parent`, "-eo", "pid,args")).stdout.split("\n").slice(1)
+      const chromaPid = top.find((l) => /chroma run/.test(l) && !/tini|claudy-parent-entrypoint/.test(l))?.trim().split(/\s+/)[0]
+      expect(chromaPid).toBeDefined()
+      process.kill(Number(chromaPid), "SIGKILL")
+      await waitFor("ChromaDB down", async () => (await fetch(`http://127.0.0.1:${b.port}/api/v2/heartbeat`).then((r) => r.ok).catch(() => false)) ? undefined : true, 10_000).catch(() => true)
+      await waitFor("ChromaDB back", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) || undefined, 60_000)
+      expect((await fetch(`http://127.0.0.1:${b.port}/api/v2/heartbeat`)).ok).toBe(true)
+    } finally {
+      sup.kill("SIGTERM")
+      await sup.exited
+    }
+  })
+
+  test("engine socket missing or permission denied: a clear error naming the address, exit 5", async () => {
+    const b = await box({ DOCKER_HOST: "unix:///tmp/claudy-no-such-engine.sock" })
+    const missing = await b.claudy(["daemon", "status"])
+    expect(missing.code).toBe(5)
+    expect(missing.stderr).toContain("Cannot connect to the Docker daemon at unix:///tmp/claudy-no-such-engine.sock")
+    expect(missing.stderr).toContain("no socket at /tmp/claudy-no-such-engine.sock")
+    // as an unprivileged user the root-owned socket is refused
+    const home = mkdtempSync(join(tmpdir(), "claudy-nobody-"))
+    temp.push(home)
+    chownSync(home, 65534, 65534)
+    const denied = await run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", CLAUDY, "daemon", "status"], {
+      HAL9000_HOME: join(home, "h"),
+      HAL9000_INSTANCE: b.instance
+    })
+    expect(denied.code).toBe(5)
+    expect(denied.stderr).toContain("Cannot connect to the Docker daemon at unix:///var/run/docker.sock")
+    expect(denied.stderr).toContain("permission denied on /var/run/docker.sock")
+    expect(denied.stderr).toContain("docker group")
+  })
+
+  test("corrupt, empty and foreign files in sessions/ and pool/workers/ are reported or rebuilt, never fatal", async () => {
+    const b = await box({ CHECK_INTERVAL: "1" })
+    const p = project()
+    expect((await b.claudy(["daemon", "start"])).code).toBe(0)
+    expect((await b.claudy(["--via-parent", "-d", "--name", "ok", p, "--", "sleep", "300"])).code).toBe(0)
+    await b.claudy(["pool", "warm", p])
+    mkdirSync(join(b.home, "pool", "workers"), { recursive: true })
+    for (const [dir, name, text] of [
+      ["sessions", "junk.json", "{{{"],
+      ["sessions", "empty.json", ""],
+      ["sessions", "alien.json", '{"kind":"something else"}'],
+      ["pool/workers", "junk.json", "{{{"],
+      ["pool/workers", "alien.json", "[]"]
+    ] as const) writeFileSync(join(b.home, dir, name), text)
+    const list = await b.claudy(["sessions", "list"])
+    expect(list.code).toBe(0)
+    expect(list.stdout).toContain("ok")
+    const status = await b.claudy(["pool", "status", "--json"])
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout).workers.idle).toBe(1)
+    await b.claudy(["pool", "start"])
+    await waitFor("the mirror rebuilt", async () =>
+      existsSync(join(b.home, "pool", "workers", "junk.json")) || existsSync(join(b.home, "pool", "workers", "alien.json")) ? undefined : true
+    )
+    await b.claudy(["pool", "stop"])
+  })
+})
