@@ -37,6 +37,11 @@ test: typecheck build
 	scripts/test-env
 	scripts/run-tests
 
+# Every fault-injection test, including the slow ones that restart the engine (make test runs the fast ones).
+faults: build
+	scripts/test-env
+	$(BUN) test --timeout 300000 test/faults
+
 bench: build
 	scripts/test-env
 	$(BUN) run test/bench/run.ts

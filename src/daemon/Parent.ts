@@ -238,7 +238,7 @@ const make = Effect.gen(function* () {
       Option.match(ours, {
         onNone: () => Effect.succeed(true),
         onSome: (p) =>
-          w.HostConfig?.NetworkMode !== `container:${p.Id}`
+          !p.State.Running || w.HostConfig?.NetworkMode !== `container:${p.Id}`
             ? Effect.succeed(true)
             : Effect.map(engine.inspectContainer(w.Id).pipe(Effect.orElseSucceed(() => Option.none())), (i) =>
                 Option.match(i, {

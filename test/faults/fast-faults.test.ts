@@ -70,11 +70,16 @@ describe("faults", () => {
     expect((await b.claudy(["--via-parent", "-d", "--name", "w1", p, "--", "sleep", "300"])).code).toBe(0)
     expect(JSON.parse((await b.claudy(["daemon", "status", "--json"])).stdout).workers.orphanedNetwork).toBe(0)
     await docker("kill", `${b.instance}-parent`)
-    // the restart policy brings the same container back; the worker's namespace is gone
-    const s = await waitFor("the parent back and the worker reported", async () => {
+    const down = await waitFor("the parent down", async () => {
       const st = JSON.parse((await b.claudy(["daemon", "status", "--json"])).stdout)
-      return st.healthy && st.workers.orphanedNetwork === 1 ? st : undefined
-    }, 60_000)
+      return st.state === "stopped" ? st : undefined
+    })
+    expect(down.workers.orphanedNetwork).toBe(1)
+    // starting the same container again gives it a new namespace: the worker still has none
+    expect((await b.claudy(["daemon", "start"])).code).toBe(0)
+    const s = JSON.parse((await b.claudy(["daemon", "status", "--json"])).stdout)
+    expect(s.healthy).toBe(true)
+    expect(s.workers.orphanedNetwork).toBe(1)
     expect(s.workers.running).toBe(1)
     const text = await b.claudy(["daemon", "status"])
     expect(text.stdout).toContain("1 joined an earlier parent and have no network: respawn them")
