@@ -1,0 +1,102 @@
+/**
+ * The bad-input catalogue: every command with malformed names, limits, paths, ports, numbers, env values and flag
+ * combinations. Each row asserts the message, the exit code, and that the engine's object list did not change.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { docker, sandbox, type Sandbox } from "../support/harness.ts"
+
+let b: Sandbox
+let project: string
+let file: string
+beforeAll(async () => {
+  b = await sandbox()
+  project = mkdtempSync(join(tmpdir(), "claudy-badinput-"))
+  chownSync(project, 1000, 1000)
+  file = join(project, "a-file")
+  writeFileSync(file, "x")
+  const r = await b.claudy(["daemon", "start"])
+  if (r.code !== 0) throw new Error(r.stderr)
+})
+afterAll(async () => {
+  await b.cleanup()
+  rmSync(project, { recursive: true, force: true })
+})
+
+const engineObjects = async () =>
+  [
+    (await docker("ps", "-aq", "--no-trunc")).stdout.split("\n").filter(Boolean).sort().join(","),
+    (await docker("volume", "ls", "-q")).stdout.split("\n").filter(Boolean).sort().join(",")
+  ].join(" | ")
+
+type Row = [label: string, args: () => Array<string>, env: Record<string, string>, message: string, code: number]
+
+const rows: Array<Row> = [
+  // settings, any command
+  ["port not a number", () => ["daemon", "start"], { CHROMADB_PORT: "http" }, "CHROMADB_PORT is 'http'", 2],
+  ["port out of range", () => ["daemon", "restart"], { CHROMADB_PORT: "65536" }, "CHROMADB_PORT is '65536'", 2],
+  ["negative timeout", () => ["daemon", "start"], { CHROMADB_START_TIMEOUT: "-5" }, "CHROMADB_START_TIMEOUT is '-5'", 2],
+  ["boolean typo", () => ["daemon", "start"], { SKIP_IMAGE_PULL: "ture" }, "SKIP_IMAGE_PULL is 'ture'", 2],
+  ["min above max", () => ["pool", "status"], { MIN_WARM_WORKERS: "9", MAX_WARM_WORKERS: "3" }, "MIN_WARM_WORKERS (9) is greater than MAX_WARM_WORKERS (3)", 2],
+  ["memory 0", () => ["daemon", "status"], { WORKER_MEMORY: "0" }, "WORKER_MEMORY is '0'", 2],
+  ["cpus lots", () => ["sessions", "list"], { WORKER_CPUS: "lots" }, "WORKER_CPUS is 'lots'", 2],
+  ["pids empty", () => ["config"], { WORKER_PIDS_LIMIT: "" }, "WORKER_PIDS_LIMIT is an empty string", 2],
+  ["relative home", () => ["doctor"], { HAL9000_HOME: "state" }, "HAL9000_HOME is 'state'", 2],
+  ["bad instance", () => ["reset"], { HAL9000_INSTANCE: "My Instance" }, "HAL9000_INSTANCE is 'My Instance'", 2],
+  ["bad http addr", () => ["daemon", "run"], { HAL9000_HTTP_ADDR: "9090" }, "HAL9000_HTTP_ADDR is '9090'", 2],
+  ["bad log level", () => ["config"], { HAL9000_LOG_LEVEL: "verbose" }, "HAL9000_LOG_LEVEL is 'verbose'", 2],
+  ["ssh engine", () => ["daemon", "status"], { DOCKER_HOST: "ssh://me@host" }, "ssh:// engines are not supported", 2],
+  ["garbage engine address", () => ["daemon", "status"], { DOCKER_HOST: "docker.sock" }, "DOCKER_HOST 'docker.sock' is not usable", 2],
+  ["--set unknown", () => ["daemon", "status", "--set", "PORT=1"], {}, "--set 'PORT=1' does not name a known setting", 2],
+  ["--set bad value", () => ["config", "--set", "CHROMADB_PORT=x"], {}, "CHROMADB_PORT is 'x'", 2],
+  // spawn
+  ["name uppercase", () => ["--via-parent", "-d", "--name", "Up", project], {}, "--name is 'Up'", 2],
+  ["name dotdot", () => ["spawn", "--via-parent", "-d", "--name", "a..b", project], {}, "it contains '..'", 2],
+  ["name too long", () => ["--via-parent", "-d", "--name", "n".repeat(60), project], {}, "60 characters", 2],
+  ["path missing", () => ["--via-parent", "-d", "/no/such/dir"], {}, "project directory /no/such/dir does not exist", 2],
+  ["path is a file", () => ["--via-parent", "-d", file], {}, "is not a directory", 2],
+  ["path /etc", () => ["--via-parent", "-d", "/etc"], {}, "/etc is a system directory", 2],
+  ["memory 4x", () => ["--via-parent", "-d", "--memory", "4x", project], {}, "--memory is '4x'", 2],
+  ["cpus -1", () => ["--via-parent", "-d", "--cpus", "-1", project], {}, "--cpus is '-1'", 2],
+  ["pids lots", () => ["--via-parent", "-d", "--pids-limit", "lots", project], {}, "--pids-limit is 'lots'", 2],
+  ["no-limits and cpus", () => ["--via-parent", "-d", "--no-limits", "--cpus", "2", project], {}, "--no-limits cannot be combined with --cpus", 2],
+  ["env without =", () => ["--via-parent", "-d", "-e", "FOO", project], {}, "-e 'FOO' is not KEY=VALUE", 2],
+  ["unknown flag", () => ["--via-parent", "--memroy", "1g", project], {}, "Received unknown argument", 2],
+  // sessions
+  ["inspect unknown", () => ["sessions", "inspect", "nobody"], {}, "No session named 'nobody'", 2],
+  ["attach unknown", () => ["sessions", "attach", "nobody"], {}, "No session named 'nobody'", 2],
+  ["logs unknown", () => ["sessions", "logs", "nobody"], {}, "No session named 'nobody'", 2],
+  ["stop unknown", () => ["sessions", "stop", "nobody"], {}, "No session named 'nobody'", 2],
+  ["rm unknown", () => ["sessions", "rm", "nobody"], {}, "No session named 'nobody'", 2],
+  ["logs tail not a number", () => ["sessions", "logs", "x", "--tail", "many"], {}, "many", 2],
+  // pool
+  ["scale negative", () => ["pool", "scale", "-1"], {}, "pool scale -1 is outside 0..MAX_WARM_WORKERS (5)", 2],
+  ["scale above max", () => ["pool", "scale", "99"], {}, "pool scale 99 is outside 0..MAX_WARM_WORKERS (5)", 2],
+  ["scale not a number", () => ["pool", "scale", "five"], {}, "five", 2],
+  ["warm missing path", () => ["pool", "warm", "/no/such/project"], {}, "project directory /no/such/project does not exist", 2],
+  ["warm /", () => ["pool", "warm", "/"], {}, "/ is a system directory", 2],
+  // daemon
+  ["logs tail", () => ["daemon", "logs", "--tail", "x"], {}, "x", 2],
+  ["start unknown flag", () => ["daemon", "start", "--recreat"], {}, "--recreat", 2],
+  // operations
+  ["restore missing", () => ["restore", "/no/such/backup"], {}, "Refusing to restore /no/such/backup: it has no manifest.json", 2],
+  ["restore a project dir", () => ["restore", project], {}, "it has no manifest.json", 2],
+  ["reset volumes without yes", () => ["reset", "--volumes"], {}, "reset --volumes deletes the ChromaDB", 2],
+  ["backup dest missing", () => ["backup", "--dest", "/no/such/dir"], {}, "/no/such/dir", 2],
+  // images
+  ["images unknown kind", () => ["images", "build", "both"], {}, "Expected one of the following cases: all, parent, worker", 2],
+  ["dockerfile unknown kind", () => ["images", "dockerfile", "cache"], {}, "Expected one of the following cases: parent, worker", 2],
+  ["ca cert missing", () => ["images", "build", "--ca-cert", "/no/ca.pem"], {}, "/no/ca.pem", 2]
+]
+
+describe("bad input", () => {
+  test.each(rows)("%s", async (_label, args, env, message, code) => {
+    const before = await engineObjects()
+    const r = await b.claudy(args(), env)
+    expect(r.code).toBe(code)
+    expect(r.stdout + r.stderr).toContain(message)
+    expect(await engineObjects()).toBe(before)
+  })
+})
