@@ -12,7 +12,7 @@ import { type Claim, readClaims, releaseClaim } from "../pool/claims.ts"
 import { removeSlot } from "../pool/slot.ts"
 import { warmContainerName, workerContainerName } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
-import { limitEvidence } from "./limitHits.ts"
+import { limitEvidence, pidsHitsOf } from "./limitHits.ts"
 import { recordFromContainer, type SessionRecord, statusOf } from "./record.ts"
 import { readRecords, removeRecord, type Skipped, writeRecord } from "./SessionStore.ts"
 
@@ -52,10 +52,32 @@ const make = Effect.gen(function* () {
   const list = Effect.gen(function* () {
     const [summaries, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner)), readClaims(home)])
     const serving = summaries.filter((s) => sessionOf(s.Labels, claims) !== undefined)
-    const inspected = yield* Effect.forEach(serving, (s) => engine.inspectContainer(s.Id), { concurrency: 8 })
     const { records, skipped } = yield* readRecords(home, settings.instance)
     const byName = new Map(records.map((r) => [r.name, r]))
     const views: Array<SessionView> = []
+    // A record that already describes its container's state needs no inspect: with 100 workers this is the
+    // difference between one engine call and a hundred. Running ones still get their pids cgroup read.
+    const changed: Array<(typeof serving)[number]> = []
+    for (const s of serving) {
+      const name = sessionOf(s.Labels, claims)!
+      const prev = byName.get(name)
+      const settled =
+        prev !== undefined &&
+        prev.container_id === s.Id &&
+        ((s.State === "running" && (prev.status === "running" || prev.status === "pids-limit-reached")) ||
+          (s.State === "exited" && (prev.status === "exited" || prev.status === "oom-killed")))
+      if (!settled) {
+        changed.push(s)
+        continue
+      }
+      if (s.State === "running" && prev.status === "running" && ((yield* pidsHitsOf(engine, s.Id)) ?? 0) > 0) {
+        changed.push(s)
+        continue
+      }
+      views.push({ record: prev, rebuilt: false, running: s.State === "running", tty: false })
+      byName.delete(name)
+    }
+    const inspected = yield* Effect.forEach(changed, (s) => engine.inspectContainer(s.Id), { concurrency: 8 })
     for (const c of inspected) {
       if (Option.isNone(c)) continue // removed between list and inspect
       const name = sessionOf(c.value.Config.Labels, claims)!

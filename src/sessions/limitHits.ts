@@ -34,6 +34,10 @@ const readPidsEvents = (id: string) =>
     return undefined
   })
 
+/** The pids cgroup's refused-fork count of a running container on this host, if readable. */
+export const pidsHitsOf = (engine: EngineShape, id: string) =>
+  engine.address._tag === "unix" ? readPidsEvents(id) : Effect.succeed(undefined)
+
 export const limitEvidence = (engine: EngineShape, c: ContainerInspect): Effect.Effect<LimitEvidence> =>
   Effect.all(
     {
