@@ -49,6 +49,20 @@ const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs
   return results.map((r): Stat => ({ median: r.median, mean: r.mean, stddev: r.stddev, min: r.min, max: r.max, runs: r.times.length }))
 }
 
+/** Median, mean, spread of a list of seconds. */
+const statsOf = (times: ReadonlyArray<number>): Stat => {
+  const sorted = [...times].sort((a, b) => a - b)
+  const mean = times.reduce((x, y) => x + y, 0) / times.length
+  return {
+    median: sorted[Math.floor(sorted.length / 2)]!,
+    mean,
+    stddev: Math.sqrt(times.reduce((x, y) => x + (y - mean) ** 2, 0) / times.length),
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+    runs: times.length
+  }
+}
+
 /**
  * Time from starting `cmd` until its session command runs (it touches a marker file in the project), over `runs`
  * runs after 2 warm-ups; `prepare` runs untimed before each. The process may still be finishing its bookkeeping.
@@ -70,16 +84,7 @@ const timeToRunning = async (name: string, cmd: (marker: string) => Array<string
     if ((await proc.exited) !== 0) throw new Error(`${name}: exited non-zero`)
     if (i >= 2) times.push(t)
   }
-  const sorted = [...times].sort((a, b) => a - b)
-  const mean = times.reduce((x, y) => x + y, 0) / times.length
-  return {
-    median: sorted[Math.floor(sorted.length / 2)]!,
-    mean,
-    stddev: Math.sqrt(times.reduce((x, y) => x + (y - mean) ** 2, 0) / times.length),
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
-    runs: times.length
-  }
+  return statsOf(times)
 }
 
 /** Seconds from `start` until ChromaDB on `port` answers its heartbeat (polled every 10 ms); `reset` runs untimed after each. */
@@ -98,16 +103,7 @@ const timeToReady = async (name: string, start: () => Promise<unknown>, reset: (
     if (i >= 1) times.push((performance.now() - t0) / 1000)
   }
   await reset()
-  const sorted = [...times].sort((a, b) => a - b)
-  const mean = times.reduce((x, y) => x + y, 0) / times.length
-  return {
-    median: sorted[Math.floor(sorted.length / 2)]!,
-    mean,
-    stddev: Math.sqrt(times.reduce((x, y) => x + (y - mean) ** 2, 0) / times.length),
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
-    runs: times.length
-  }
+  return statsOf(times)
 }
 
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`

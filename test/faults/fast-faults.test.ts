@@ -3,30 +3,16 @@
  * no lost session record, no double claim, no orphan container, no touched foreign object, a clear error.
  */
 import { afterAll, describe, expect, test } from "bun:test"
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Either } from "effect"
 import { decodeRecord } from "../../src/sessions/record.ts"
-import { CLAUDY, docker, freePort, inspect, run, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+import { CLAUDY, docker, freePort, inspect, run, type Sandbox, sandbox, tracked, waitFor } from "../support/harness.ts"
 
-const boxes: Array<Sandbox> = []
-const temp: Array<string> = []
-const box = async (extra: Record<string, string> = {}) => {
-  const b = await sandbox(extra)
-  boxes.push(b)
-  return b
-}
-const project = () => {
-  const d = mkdtempSync(join(tmpdir(), "claudy-fault-project-"))
-  chownSync(d, 1000, 1000)
-  temp.push(d)
-  return d
-}
-afterAll(async () => {
-  for (const b of boxes) await b.cleanup()
-  for (const d of temp) rmSync(d, { recursive: true, force: true })
-})
+const t = tracked()
+const box = t.box
+const project = () => t.tempDir("claudy-fault-project-", 1000)
+afterAll(t.cleanup)
 
 const ids = async (b: Sandbox, role?: string) =>
   (await docker("ps", "-aq", "--no-trunc", "--filter", `label=io.hal9000.instance=${b.instance}`, ...(role ? ["--filter", `label=io.hal9000.role=${role}`] : [])))
@@ -90,11 +76,11 @@ describe("faults", () => {
   })
 
   test("HAL9000_HOME on a full tmpfs: a clear error, nothing created, no truncated JSON", async () => {
-    const home = mkdtempSync(join(tmpdir(), "claudy-fullhome-"))
-    temp.push(home)
+    const home = t.tempDir("claudy-fullhome-")
     expect((await run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", home])).code).toBe(0)
+    // not tracked: its objects must go before the tmpfs is unmounted
+    const b = await sandbox({ HAL9000_HOME: home })
     try {
-      const b = await box({ HAL9000_HOME: home })
       const p = project()
       expect((await b.claudy(["daemon", "start"])).code).toBe(0)
       expect((await b.claudy(["--via-parent", "-d", "--name", "before", p, "--", "sleep", "300"])).code).toBe(0)
@@ -114,7 +100,7 @@ describe("faults", () => {
       const list = await b.claudy(["sessions", "list", "--json"])
       expect(list.stdout).toContain('"before"')
     } finally {
-      await boxes.pop()?.cleanup()
+      await b.cleanup()
       await run(["umount", home])
     }
   })
@@ -165,9 +151,7 @@ describe("faults", () => {
     expect(missing.stderr).toContain("Cannot connect to the Docker daemon at unix:///tmp/claudy-no-such-engine.sock")
     expect(missing.stderr).toContain("no socket at /tmp/claudy-no-such-engine.sock")
     // as an unprivileged user the root-owned socket is refused
-    const home = mkdtempSync(join(tmpdir(), "claudy-nobody-"))
-    temp.push(home)
-    chownSync(home, 65534, 65534)
+    const home = t.tempDir("claudy-nobody-", 65534)
     const denied = await run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", CLAUDY, "daemon", "status"], {
       HAL9000_HOME: join(home, "h"),
       HAL9000_INSTANCE: b.instance

@@ -1,26 +1,13 @@
 /** Operations on the real engine: the systemd supervisor, health/metrics, doctor, debug bundle, backup, reset. */
 import { afterAll, describe, expect, test } from "bun:test"
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chownSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { chroma, CLAUDY, docker, freePort, inspect, ROOT, run, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+import { chroma, CLAUDY, docker, freePort, inspect, ROOT, run, tracked, waitFor } from "../support/harness.ts"
 
-const boxes: Array<Sandbox> = []
-const temp: Array<string> = []
-const box = async (extra: Record<string, string> = {}) => {
-  const b = await sandbox(extra)
-  boxes.push(b)
-  return b
-}
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  temp.push(d)
-  return d
-}
-afterAll(async () => {
-  for (const b of boxes) await b.cleanup()
-  for (const d of temp) rmSync(d, { recursive: true, force: true })
-})
+const t = tracked()
+const box = t.box
+const tempDir = (prefix: string) => t.tempDir(prefix)
+afterAll(t.cleanup)
 
 const get = async (url: string) => {
   try {

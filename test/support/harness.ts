@@ -2,7 +2,7 @@
  * Integration-test helpers. Every test gets its own HAL9000_INSTANCE (so its own container and volume names),
  * its own HAL9000_HOME and its own free port, and cleans up only objects carrying its instance label.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { chownSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -118,5 +118,28 @@ export const chroma = (port: number) => {
       post(`/collections/${id}/add`, { ids, documents, embeddings: ids.map((_, i) => [i + 0.1, 0.2, 0.3]) }),
     get: async (id: string, ids: Array<string>): Promise<Array<string>> =>
       (await post(`/collections/${id}/get`, { ids, include: ["documents"] })).documents
+  }
+}
+
+/** Sandboxes and temp directories a test file creates, removed together by `cleanup` (call it in afterAll). */
+export const tracked = () => {
+  const boxes: Array<Sandbox> = []
+  const dirs: Array<string> = []
+  return {
+    box: async (extra: Record<string, string> = {}) => {
+      const b = await sandbox(extra)
+      boxes.push(b)
+      return b
+    },
+    tempDir: (prefix: string, owner?: number) => {
+      const d = mkdtempSync(join(tmpdir(), prefix))
+      if (owner !== undefined) chownSync(d, owner, owner)
+      dirs.push(d)
+      return d
+    },
+    cleanup: async () => {
+      for (const b of boxes.splice(0)) await b.cleanup()
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+    }
   }
 }
