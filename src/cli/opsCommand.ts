@@ -122,4 +122,10 @@ const resetCommand = Command.make(
     )
 ).pipe(Command.withDescription("Remove claudy's sessions, warm workers and parent (this HAL9000_HOME only); volumes kept unless --volumes --yes"))
 
-export const opsCommands = [doctorCommand, bundleCommand, backupCommand, restoreCommand, resetCommand] as const
+export const opsCommands = {
+  doctor: doctorCommand,
+  "debug-bundle": bundleCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
+  reset: resetCommand
+} as const

@@ -18,33 +18,44 @@ import { spawnConfig, spawnHandler } from "./spawnCommand.ts"
 const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
 
 const spawn = Command.make("spawn", spawnConfig, spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
-const subcommands = [daemonCommand, spawn, sessionsCommand, poolCommand, ...opsCommands, configCommand, imagesCommand] as const
 
-const root = Command.make("claudy", {}, () =>
-  Console.log(
-    "claudy runs Claude Code workers in containers next to a shared ChromaDB.\n" +
-      "Start the parent with: claudy daemon start; spawn with: claudy --via-parent /path/to/project (all: claudy --help)"
+/** Every subcommand by the name users type; the order is the order of `claudy --help`. */
+const SUBCOMMANDS = {
+  daemon: daemonCommand,
+  spawn,
+  sessions: sessionsCommand,
+  pool: poolCommand,
+  ...opsCommands,
+  config: configCommand,
+  images: imagesCommand
+} as const
+
+type Sub = (typeof SUBCOMMANDS)[keyof typeof SUBCOMMANDS]
+
+const rootWith = (subs: ReadonlyArray<Sub>) =>
+  Command.make("claudy", {}, () =>
+    Console.log(
+      "claudy runs Claude Code workers in containers next to a shared ChromaDB.\n" +
+        "Start the parent with: claudy daemon start; spawn with: claudy --via-parent /path/to/project (all: claudy --help)"
+    )
+  ).pipe(
+    Command.withDescription(
+      "Run isolated Claude Code workers in containers next to a shared ChromaDB. `claudy [spawn options] [PATH]` is `claudy spawn …`"
+    ),
+    Command.withSubcommands(subs as [Sub, ...Array<Sub>])
   )
-).pipe(
-  Command.withDescription(
-    "Run isolated Claude Code workers in containers next to a shared ChromaDB. `claudy [spawn options] [PATH]` is `claudy spawn …`"
-  ),
-  Command.withSubcommands([...subcommands])
-)
 
 // `claudy --via-parent /path`: the spawn command under the program's own name.
 const spawnRoot = Command.make("claudy", spawnConfig, spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
 
-const run = Command.run(root, { name: "claudy", version: VERSION_LINE })
-const runSpawn = Command.run(spawnRoot, { name: "claudy", version: VERSION_LINE })
-
 const ROOT_FLAGS = new Set(["-h", "--help", "--version", "--completions", "--wizard", "--log-level"])
-const SUBCOMMAND_NAMES = new Set(["daemon", "spawn", "sessions", "pool", "doctor", "debug-bundle", "backup", "restore", "reset", "config", "images"])
+const isSubcommand = (name: string | undefined): name is keyof typeof SUBCOMMANDS =>
+  name !== undefined && Object.hasOwn(SUBCOMMANDS, name)
 
 /** Which tree parses `argv` (pure): the spawn form unless the first argument is a subcommand or a root flag. */
 export const isSpawnForm = (argv: ReadonlyArray<string>) => {
   const first = argv[2]
-  return first !== undefined && !ROOT_FLAGS.has(first) && !SUBCOMMAND_NAMES.has(first)
+  return first !== undefined && !ROOT_FLAGS.has(first) && !isSubcommand(first)
 }
 
 /**
@@ -59,8 +70,15 @@ export const normalizeHelp = (argv: ReadonlyArray<string>, spawnForm: boolean): 
   return [...argv.slice(0, 2), ...(spawnForm ? [] : words.slice(0, 2)), "--help"]
 }
 
+/**
+ * Parse with the smallest tree that can: the spawn form, one subcommand (building the whole tree costs ~10 ms of
+ * every start, measured), or everything for `claudy`, `claudy --help` and the other root flags.
+ */
 export const cli = (argv: ReadonlyArray<string>) => {
   const spawnForm = isSpawnForm(argv)
   const args = normalizeHelp(argv, spawnForm)
-  return spawnForm ? runSpawn(args) : run(args)
+  const first = argv[2]
+  const options = { name: "claudy", version: VERSION_LINE }
+  if (spawnForm) return Command.run(spawnRoot, options)(args)
+  return Command.run(rootWith(isSubcommand(first) ? [SUBCOMMANDS[first]] : Object.values(SUBCOMMANDS)), options)(args)
 }
