@@ -290,6 +290,18 @@ Every claudy command pays at least the second figure before its first engine cal
 is at the edge and \`daemon status\` (≤ 2× of a ~12 ms \`docker inspect\`) cannot be met on this stack: its floor
 alone is above 2×. What claudy adds on top (its own module graph, ≈ ${floor ? ms(ver!.median - floor.cli.median) : "?"} here) is the part left to cut.
 
+## Where the other figures lose their time
+
+- *Spawns* pay that start-up once, then the engine calls of a spawn run in parallel (the parent's state and the session
+  name) and a warm claim adds only host file operations: the claim itself is a few milliseconds, so a warm claim is
+  start-up-bound (floor + ≈ 10 ms). A cold spawn adds the engine's own create and start (\`HAL9000_LOG_LEVEL=debug\`
+  shows each call's duration; start dominates) to the same start-up, against a \`docker run\` whose client starts in
+  ${floor ? ms(floor.docker.median) : "?"}.
+- *50 concurrent spawns* are CPU-bound on this 2-core machine: every claudy process burns about as much CPU to start as
+  its wall time above (Effect and the CLI are evaluated in each process), against ~10 ms for the docker client.
+- *Listing 100 workers* is one engine call plus start-up: \`sessions list\` inspects only containers whose record does
+  not already describe them, \`pool status\` reads the claim files and the spawn log.
+
 ## How the figures are taken
 
 - *warm claim*: \`claudy --via-parent -d PROJECT -- sleep 600\` with exactly one warm worker of that shape waiting
