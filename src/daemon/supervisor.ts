@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { healthServer } from "../observe/health.ts"
 import { runManager } from "../pool/manager.ts"
+import { activeMaintenance } from "../ops/maintenance.ts"
 import { ensureHome } from "../state/home.ts"
 import { Parent } from "./Parent.ts"
 import { afterRestart, initialWatchdog, type Observation, observe } from "./watchdog.ts"
@@ -55,6 +56,8 @@ export const supervise = Effect.gen(function* () {
   }
 
   const check = Effect.gen(function* () {
+    const busy = yield* activeMaintenance(settings.home)
+    if (busy) return yield* Effect.logInfo(`${busy.what} in progress (pid ${busy.pid}): not checking the parent`)
     const status = yield* parent.status.pipe(Effect.either)
     const o: Observation =
       status._tag === "Left" ? "down" : status.right.state !== "running" ? "down" : status.right.healthy ? "healthy" : "unhealthy"

@@ -4,7 +4,7 @@
  * sha256 sums and a SHA256SUMS file. Backup stops the parent while it archives (ChromaDB's files are then at rest)
  * and starts it again. Restore verifies every checksum before it touches anything.
  */
-import { Effect, Either, Option, Schema } from "effect"
+import { Effect, Either, Exit, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
@@ -14,11 +14,14 @@ import { BackupInvalid, StateError } from "../domain/errors.ts"
 import { ownerLabels, ownershipOf } from "../domain/labels.ts"
 import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
-import { ownerOf } from "../state/home.ts"
+import { ensureHome, ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { runHelper } from "./helper.ts"
+import { maintenance } from "./maintenance.ts"
 
-const Entry = Schema.Struct({ file: Schema.String, sha256: Schema.String, bytes: Schema.Number })
+/** Only the names backup writes: they are used in the helper's shell command, so nothing else is accepted. */
+const FileName = Schema.String.pipe(Schema.pattern(/^[a-z]+\.tar\.gz$/))
+const Entry = Schema.Struct({ file: FileName, sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/)), bytes: Schema.Number })
 export const Manifest = Schema.Struct({
   format: Schema.Literal(1),
   created_at: Schema.String,
@@ -44,8 +47,8 @@ const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-"
 export const defaultBackupRoot = (home: string) => dirname(home)
 export const backupPrefix = (home: string) => `${basename(home)}-backup-`
 
-/** What home.tar.gz leaves out: runtime files (FIFOs, claims) and secrets, which belong to running workers. */
-const HOME_EXCLUDES = ["./pool/slots", "./pool/claims", "./pool/pool-manager.pid", "./secrets"]
+/** What home.tar.gz leaves out: runtime files (slots with their FIFOs and API keys, claims, the pool mirror, locks). */
+const HOME_EXCLUDES = ["./pool/slots", "./pool/claims", "./pool/workers", "./pool/pool-manager.pid", "./maintenance", "./sessions/.*.spawning"]
 
 export const backup = (destRoot?: string) =>
   Effect.gen(function* () {
@@ -63,6 +66,8 @@ export const backup = (destRoot?: string) =>
       },
       catch: (e) => new StateError({ path: dir, operation: "create backup directory", detail: String(e) })
     })
+    yield* ensureHome(settings)
+    yield* maintenance(settings.home, "backup")
     const wasRunning = (yield* parent.status).state === "running"
     if (wasRunning) yield* parent.stop
     const archive = Effect.gen(function* () {
@@ -102,8 +107,14 @@ export const backup = (destRoot?: string) =>
       writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2))
       return { dir, manifest }
     })
-    return yield* archive.pipe(Effect.ensuring(wasRunning ? parent.start({ recreate: false }).pipe(Effect.ignore) : Effect.void))
-  })
+    // Archiving failed or was interrupted: start the parent again as best we can and report the archiving error.
+    const result = yield* archive.pipe(
+      Effect.onExit((exit) => (Exit.isSuccess(exit) || !wasRunning ? Effect.void : parent.start({ recreate: false }).pipe(Effect.ignore)))
+    )
+    // The backup is written; a parent that does not come back is an error the user must see (exit non-zero).
+    if (wasRunning) yield* parent.start({ recreate: false })
+    return result
+  }).pipe(Effect.scoped)
 
 /** Read and verify a backup (pure checks + checksums); nothing is changed. */
 export const verifyBackup = (path: string) =>
@@ -143,6 +154,8 @@ export const restore = (path: string) =>
         return yield* new BackupInvalid({ path: dir, problem: `volume ${vname} exists but is not this claudy's` })
       }
     }
+    yield* ensureHome(settings)
+    yield* maintenance(settings.home, "restore")
     yield* parent.stop
     for (const v of manifest.volumes) {
       const vname = volumeName(settings.instance, v.role)
@@ -159,7 +172,7 @@ export const restore = (path: string) =>
     ])
     const started = yield* parent.start({ recreate: false })
     return { dir, manifest, parent: parentName(settings.instance), port: started.port }
-  })
+  }).pipe(Effect.scoped)
 
 /** Backups under `root` (default: next to HAL9000_HOME), newest first, with whether each has a manifest. */
 export const listBackups = (root?: string) =>

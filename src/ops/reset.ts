@@ -12,7 +12,8 @@ import { LABEL, ownerFilter } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import { pidFile } from "../pool/files.ts"
 import { runningManager, isManagerProcess } from "../pool/pidFile.ts"
-import { ownerOf } from "../state/home.ts"
+import { ensureHome, ownerOf } from "../state/home.ts"
+import { maintenance } from "./maintenance.ts"
 
 export interface ResetOptions {
   readonly volumes: boolean
@@ -33,6 +34,8 @@ export const reset = (o: ResetOptions) =>
     const { settings } = yield* Settings
     const owner = ownerOf(settings)
     yield* engine.ping
+    yield* ensureHome(settings)
+    yield* maintenance(settings.home, "reset")
 
     // 1. The pool manager first, so it does not recreate what we remove.
     const { pid, alive } = yield* runningManager(pidFile(settings.home))
@@ -83,4 +86,4 @@ export const reset = (o: ResetOptions) =>
       }
     }
     return { poolManagerStopped: stopped, containers: removed, volumes, images } satisfies ResetReport
-  })
+  }).pipe(Effect.scoped)

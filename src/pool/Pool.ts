@@ -3,7 +3,7 @@
  * `claim` hands a session to one with host file operations only (O_EXCL claim, session script, FIFO write);
  * `reconcile` is one observe -> plan -> act pass of the manager.
  */
-import { Context, Effect, Either, Layer, Option, Schedule } from "effect"
+import { Context, Effect, Either, Exit, Layer, Option, Schedule } from "effect"
 import { statSync } from "node:fs"
 import { Settings } from "../config/Settings.ts"
 import { StateError } from "../domain/errors.ts"
@@ -225,11 +225,19 @@ const make = Effect.gen(function* () {
         if (Date.now() > deadline) break
         if (!(yield* tryClaim(home, c.slot, handoff.session))) continue
         const claimed = { id: c.id, name: c.name, slot: c.slot }
-        yield* writeHandoff(home, c.slot, handoff)
-        const ready = yield* beforeSignal(claimed).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
-        if (ready && (yield* signalSlot(home, c.slot, 50))) return Option.some(claimed)
-        // A dead or unreachable warm worker: it holds our claim, so removing it is ours to do.
-        yield* removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
+        // From here the worker is ours: unless the session was handed over, it is removed — also when the hand-off
+        // fails (a stale mirror entry whose slot is gone) or the spawn is interrupted.
+        const handedOver = yield* Effect.gen(function* () {
+          yield* writeHandoff(home, c.slot, handoff)
+          yield* beforeSignal(claimed)
+          return yield* signalSlot(home, c.slot, 50)
+        }).pipe(
+          Effect.orElseSucceed(() => false),
+          Effect.onExit((exit) =>
+            Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
+          )
+        )
+        if (handedOver) return Option.some(claimed)
       }
       return Option.none<Claimed>()
     })

@@ -4,7 +4,7 @@
  * truth of which session it serves.
  */
 import { Effect } from "effect"
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
 
 export const claimsDir = (home: string) => join(home, "pool", "claims")
@@ -21,23 +21,29 @@ export interface Claim {
 export const tryClaim = (home: string, slot: string, by: string) =>
   Effect.sync(() => {
     mkdirSync(claimsDir(home), { recursive: true, mode: 0o700 })
+    // Written complete first, then linked into place: link() fails if the claim exists, so exactly one process
+    // wins, and nobody ever reads a half-written claim.
+    const tmp = join(claimsDir(home), `.${slot}.${process.pid}.${Math.random().toString(36).slice(2)}`)
+    const fd = openSync(tmp, "wx", 0o600)
     try {
-      const fd = openSync(join(claimsDir(home), slot), "wx", 0o600)
-      try {
-        writeSync(fd, JSON.stringify({ slot, by, pid: process.pid, at: new Date().toISOString() } satisfies Claim))
-      } finally {
-        closeSync(fd)
-      }
+      writeSync(fd, JSON.stringify({ slot, by, pid: process.pid, at: new Date().toISOString() } satisfies Claim))
+    } finally {
+      closeSync(fd)
+    }
+    try {
+      linkSync(tmp, join(claimsDir(home), slot))
       return true
     } catch {
       return false
+    } finally {
+      rmSync(tmp, { force: true })
     }
   })
 
 export const releaseClaim = (home: string, slot: string) =>
   Effect.sync(() => rmSync(join(claimsDir(home), slot), { force: true }))
 
-/** Every readable claim; a half-written one (crash between create and write) reads as taken by "unknown". */
+/** Every claim; an unreadable one (only possible from an older claudy or a damaged disk) reads as "unknown". */
 export const readClaims = (home: string) =>
   Effect.sync(() => {
     const out = new Map<string, Claim>()
@@ -47,7 +53,7 @@ export const readClaims = (home: string) =>
     } catch {
       return out
     }
-    for (const slot of names) {
+    for (const slot of names.filter((n) => !n.startsWith("."))) {
       try {
         const c = JSON.parse(readFileSync(join(claimsDir(home), slot), "utf8")) as Claim
         out.set(slot, { ...c, slot })

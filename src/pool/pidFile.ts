@@ -1,6 +1,6 @@
 /**
  * The pool manager's pid file. A pid counts as the manager only if that process is alive and its command line is a
- * `pool run` (a reused pid of another program makes the file stale, not "already running").
+ * `pool run` or `daemon run` (a reused pid of another program makes the file stale, not "already running").
  */
 import { Effect } from "effect"
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
@@ -16,7 +16,8 @@ export const isManagerProcess = (pid: number) => {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")
     const state = /^State:\s+(\w)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
-    return state !== "Z" && cmd.includes("pool") && cmd.includes("run")
+    // `pool run`, or `daemon run` with ENABLE_POOL_MANAGER (its pool loop holds the same pid file)
+    return state !== "Z" && cmd.includes("run") && (cmd.includes("pool") || cmd.includes("daemon"))
   } catch {
     return true // no /proc (not Linux): trust kill(0)
   }

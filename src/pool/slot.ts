@@ -37,6 +37,8 @@ export const createSlot = (home: string, id: string) =>
       const dir = slotDir(home, id)
       mkdirSync(slotsDir(home), { recursive: true, mode: 0o700 })
       mkdirSync(dir, { mode: 0o755 })
+      // set again: mkdir's mode is masked by umask (0077 under the systemd unit), and the worker user must enter
+      chmodSync(dir, 0o755)
       execFileSync("mkfifo", ["-m", "0644", join(dir, "claim.fifo")], { stdio: "ignore" })
       return dir
     },
@@ -70,6 +72,7 @@ export const writeHandoff = (home: string, id: string, h: SessionHandoff) =>
       }
       const tmp = join(dir, ".session.sh.tmp")
       writeFileSync(tmp, renderSessionScript(h.session, h.env, h.command), { mode: 0o644 })
+      chmodSync(tmp, 0o644) // umask-proof: the worker user reads it
       renameSync(tmp, join(dir, "session.sh"))
     },
     catch: fail(slotDir(home, id), "write the session into")

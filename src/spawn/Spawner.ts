@@ -2,7 +2,7 @@
  * Spawning a worker: every check first (limits, name, env, project, parent, image), so bad input never leaves a
  * container behind; then create, record, and either return once it runs (detached) or attach the terminal.
  */
-import { Context, Deferred, Effect, Either, Fiber, Layer, Option } from "effect"
+import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
@@ -26,6 +26,7 @@ import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
 import { createWorker } from "./createWorker.ts"
+import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
@@ -130,7 +131,10 @@ const make = Effect.gen(function* () {
       const image = req.image ?? settings.workerImage
       const user = workerUser(project.owner)
 
-      // 2. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
+      // 2. The name is ours for the rest of this spawn (two concurrent spawns of one --name: one wins here).
+      yield* reserveName(home, session)
+
+      // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
       const [chromadbPort] = yield* Effect.all(
         [req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort), checkNameFree(session), ensureHome(settings)],
         { concurrency: "unbounded" }
@@ -161,7 +165,7 @@ const make = Effect.gen(function* () {
             })
           : Effect.void
 
-      // 3. A warm worker of the same shape if one is free, else a cold one.
+      // 4. A warm worker of the same shape if one is free, else a cold one.
       const warm = poolable ? yield* pool.claim(shape, handoff, attachFirst) : Option.none()
       let containerId: string
       if (Option.isSome(warm)) {
@@ -178,14 +182,21 @@ const make = Effect.gen(function* () {
           )
         )
         containerId = cold.id
-        const undo = Effect.all([engine.removeContainer(cold.id, { force: true }), removeSlot(home, cold.slot)]).pipe(Effect.ignore)
-        yield* writeHandoff(home, cold.slot, handoff).pipe(Effect.tapError(() => undo))
-        yield* attachFirst(cold).pipe(Effect.tapError(() => undo))
-        yield* engine.startContainer(cold.id).pipe(Effect.tapError(() => undo))
-        if (!(yield* signalSlot(home, cold.slot, 10_000))) {
-          yield* undo
-          return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
-        }
+        // Until the session is handed over, any failure or an interrupt (Ctrl-C) removes what this spawn created.
+        yield* Effect.gen(function* () {
+          yield* writeHandoff(home, cold.slot, handoff)
+          yield* attachFirst(cold)
+          yield* engine.startContainer(cold.id)
+          if (!(yield* signalSlot(home, cold.slot, 10_000))) {
+            return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
+          }
+        }).pipe(
+          Effect.onExit((exit) =>
+            Exit.isSuccess(exit)
+              ? Effect.void
+              : Effect.all([engine.removeContainer(cold.id, { force: true }), removeSlot(home, cold.slot)]).pipe(Effect.ignore)
+          )
+        )
       }
       yield* logSpawn(home, {
         at: new Date().toISOString(),
@@ -196,7 +207,7 @@ const make = Effect.gen(function* () {
         ms: Math.round(performance.now() - startedAt)
       })
 
-      // 4. Off the critical path: the session runs already.
+      // 5. Off the critical path: the session runs already.
       if (Option.isSome(warm)) yield* pool.adopt(containerId, session)
       const record = Effect.flatMap(engine.inspectContainer(containerId), (c) =>
         Option.isSome(c) ? Effect.asVoid(sessions.syncOne(c.value, undefined, session)) : Effect.void
@@ -210,7 +221,7 @@ const make = Effect.gen(function* () {
       return result._tag === "exited"
         ? ({ _tag: "exited", session, code: result.code } satisfies SpawnResult)
         : ({ _tag: "detached-by-user", session } satisfies SpawnResult)
-    })
+    }).pipe(Effect.scoped)
 
   return { spawn }
 })

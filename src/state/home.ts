@@ -1,7 +1,7 @@
 /** HAL9000_HOME: where claudy keeps its records. Created 0700; its resolved path names this claudy's objects. */
 import { Effect } from "effect"
-import { chmodSync, mkdirSync, realpathSync } from "node:fs"
-import { StateError } from "../domain/errors.ts"
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { StateError, UsageError } from "../domain/errors.ts"
 import { homeHash, type Owner } from "../domain/labels.ts"
 import type { Settings } from "../config/variables.ts"
 
@@ -25,7 +25,28 @@ export const ensureHome = (s: Settings) =>
         const created = mkdirSync(dir, { recursive: true, mode: 0o700 })
         if (created !== undefined) chmodSync(dir, 0o700)
       }
+      // One HAL9000_HOME serves one instance: slots, claims and the pool's files are not kept apart by instance.
+      const marker = `${s.home}/instance`
+      if (!existsSync(marker)) {
+        try {
+          writeFileSync(marker, `${s.instance}\n`, { mode: 0o600, flag: "wx" })
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e // a concurrent first run wrote it
+        }
+      }
+      return readFileSync(marker, "utf8").trim()
     },
     catch: (e) =>
-      new StateError({ path: s.home, operation: "create", detail: e instanceof Error ? e.message : String(e) })
-  })
+      new StateError({ path: s.home, operation: "use", detail: e instanceof Error ? e.message : String(e) })
+  }).pipe(
+    Effect.flatMap((bound) =>
+      bound === s.instance
+        ? Effect.void
+        : Effect.fail(
+            new UsageError({
+              detail: `HAL9000_HOME ${s.home} belongs to HAL9000_INSTANCE=${bound}, not ${s.instance}`,
+              fix: `use another HAL9000_HOME for instance ${s.instance}, or set HAL9000_INSTANCE=${bound}`
+            })
+          )
+    )
+  )

@@ -88,6 +88,32 @@ describe("daemon run (the systemd supervisor)", () => {
     }
   })
 
+  test("backup under daemon run: the watchdog leaves the parent alone while the backup holds the maintenance lock", async () => {
+    const port = await freePort()
+    const b = await box({ HAL9000_HTTP_ADDR: `127.0.0.1:${port}`, HAL9000_WATCHDOG_INTERVAL: "1" })
+    const sup = Bun.spawn([CLAUDY, "daemon", "run"], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...b.env }, stdout: "ignore", stderr: "ignore" })
+    try {
+      await waitFor("the supervisor", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) || undefined, 60_000)
+      const dest = tempDir("claudy-backup-under-sup-")
+      const r = await b.claudy(["backup", "--dest", dest])
+      expect(r.code).toBe(0)
+      const metrics = await get(`http://127.0.0.1:${port}/metrics`)
+      expect(metrics!.text).toContain("claudy_parent_restarts_total 0")
+      expect(existsSync(join(b.home, "maintenance"))).toBe(false)
+    } finally {
+      sup.kill("SIGTERM")
+      await sup.exited
+    }
+  })
+
+  test("a HAL9000_HOME belongs to one instance", async () => {
+    const b = await box()
+    expect((await b.claudy(["daemon", "start"])).code).toBe(0)
+    const r = await b.claudy(["daemon", "start"], { HAL9000_INSTANCE: `${b.instance}x` })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`belongs to HAL9000_INSTANCE=${b.instance}`)
+  })
+
   test("the unit file passes systemd-analyze verify", async () => {
     const dir = tempDir("claudy-unit-")
     const unit = readFileSync(join(ROOT, "contrib/systemd/claudy.service"), "utf8").replace("/usr/local/bin/claudy", CLAUDY)

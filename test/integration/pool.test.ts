@@ -205,6 +205,19 @@ describe("claims", () => {
   })
 })
 
+describe("names under concurrency", () => {
+  test("two concurrent spawns of one --name with warm workers free: exactly one wins", async () => {
+    await b.claudy(["pool", "warm", p1, p1])
+    const [x, y] = await Promise.all([0, 1].map(() => b.claudy(["--via-parent", "-d", "--name", "twin", p1, "--", "sleep", "300"])))
+    expect([x!.code, y!.code].sort()).toEqual([0, 2])
+    expect([x!.stderr, y!.stderr].join("")).toContain("Session name 'twin' is taken")
+    const sessions = JSON.parse((await b.claudy(["sessions", "list", "--json"])).stdout)
+    expect(sessions.filter((s: any) => s.name === "twin")).toHaveLength(1)
+    // the loser's warm worker is still free
+    expect((await status()).workers.idle).toBe(1)
+  })
+})
+
 describe("crashes and bad state", () => {
   test("kill -9 of the manager mid-loop: pool start reconciles with no duplicates and no orphans", async () => {
     await b.claudy(["pool", "warm", p1])
