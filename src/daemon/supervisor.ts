@@ -57,7 +57,7 @@ export const supervise = Effect.gen(function* () {
 
   const check = Effect.gen(function* () {
     const busy = yield* activeMaintenance(settings.home)
-    if (busy) return yield* Effect.logInfo(`${busy.what} in progress (pid ${busy.pid}): not checking the parent`)
+    if (busy) return yield* Effect.logInfo(`${busy.note} in progress (pid ${busy.pid}): not checking the parent`)
     const status = yield* parent.status.pipe(Effect.either)
     const o: Observation =
       status._tag === "Left" ? "down" : status.right.state !== "running" ? "down" : status.right.healthy ? "healthy" : "unhealthy"

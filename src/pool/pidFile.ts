@@ -3,21 +3,16 @@
  * `pool run` or `daemon run` (a reused pid of another program makes the file stale, not "already running").
  */
 import { Effect } from "effect"
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
-import { dirname } from "node:path"
+import { readFileSync } from "node:fs"
 import { StateError } from "../domain/errors.ts"
+import { lockFile, processAlive } from "../state/lockFile.ts"
 
 export const isManagerProcess = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
+  if (!processAlive(pid)) return false
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")
-    const state = /^State:\s+(\w)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
     // `pool run`, or `daemon run` with ENABLE_POOL_MANAGER (its pool loop holds the same pid file)
-    return state !== "Z" && cmd.includes("run") && (cmd.includes("pool") || cmd.includes("daemon"))
+    return cmd.includes("run") && (cmd.includes("pool") || cmd.includes("daemon"))
   } catch {
     return true // no /proc (not Linux): trust kill(0)
   }
@@ -39,35 +34,4 @@ export const runningManager = (file: string) =>
 
 /** Take the pid file for this process: fails if a live manager holds it; a stale one is replaced. */
 export const acquirePidFile = (file: string) =>
-  Effect.acquireRelease(
-    Effect.gen(function* () {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const taken = yield* Effect.try({
-          try: () => {
-            mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-            const fd = openSync(file, "wx", 0o600)
-            writeSync(fd, `${process.pid}\n`)
-            closeSync(fd)
-            return true
-          },
-          catch: (e) => e
-        }).pipe(Effect.orElseSucceed(() => false))
-        if (taken) return
-        const { pid, alive } = yield* runningManager(file)
-        if (alive && pid !== process.pid) {
-          return yield* new StateError({ path: file, operation: "take", detail: `a pool manager already runs (pid ${pid})` })
-        }
-        rmSync(file, { force: true })
-      }
-      return yield* new StateError({ path: file, operation: "take", detail: "another process keeps replacing it" })
-    }),
-    () =>
-      Effect.sync(() => {
-        // remove only our own pid file
-        try {
-          if (readFileSync(file, "utf8").trim() === String(process.pid)) rmSync(file, { force: true })
-        } catch {
-          // already gone
-        }
-      })
-  )
+  lockFile(file, "", (h) => new StateError({ path: file, operation: "take", detail: `a pool manager already runs (pid ${h.pid})` }), isManagerProcess)

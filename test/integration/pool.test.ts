@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { processAlive } from "../../src/state/lockFile.ts"
 import { docker, inspect, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
 
 const INTERVAL = 1
@@ -48,14 +49,6 @@ const waitIdle = (n: number, ms: number) =>
     const s = await status()
     return s.workers.idle === n && s.workers.warm === n ? s : undefined
   }, ms)
-/** Alive and not a zombie (a detached manager's parent may not reap it here). */
-const alive = (pid: number) => {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))
-  } catch {
-    return false
-  }
-}
 const slots = () => {
   try {
     return readdirSync(join(b.home, "pool", "slots"))
@@ -85,7 +78,7 @@ describe("pool manager", () => {
     const stopped = await b.claudy(["pool", "stop"])
     expect(stopped.stdout).toContain(`Pool manager stopped (pid ${pid})`)
     expect(existsSync(join(b.home, "pool", "pool-manager.pid"))).toBe(false)
-    expect(alive(pid)).toBe(false)
+    expect(processAlive(pid)).toBe(false)
     // warm workers outlive the manager
     expect((await status()).workers.idle).toBe(2)
   })

@@ -1,0 +1,83 @@
+/**
+ * Lock files that name their holder: `<pid> <note>`, created with O_EXCL. A file whose process is gone (or is a
+ * zombie, or fails the caller's own check) is stale and taken over. Used for the pool manager's pid file, the
+ * maintenance lock and session-name reservations.
+ */
+import { Effect } from "effect"
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
+import { dirname } from "node:path"
+import { StateError } from "../domain/errors.ts"
+
+/** Alive and not a zombie (a detached process's parent may not reap it). */
+export const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))
+  } catch {
+    return true // no /proc (not Linux): trust kill(0)
+  }
+}
+
+export interface Holder {
+  readonly pid: number
+  readonly note: string
+}
+
+/** Who holds the lock at `path`, if a live process does (per `isHolder`, default: alive). */
+export const lockHolder = (path: string, isHolder: (pid: number) => boolean = processAlive) =>
+  Effect.sync((): Holder | undefined => {
+    try {
+      const [pid, ...note] = readFileSync(path, "utf8").trim().split(" ")
+      const n = Number(pid)
+      return Number.isInteger(n) && n > 0 && n !== process.pid && isHolder(n) ? { pid: n, note: note.join(" ") } : undefined
+    } catch {
+      return undefined
+    }
+  })
+
+/**
+ * Hold the lock for the enclosing scope (released only if it is still ours). A live holder fails with `onHeld`.
+ */
+export const lockFile = <E>(
+  path: string,
+  note: string,
+  onHeld: (holder: Holder) => E,
+  isHolder: (pid: number) => boolean = processAlive
+) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const created = yield* Effect.try({
+          try: () => {
+            mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+            const fd = openSync(path, "wx", 0o600)
+            writeSync(fd, `${process.pid}${note ? ` ${note}` : ""}\n`)
+            closeSync(fd)
+            return true
+          },
+          catch: (e) => e as NodeJS.ErrnoException
+        }).pipe(
+          Effect.catchAll((e) =>
+            e.code === "EEXIST" ? Effect.succeed(false) : Effect.fail(new StateError({ path, operation: "create", detail: e.message }))
+          )
+        )
+        if (created) return path
+        const holder = yield* lockHolder(path, isHolder)
+        if (holder) return yield* Effect.fail(onHeld(holder))
+        rmSync(path, { force: true }) // stale
+      }
+      return yield* new StateError({ path, operation: "take", detail: "another process keeps taking it" })
+    }),
+    (p) =>
+      Effect.sync(() => {
+        try {
+          if (Number(readFileSync(p, "utf8").trim().split(" ")[0]) === process.pid) rmSync(p, { force: true })
+        } catch {
+          // already gone
+        }
+      })
+  )
