@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path"
 import { Either } from "effect"
 import { decodeRecord } from "../../src/sessions/record.ts"
-import { CLAUDY, docker, freePort, inspect, run, type Sandbox, sandbox, tracked, waitFor } from "../support/harness.ts"
+import { CLAUDY, docker, inspect, run, type Sandbox, sandbox, startSupervisor, tracked, waitFor } from "../support/harness.ts"
 
 const t = tracked()
 const box = t.box
@@ -106,11 +106,8 @@ describe("faults", () => {
   })
 
   test("SIGTERM to daemon run in the middle of a restart: exits 0, and the next start recovers", async () => {
-    const port = await freePort()
-    const b = await box({ HAL9000_HTTP_ADDR: `127.0.0.1:${port}`, HAL9000_WATCHDOG_INTERVAL: "1" })
-    const sup = Bun.spawn([CLAUDY, "daemon", "run"], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...b.env }, stdout: "ignore", stderr: "ignore" })
+    const { b, proc: sup } = await startSupervisor(t)
     try {
-      await waitFor("the supervisor's health", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) || undefined, 60_000)
       await docker("rm", "-f", `${b.instance}-parent`)
       const log = join(b.home, "logs", "supervisor.log")
       await waitFor("a restart to begin", async () => (readFileSync(log, "utf8").includes("restarting the parent") ? true : undefined), 30_000)
@@ -126,11 +123,8 @@ describe("faults", () => {
   })
 
   test("the ChromaDB process killed inside the parent: the supervisor (and restart policy) restore it", async () => {
-    const port = await freePort()
-    const b = await box({ HAL9000_HTTP_ADDR: `127.0.0.1:${port}`, HAL9000_WATCHDOG_INTERVAL: "1" })
-    const sup = Bun.spawn([CLAUDY, "daemon", "run"], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...b.env }, stdout: "ignore", stderr: "ignore" })
+    const { b, port, proc: sup } = await startSupervisor(t)
     try {
-      await waitFor("the supervisor's health", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) || undefined, 60_000)
       const top = (await docker("top", `${b.instance}-parent`, "-eo", "pid,args")).stdout.split("\n").slice(1)
       const chromaPid = top.find((l) => /chroma run/.test(l) && !/tini|claudy-parent-entrypoint/.test(l))?.trim().split(/\s+/)[0]
       expect(chromaPid).toBeDefined()

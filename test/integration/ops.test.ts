@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test"
 import { chownSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { chroma, CLAUDY, docker, freePort, inspect, ROOT, run, tracked, waitFor } from "../support/harness.ts"
+import { chroma, CLAUDY, docker, freePort, inspect, ROOT, run, startSupervisor, tracked, waitFor } from "../support/harness.ts"
 
 const t = tracked()
 const box = t.box
@@ -89,11 +89,8 @@ describe("daemon run (the systemd supervisor)", () => {
   })
 
   test("backup under daemon run: the watchdog leaves the parent alone while the backup holds the maintenance lock", async () => {
-    const port = await freePort()
-    const b = await box({ HAL9000_HTTP_ADDR: `127.0.0.1:${port}`, HAL9000_WATCHDOG_INTERVAL: "1" })
-    const sup = Bun.spawn([CLAUDY, "daemon", "run"], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...b.env }, stdout: "ignore", stderr: "ignore" })
+    const { b, port, proc: sup } = await startSupervisor(t)
     try {
-      await waitFor("the supervisor", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) || undefined, 60_000)
       const dest = tempDir("claudy-backup-under-sup-")
       const r = await b.claudy(["backup", "--dest", dest])
       expect(r.code).toBe(0)

@@ -143,3 +143,17 @@ export const tracked = () => {
     }
   }
 }
+
+/** `claudy daemon run` for a sandbox with its health server on a free port; resolves once /health/ready answers 200. */
+export const startSupervisor = async (t: { box: (extra?: Record<string, string>) => Promise<Sandbox> }, extraEnv: Record<string, string> = {}) => {
+  const port = await freePort()
+  const b = await t.box({ HAL9000_HTTP_ADDR: `127.0.0.1:${port}`, HAL9000_WATCHDOG_INTERVAL: "1" })
+  const proc = Bun.spawn([CLAUDY, "daemon", "run"], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...b.env, ...extraEnv },
+    stdout: "ignore",
+    stderr: "ignore"
+  })
+  const ready = () => fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)
+  await waitFor("the supervisor's /health/ready", async () => ((await ready()) ? true : undefined), 60_000)
+  return { b, port, proc }
+}
