@@ -1,7 +1,7 @@
 import { Args, Command } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { spawn } from "node:child_process"
-import { closeSync, openSync, readFileSync, rmSync } from "node:fs"
+import { closeSync, openSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
 import { StateError, UsageError } from "../domain/errors.ts"
@@ -9,7 +9,7 @@ import { lastLines } from "../docker/logStream.ts"
 import { addProjects, managerLog, pidFile, writeTarget } from "../pool/files.ts"
 import { poolStatus } from "../pool/status.ts"
 import { runManager } from "../pool/manager.ts"
-import { isManagerProcess, runningManager } from "../pool/pidFile.ts"
+import { runningManager, stopManager } from "../pool/pidFile.ts"
 import { Pool } from "../pool/Pool.ts"
 import { resolveProject } from "../spawn/projectPath.ts"
 import { ensureHome } from "../state/home.ts"
@@ -95,18 +95,14 @@ const stop = Command.make("stop", { set: setOption }, ({ set }) =>
     Effect.gen(function* () {
       const { settings } = yield* Settings
       const file = pidFile(settings.home)
-      const { pid, alive } = yield* runningManager(file)
-      if (!alive || pid === undefined) {
-        if (pid !== undefined) yield* Effect.sync(() => rmSync(file, { force: true }))
-        return yield* Console.log(pid !== undefined ? `Pool manager is not running (removed stale pid file for ${pid})` : "Pool manager is not running")
+      const r = yield* stopManager(file, "SIGTERM")
+      if (r._tag === "none") {
+        return yield* Console.log(r.stalePid !== undefined ? `Pool manager is not running (removed stale pid file for ${r.stalePid})` : "Pool manager is not running")
       }
-      process.kill(pid, "SIGTERM")
-      const gone = yield* waitUntil("pool manager to exit", () => !isManagerProcess(pid), 15_000)
-      if (!gone) {
-        return yield* new StateError({ path: file, operation: "stop the pool manager of", detail: `pid ${pid} did not exit within 15 s of SIGTERM` })
+      if (r._tag === "stuck") {
+        return yield* new StateError({ path: file, operation: "stop the pool manager of", detail: `pid ${r.pid} did not exit within 15 s of SIGTERM` })
       }
-      yield* Effect.sync(() => rmSync(file, { force: true }))
-      yield* Console.log(`Pool manager stopped (pid ${pid})`)
+      yield* Console.log(`Pool manager stopped (pid ${r.pid})`)
     })
   )
 ).pipe(Command.withDescription("Stop the pool manager (SIGTERM, then wait); warm workers and sessions stay"))

@@ -21,7 +21,7 @@ import { pullPolicy } from "../images/pullPolicy.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { chromaUrl, chromaVersion, heartbeat, waitForHeartbeat } from "./chroma.ts"
-import { parentDifferences, parentSpec } from "./parentSpec.ts"
+import { parentDifferences, parentSpec, publishedPort } from "./parentSpec.ts"
 import { portIsFree, processHoldingPort } from "./portHolder.ts"
 
 export type StartOutcome = "already-running" | "started" | "created" | "recreated"
@@ -54,14 +54,6 @@ export interface ParentStatus {
   }
 }
 
-/** Port bound on the host by an existing parent (it may differ from the configured one). */
-const publishedPort = (c: ContainerInspect): number | undefined => {
-  for (const bindings of Object.values(c.HostConfig.PortBindings ?? {})) {
-    const p = Number(bindings?.[0]?.HostPort)
-    if (Number.isInteger(p) && p > 0) return p
-  }
-  return undefined
-}
 
 const stateOf = (c: ContainerInspect): ParentStatus["state"] =>
   c.State.Running ? (c.State.Restarting ? "restarting" : "running") : c.State.Restarting ? "restarting" : "stopped"
@@ -260,7 +252,7 @@ const make = Effect.gen(function* () {
         return yield* new ForeignObject({ kind: "container", name, owner: describeOwner(found.value.Config.Labels, ownership) })
       }
       const port = settings.chromadbPort
-      return {
+      const absent: ParentStatus = {
         container: name,
         state: "absent",
         healthy: false,
@@ -268,7 +260,8 @@ const make = Effect.gen(function* () {
         chromadb: { url: chromaUrl(port), heartbeat: false },
         volumes,
         workers
-      } satisfies ParentStatus
+      }
+      return absent
     }
     const c = ours.value
     const port = publishedPort(c) ?? settings.chromadbPort
@@ -284,7 +277,7 @@ const make = Effect.gen(function* () {
     const startedAt = c.State.StartedAt
     const uptime = state === "running" && startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined
     const digest = Option.flatMap(image, (i) => Option.fromNullable(i.RepoDigests?.[0]))
-    return {
+    const present: ParentStatus = {
       container: name,
       state,
       healthy: state === "running" && hb.ok,
@@ -305,7 +298,8 @@ const make = Effect.gen(function* () {
       },
       volumes,
       workers
-    } satisfies ParentStatus
+    }
+    return present
   })
 
   return { name, owner, start, stop, status }

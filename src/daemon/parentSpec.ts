@@ -84,3 +84,12 @@ export const parentDifferences = (spec: ParentSpec, actual: ContainerInspect, de
   if (!bound.includes(`${spec.port}/tcp`)) out.push(`published port ${bound.join(",") || "(none)"} -> ${spec.port}/tcp`)
   return out.length > 0 ? out : ["spec fingerprint differs (created by another claudy version)"]
 }
+
+/** Port bound on the host by an existing parent (it may differ from the configured one). */
+export const publishedPort = (c: ContainerInspect): number | undefined => {
+  for (const bindings of Object.values(c.HostConfig.PortBindings ?? {})) {
+    const p = Number(bindings?.[0]?.HostPort)
+    if (Number.isInteger(p) && p > 0) return p
+  }
+  return undefined
+}

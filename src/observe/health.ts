@@ -33,7 +33,7 @@ export const healthServer = (watchdog: Ref.Ref<WatchdogState>) =>
       const st = Option.getOrUndefined(s)
       return {
         parent: { ready: st?.state === "running", state: st?.state ?? "unknown" },
-        chromadb: { ready: st?.healthy ?? false, url: st?.chromadb.url ?? null, heartbeat_ms: (st?.chromadb as { heartbeatMs?: number } | undefined)?.heartbeatMs ?? null },
+        chromadb: { ready: st?.healthy ?? false, url: st?.chromadb.url ?? null, heartbeat_ms: st?.chromadb.heartbeatMs ?? null },
         watchdog: { ready: w.circuit !== "open", circuit: w.circuit, restarts: w.restarts }
       }
     })

@@ -42,7 +42,8 @@ const sha256File = (path: string) =>
       .on("error", (e) => resume(Effect.fail(new StateError({ path, operation: "read", detail: e.message }))))
   })
 
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
+/** YYYYMMDD-HHMMSS (UTC), for backup and debug-bundle names. */
+export const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
 export const defaultBackupRoot = (home: string) => dirname(home)
 export const backupPrefix = (home: string) => `${basename(home)}-backup-`

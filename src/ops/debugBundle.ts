@@ -17,6 +17,7 @@ import { Engine } from "../docker/Engine.ts"
 import { managerLog } from "../pool/files.ts"
 import { poolStatus } from "../pool/status.ts"
 import { ownerOf } from "../state/home.ts"
+import { stamp } from "./backup.ts"
 import { doctor } from "./doctor.ts"
 
 
@@ -28,8 +29,7 @@ export const debugBundle = (out?: string) =>
     const parent = yield* Parent
     const { settings, sources } = yield* Settings
     const owner = ownerOf(settings)
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
-    const name = `hal9000-debug-${stamp}`
+    const name = `hal9000-debug-${stamp(new Date())}`
     const target = resolve(out ?? `${name}.tar.gz`)
     const work = mkdtempSync(join(tmpdir(), "claudy-debug-"))
     const dir = join(work, name)

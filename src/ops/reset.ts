@@ -11,7 +11,7 @@ import { Settings } from "../config/Settings.ts"
 import { LABEL, ownerFilter } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import { pidFile } from "../pool/files.ts"
-import { runningManager, isManagerProcess } from "../pool/pidFile.ts"
+import { stopManager } from "../pool/pidFile.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { maintenance } from "./maintenance.ts"
 
@@ -38,14 +38,8 @@ export const reset = (o: ResetOptions) =>
     yield* maintenance(settings.home, "reset")
 
     // 1. The pool manager first, so it does not recreate what we remove.
-    const { pid, alive } = yield* runningManager(pidFile(settings.home))
-    let stopped: number | null = null
-    if (alive && pid !== undefined) {
-      process.kill(pid, o.force ? "SIGKILL" : "SIGTERM")
-      const deadline = Date.now() + 15_000
-      while (isManagerProcess(pid) && Date.now() < deadline) yield* Effect.sleep("50 millis")
-      stopped = pid
-    }
+    const manager = yield* stopManager(pidFile(settings.home), o.force ? "SIGKILL" : "SIGTERM")
+    const stopped = manager._tag === "none" ? null : manager.pid
 
     // 2. Containers: sessions and warm workers, then the parent (workers join its network namespace).
     const all = yield* engine.listContainers(ownerFilter(owner))

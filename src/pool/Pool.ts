@@ -9,6 +9,7 @@ import { Settings } from "../config/Settings.ts"
 import { StateError } from "../domain/errors.ts"
 import { LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
+import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker } from "../spawn/createWorker.ts"
@@ -43,7 +44,7 @@ const make = Effect.gen(function* () {
   const parentPort = Effect.map(engine.inspectContainer(parentName(settings.instance)), (p) =>
     Option.flatMap(
       Option.filter(p, (c) => c.State.Running && ownershipOf(c.Config.Labels, owner) === "ours"),
-      (c) => Option.fromNullable(Number(Object.values(c.HostConfig.PortBindings ?? {})[0]?.[0]?.HostPort) || undefined)
+      (c) => Option.fromNullable(publishedPort(c))
     )
   )
 

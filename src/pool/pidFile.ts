@@ -3,7 +3,7 @@
  * `pool run` or `daemon run` (a reused pid of another program makes the file stale, not "already running").
  */
 import { Effect } from "effect"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync } from "node:fs"
 import { StateError } from "../domain/errors.ts"
 import { lockFile, processAlive } from "../state/lockFile.ts"
 
@@ -35,3 +35,24 @@ export const runningManager = (file: string) =>
 /** Take the pid file for this process: fails if a live manager holds it; a stale one is replaced. */
 export const acquirePidFile = (file: string) =>
   lockFile(file, "", (h) => new StateError({ path: file, operation: "take", detail: `a pool manager already runs (pid ${h.pid})` }), isManagerProcess)
+
+/**
+ * Signal the running manager and wait (polling its /proc entry, 15 s at most) until it is gone; its pid file goes
+ * with it. `none`: no manager ran (a stale pid file is removed); `stuck`: it did not exit in time.
+ */
+export const stopManager = (file: string, signal: "SIGTERM" | "SIGKILL") =>
+  Effect.gen(function* () {
+    const { pid, alive } = yield* runningManager(file)
+    if (!alive || pid === undefined) {
+      if (pid !== undefined) rmSync(file, { force: true })
+      return { _tag: "none", stalePid: pid } as const
+    }
+    process.kill(pid, signal)
+    const deadline = Date.now() + 15_000
+    while (isManagerProcess(pid)) {
+      if (Date.now() > deadline) return { _tag: "stuck", pid } as const
+      yield* Effect.sleep("50 millis")
+    }
+    rmSync(file, { force: true })
+    return { _tag: "stopped", pid } as const
+  })

@@ -10,13 +10,13 @@ import {
   AttachFailed,
   ConfigInvalid,
   type DockerApiError,
-  ForeignObject,
   ParentNotRunning,
   SessionNameTaken,
   UsageError
 } from "../domain/errors.ts"
-import { describeOwner, LABEL, ownershipOf } from "../domain/labels.ts"
+import { LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
+import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
@@ -88,27 +88,21 @@ const make = Effect.gen(function* () {
       return yield* new ParentNotRunning({ container: name, state: Option.isNone(parent) ? "absent" : "not claudy's" })
     }
     if (!parent.value.State.Running) return yield* new ParentNotRunning({ container: name, state: parent.value.State.Status })
-    const published = Object.values(parent.value.HostConfig.PortBindings ?? {})[0]?.[0]?.HostPort
-    return Number(published ?? settings.chromadbPort)
+    return publishedPort(parent.value) ?? settings.chromadbPort
   })
 
   /** Free unless a container has the session's name, or a warm worker is claimed for it. */
   const checkNameFree = (session: string) =>
     Effect.gen(function* () {
-      const cname = workerContainerName(settings.instance, session)
+      // sessions.container fails with ForeignObject for a same-named container that is not ours
       const existing = yield* sessions.container(session)
       if (Option.isSome(existing)) {
         return yield* new SessionNameTaken({
           name: session,
-          container: cname,
+          container: workerContainerName(settings.instance, session),
           project: existing.value.Config.Labels?.[LABEL.project] ?? "",
           state: existing.value.State.Status
         })
-      }
-      const other = yield* engine.inspectContainer(cname)
-      if (Option.isSome(other)) {
-        const labels = other.value.Config.Labels
-        return yield* new ForeignObject({ kind: "container", name: cname, owner: describeOwner(labels, ownershipOf(labels, owner)) })
       }
     })
 
