@@ -5,32 +5,37 @@
  * without ignoring unknown flags of the subcommands, so the choice is made before parsing.
  */
 import { Command } from "@effect/cli"
-import { Console } from "effect"
+import { Console, Effect } from "effect"
 import { VERSION_LINE } from "../version.ts"
-import { configCommand } from "./configCommand.ts"
-import { daemonCommand } from "./daemonCommand.ts"
-import { imagesCommand } from "./imagesCommand.ts"
-import { opsCommands } from "./opsCommand.ts"
-import { poolCommand } from "./poolCommand.ts"
-import { sessionsCommand } from "./sessionsCommand.ts"
-import { spawnConfig, spawnHandler } from "./spawnCommand.ts"
 
 const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
 
-const spawn = Command.make("spawn", spawnConfig, spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+const loadSpawn = () => import("./spawnCommand.ts")
+const loadOps = () => import("./opsCommand.ts")
 
-/** Every subcommand by the name users type; the order is the order of `claudy --help`. */
+/**
+ * Every subcommand by the name users type, loaded only when it is the one that runs: each command module brings its
+ * services' module graph, and evaluating all of them cost every start ~10 ms (measured). The order is the order of
+ * `claudy --help`.
+ */
 const SUBCOMMANDS = {
-  daemon: daemonCommand,
-  spawn,
-  sessions: sessionsCommand,
-  pool: poolCommand,
-  ...opsCommands,
-  config: configCommand,
-  images: imagesCommand
+  daemon: () => import("./daemonCommand.ts").then((m) => m.daemonCommand),
+  spawn: () =>
+    loadSpawn().then((m) =>
+      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+    ),
+  sessions: () => import("./sessionsCommand.ts").then((m) => m.sessionsCommand),
+  pool: () => import("./poolCommand.ts").then((m) => m.poolCommand),
+  doctor: () => loadOps().then((m) => m.opsCommands.doctor),
+  "debug-bundle": () => loadOps().then((m) => m.opsCommands["debug-bundle"]),
+  backup: () => loadOps().then((m) => m.opsCommands.backup),
+  restore: () => loadOps().then((m) => m.opsCommands.restore),
+  reset: () => loadOps().then((m) => m.opsCommands.reset),
+  config: () => import("./configCommand.ts").then((m) => m.configCommand),
+  images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand)
 } as const
 
-type Sub = (typeof SUBCOMMANDS)[keyof typeof SUBCOMMANDS]
+type Sub = Awaited<ReturnType<(typeof SUBCOMMANDS)[keyof typeof SUBCOMMANDS]>>
 
 const rootWith = (subs: ReadonlyArray<Sub>) =>
   Command.make("claudy", {}, () =>
@@ -46,7 +51,8 @@ const rootWith = (subs: ReadonlyArray<Sub>) =>
   )
 
 // `claudy --via-parent /path`: the spawn command under the program's own name.
-const spawnRoot = Command.make("claudy", spawnConfig, spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+const spawnRoot = () =>
+  loadSpawn().then((m) => Command.make("claudy", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION)))
 
 const ROOT_FLAGS = new Set(["-h", "--help", "--version", "--completions", "--wizard", "--log-level"])
 const isSubcommand = (name: string | undefined): name is keyof typeof SUBCOMMANDS =>
@@ -71,7 +77,7 @@ export const normalizeHelp = (argv: ReadonlyArray<string>, spawnForm: boolean): 
 }
 
 /**
- * Parse with the smallest tree that can: the spawn form, one subcommand (building the whole tree costs ~10 ms of
+ * Parse with the smallest tree that can: the spawn form, one subcommand (building and loading the whole tree costs
  * every start, measured), or everything for `claudy`, `claudy --help` and the other root flags.
  */
 export const cli = (argv: ReadonlyArray<string>) => {
@@ -79,6 +85,9 @@ export const cli = (argv: ReadonlyArray<string>) => {
   const args = normalizeHelp(argv, spawnForm)
   const first = argv[2]
   const options = { name: "claudy", version: VERSION_LINE }
-  if (spawnForm) return Command.run(spawnRoot, options)(args)
-  return Command.run(rootWith(isSubcommand(first) ? [SUBCOMMANDS[first]] : Object.values(SUBCOMMANDS)), options)(args)
+  if (spawnForm) return Effect.promise(spawnRoot).pipe(Effect.flatMap((root) => Command.run(root, options)(args)))
+  const chosen = isSubcommand(first) ? [SUBCOMMANDS[first]] : Object.values(SUBCOMMANDS)
+  return Effect.promise(() => Promise.all(chosen.map((load) => load()))).pipe(
+    Effect.flatMap((subs) => Command.run(rootWith(subs), options)(args))
+  )
 }

