@@ -2,7 +2,6 @@
 // Only the platform services @effect/cli needs (file system, path, terminal) are provided: the full BunContext also
 // brings a command executor and worker manager that no command uses, at a cost on every start (measured: ~4 ms).
 import * as BunFileSystem from "@effect/platform-bun/BunFileSystem"
-import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
 import * as BunPath from "@effect/platform-bun/BunPath"
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import * as BunTerminal from "@effect/platform-bun/BunTerminal"
@@ -16,7 +15,10 @@ const platform = Layer.mergeAll(
   BunFileSystem.layer,
   BunPath.layer,
   lazyTerminal(BunTerminal.make()),
-  Layer.succeed(HttpServe, (a) => BunHttpServer.layerServer({ hostname: a.host, port: a.port }))
+  // Only `daemon run` serves HTTP: the server's modules are loaded when it asks.
+  Layer.succeed(HttpServe, (a) =>
+    Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@effect/platform-bun/BunHttpServer")), (m) => m.layerServer({ hostname: a.host, port: a.port })))
+  )
 )
 
 BunRuntime.runMain(withLogger(program(process.argv).pipe(Effect.provide(platform))), {

@@ -1,7 +1,6 @@
 // The Node/Deno program on @effect/platform-node, loaded by src/main.node.ts for every command but `--version`.
 // The same platform services as run.bun.ts.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
@@ -16,7 +15,10 @@ const platform = Layer.mergeAll(
   NodeFileSystem.layer,
   NodePath.layer,
   lazyTerminal(NodeTerminal.make()),
-  Layer.succeed(HttpServe, (a) => NodeHttpServer.layerServer(createServer, { host: a.host, port: a.port }))
+  // Only `daemon run` serves HTTP: the server's modules are loaded when it asks.
+  Layer.succeed(HttpServe, (a) =>
+    Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpServer")), (m) => m.layerServer(createServer, { host: a.host, port: a.port })))
+  )
 )
 
 NodeRuntime.runMain(withLogger(program(process.argv).pipe(Effect.provide(platform))), {

@@ -1,7 +1,6 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { Parent, type ParentStatus } from "../daemon/Parent.ts"
-import { supervise } from "../daemon/supervisor.ts"
 import { SilentExit } from "../domain/errors.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
@@ -138,6 +137,12 @@ const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail,
       })
   )
 ).pipe(Command.withDescription("Print the last lines of the parent's log (ChromaDB's output)"))
+
+// The supervisor (health server, HTTP router, pool loop) is loaded only by the command that runs it.
+const supervise = Effect.flatMap(
+  Effect.promise(() => import("../daemon/supervisor.ts")),
+  (m) => m.supervise
+)
 
 const runCmd = Command.make("run", { set: setOption }, ({ set }) => withSet(set, supervise)).pipe(
   Command.withDescription(

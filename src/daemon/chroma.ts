@@ -36,11 +36,15 @@ export const chromaVersion = (port: number) =>
     Effect.option
   )
 
-/** Poll the heartbeat every 100 ms until it answers; `None` if it did not within `seconds`. */
+/**
+ * Poll the heartbeat every 10 ms until it answers; `None` if it did not within `seconds`. ChromaDB gives no other
+ * readiness signal; a refused connection costs well under a millisecond, and at 100 ms `daemon start` lost 50 ms on
+ * average waiting for the next poll (measured: start → heartbeat 529 ms against 418 ms for docker run + a 10 ms loop).
+ */
 export const waitForHeartbeat = (port: number, seconds: number) =>
   heartbeat(port, 1000).pipe(
     Effect.filterOrFail((h) => h.ok),
-    Effect.retry(Schedule.spaced(Duration.millis(100))),
+    Effect.retry(Schedule.spaced(Duration.millis(10))),
     Effect.timeout(Duration.seconds(seconds)),
     Effect.option
   )
