@@ -20,7 +20,7 @@ import { Images } from "../images/Images.ts"
 import { pullPolicy } from "../images/pullPolicy.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
-import { chromaUrl, chromaVersion, heartbeat, waitForHeartbeat } from "./chroma.ts"
+import { chromaUrl, chromaVersion, type Heartbeat, heartbeat, waitForHeartbeat } from "./chroma.ts"
 import { parentDifferences, parentSpec, publishedPort } from "./parentSpec.ts"
 import { portIsFree, processHoldingPort } from "./portHolder.ts"
 
@@ -205,10 +205,13 @@ const make = Effect.gen(function* () {
     return "stopped" as const
   })
 
-  // Two rounds of engine calls, each in parallel (no separate ping: an unreachable engine fails the first round with
-  // the same DockerUnavailable), then only the workers that may have lost the parent's network are inspected.
+  // One round of calls in parallel (a status is one process start plus this round): the engine's view and, guessed
+  // from the settings, ChromaDB's answer on the configured port and the configured image. Only when the container
+  // says otherwise (another published port, an older image) is that part asked again. No separate ping: an
+  // unreachable engine fails the round with the same DockerUnavailable.
   const status = Effect.gen(function* () {
-    const [found, volumes, workerList] = yield* Effect.all(
+    const configuredPort = settings.chromadbPort
+    const [found, volumes, workerList, guessHb, guessVersion, guessImage] = yield* Effect.all(
       [
         engine.inspectContainer(name),
         Effect.forEach(VOLUME_ROLES, (role) => {
@@ -218,7 +221,10 @@ const make = Effect.gen(function* () {
             present: Option.isSome(v) && ownershipOf(v.value.Labels, owner) === "ours"
           }))
         }, { concurrency: "unbounded" }),
-        engine.listContainers(ownerFilter(owner, "worker"))
+        engine.listContainers(ownerFilter(owner, "worker")),
+        heartbeat(configuredPort),
+        chromaVersion(configuredPort),
+        engine.inspectImage(settings.parentImage).pipe(Effect.orElseSucceed(() => Option.none()))
       ],
       { concurrency: "unbounded" }
     )
@@ -267,11 +273,18 @@ const make = Effect.gen(function* () {
     const c = ours.value
     const port = publishedPort(c) ?? settings.chromadbPort
     const state = stateOf(c)
+    const samePort = port === configuredPort
     const [hb, version, image] = yield* Effect.all(
       [
-        state === "running" ? heartbeat(port) : Effect.succeed({ ok: false, ms: 0, error: "parent not running" }),
-        state === "running" ? chromaVersion(port) : Effect.succeed(Option.none<string>()),
-        engine.inspectImage(c.Image).pipe(Effect.orElseSucceed(() => Option.none()))
+        state !== "running"
+          ? Effect.succeed<Heartbeat>({ ok: false, ms: 0, error: "parent not running" })
+          : samePort
+            ? Effect.succeed(guessHb)
+            : heartbeat(port),
+        state !== "running" ? Effect.succeed(Option.none<string>()) : samePort ? Effect.succeed(guessVersion) : chromaVersion(port),
+        Option.exists(guessImage, (i) => i.Id === c.Image)
+          ? Effect.succeed(guessImage)
+          : engine.inspectImage(c.Image).pipe(Effect.orElseSucceed(() => Option.none()))
       ],
       { concurrency: "unbounded" }
     )
