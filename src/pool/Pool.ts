@@ -104,14 +104,20 @@ const make = Effect.gen(function* () {
     })
 
   /** A claimed warm worker becomes a named session: renamed after it, with its record written. */
+  /**
+   * Give a claimed warm worker its session's name and record. The rename and the inspect for the record run in
+   * parallel (this is the end of every warm spawn): the record takes the new name when the rename succeeded. A rename
+   * fails when the name is already right (or the worker is gone); the inspect then tells which.
+   */
   const adopt = (id: string, session: string) =>
     Effect.gen(function* () {
       const name = workerContainerName(settings.instance, session)
-      const c = yield* engine.inspectContainer(id)
+      const [renamed, c] = yield* Effect.all(
+        [engine.renameContainer(id, name).pipe(Effect.as(true), Effect.orElseSucceed(() => false)), engine.inspectContainer(id)],
+        { concurrency: "unbounded" }
+      )
       if (Option.isNone(c)) return
-      if (c.value.Name.replace(/^\//, "") !== name) yield* engine.renameContainer(id, name).pipe(Effect.ignore)
-      const renamed = yield* engine.inspectContainer(id)
-      if (Option.isSome(renamed)) yield* sessions.syncOne(renamed.value, undefined, session)
+      yield* sessions.syncOne(renamed ? { ...c.value, Name: `/${name}` } : c.value, undefined, session)
     })
 
   const act = (a: PoolAction, port: Option.Option<number>) => {

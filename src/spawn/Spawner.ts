@@ -201,13 +201,14 @@ const make = Effect.gen(function* () {
         ms: Math.round(performance.now() - startedAt)
       })
 
-      // 5. Off the critical path: the session runs already.
-      if (Option.isSome(warm)) yield* pool.adopt(containerId, session)
+      // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt); a
+      // cold one is recorded now, and an attached session once more when it ends.
       const record = Effect.flatMap(engine.inspectContainer(containerId), (c) =>
         Option.isSome(c) ? Effect.asVoid(sessions.syncOne(c.value, undefined, session)) : Effect.void
       )
+      if (Option.isSome(warm)) yield* pool.adopt(containerId, session)
       if (req.detach || attached === undefined) {
-        yield* record
+        if (Option.isNone(warm)) yield* record
         return { _tag: "detached", session, container: workerContainerName(settings.instance, session) } satisfies SpawnResult
       }
       const result = yield* Fiber.join(attached)
