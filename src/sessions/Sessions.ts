@@ -50,9 +50,12 @@ const make = Effect.gen(function* () {
   }
 
   const list = Effect.gen(function* () {
-    const [summaries, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner)), readClaims(home)])
+    // The files are read while the engine answers the list (with 100 workers the list alone takes the engine ~15 ms).
+    const [summaries, claims, { records, skipped }] = yield* Effect.all(
+      [engine.listContainers(ownerFilter(owner)), readClaims(home), readRecords(home, settings.instance)],
+      { concurrency: "unbounded" }
+    )
     const serving = summaries.filter((s) => sessionOf(s.Labels, claims) !== undefined)
-    const { records, skipped } = yield* readRecords(home, settings.instance)
     const byName = new Map(records.map((r) => [r.name, r]))
     const views: Array<SessionView> = []
     // A record that already describes its container's state needs no inspect: with 100 workers this is the
