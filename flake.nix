@@ -29,7 +29,7 @@
           dontStrip = true; # strip breaks bun's compiled executables
           buildPhase = ''
             runHook preBuild
-            bun build src/main.ts --compile --splitting --format=esm --minify --bytecode \
+            bun build src/main.ts --compile --splitting --format=esm --minify --bytecode --compile-jit-policy=1000 \
               --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
               --define 'CLAUDY_VERSION="${version}"' \
               --define 'CLAUDY_COMMIT="${self.shortRev or "dirty"}"' \

@@ -11,6 +11,7 @@ import { appendFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { healthServer } from "../observe/health.ts"
+import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { runManager } from "../pool/manager.ts"
 import { activeMaintenance } from "../ops/maintenance.ts"
 import { ensureHome } from "../state/home.ts"
@@ -47,6 +48,7 @@ export const supervise = Effect.gen(function* () {
   const first = yield* parent.start({ recreate: true })
   yield* Effect.logInfo(`parent ${first.container} ${first.outcome}; ChromaDB ready on 127.0.0.1:${first.port}`)
   yield* notifySystemd(`ChromaDB ready on 127.0.0.1:${first.port}`)
+  yield* normalJitPolicy
 
   if (settings.httpAddr !== null) yield* Effect.forkScoped(healthServer(watchdog))
   if (settings.enablePoolManager) {

@@ -7,6 +7,7 @@ import { Cause, Duration, Effect, Schedule } from "effect"
 import { Settings } from "../config/Settings.ts"
 import { ensureHome } from "../state/home.ts"
 import { pidFile, type ManagerState, writeState } from "./files.ts"
+import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { acquirePidFile } from "./pidFile.ts"
 import { Pool } from "./Pool.ts"
 
@@ -15,6 +16,7 @@ export const runManager = Effect.gen(function* () {
   const pool = yield* Pool
   yield* ensureHome(settings)
   yield* acquirePidFile(pidFile(settings.home))
+  yield* normalJitPolicy
   let state: ManagerState = { pid: process.pid, started_at: new Date().toISOString(), last_loop_at: null, last_error: null, loops: 0 }
   yield* writeState(settings.home, state)
   yield* Effect.logInfo(

@@ -3,10 +3,12 @@ import { Effect } from "effect"
 import { AttachFailed } from "../domain/errors.ts"
 import type { EngineAddress } from "../docker/address.ts"
 import { loadDockerode } from "../docker/dockerode.ts"
+import { restoreNormalJit } from "../observe/jitPolicy.ts"
 
 export const followLogs = (address: EngineAddress, session: string, id: string, tty: boolean, tail: number) =>
   Effect.async<void, AttachFailed>((resume) => {
     let stream: NodeJS.ReadableStream | undefined
+    restoreNormalJit()
     loadDockerode(address)
       .then(async (docker) => {
         stream = (await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, tail })) as NodeJS.ReadableStream

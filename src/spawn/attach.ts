@@ -7,6 +7,7 @@ import { Deferred, Effect } from "effect"
 import { AttachFailed } from "../domain/errors.ts"
 import type { EngineAddress } from "../docker/address.ts"
 import { loadDockerode } from "../docker/dockerode.ts"
+import { restoreNormalJit } from "../observe/jitPolicy.ts"
 
 export type AttachResult = { readonly _tag: "exited"; readonly code: number } | { readonly _tag: "detached" }
 
@@ -18,6 +19,7 @@ export const attachSession = (
 ) =>
   Effect.tryPromise({
     try: async (): Promise<AttachResult> => {
+      restoreNormalJit()
       const docker = await loadDockerode(address)
       const container = docker.getContainer(containerId)
       const stream = (await container.attach({

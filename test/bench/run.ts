@@ -142,7 +142,7 @@ try {
   // --- start-up and status; the floor of the stack is measured with two probe binaries built the same way
   const probes = mkdtempSync(join(tmpdir(), "claudy-probes-"))
   for (const p of ["effect", "cli"]) {
-    const b = await run([join(ROOT, "node_modules/.bin/bun"), "build", join(ROOT, `test/bench/probes/${p}.ts`), "--compile", "--minify", "--bytecode", "--outfile", join(probes, p)], {}, ROOT)
+    const b = await run([join(ROOT, "node_modules/.bin/bun"), "build", join(ROOT, `test/bench/probes/${p}.ts`), "--compile", "--splitting", "--format=esm", "--minify", "--bytecode", "--compile-jit-policy=1000", "--outfile", join(probes, p)], {}, ROOT)
     if (b.code !== 0) throw new Error(`probe ${p}: ${b.stderr}`)
   }
   const [ver, dver, floorEffect, floorCli] = await hyperfine([`${CLAUDY} --version`, "docker --version", join(probes, "effect"), join(probes, "cli")])
