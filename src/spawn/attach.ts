@@ -62,6 +62,10 @@ export const attachSession = (
         exited.catch(() => undefined) // aborted when the user detaches
         const first = await Promise.race([exited.then((code) => ({ code })), streamEnded.then(() => "ended" as const)])
         if (first === "ended") {
+          // The stream also ends when the session exits, a moment before the engine reports the exit: give the
+          // exit a grace period before calling it a detach (a race seen once in a full test run: exit code 0).
+          const exitedSoon = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 500, undefined))])
+          if (exitedSoon !== undefined) return { _tag: "exited", code: exitedSoon }
           const state = await container.inspect()
           if (state.State.Running) return { _tag: "detached" }
           return { _tag: "exited", code: await exited }
