@@ -320,5 +320,7 @@ const make = Effect.gen(function* () {
 })
 
 export class Parent extends Context.Tag("claudy/Parent")<Parent, Effect.Effect.Success<typeof make>>() {
+  /** The service from its dependencies (cli/services.ts builds them all this way, in one layer). */
+  static make = make
   static layer = Layer.effect(Parent, make)
 }

@@ -179,17 +179,14 @@ const make = (address: EngineAddress) => {
 export interface EngineShape extends ReturnType<typeof make> {}
 
 export class Engine extends Context.Tag("claudy/Engine")<Engine, EngineShape>() {
-  /** Built from DOCKER_HOST; connects lazily, so commands that need no engine never wait on one. */
-  static layer = Layer.effect(
-    Engine,
-    Effect.gen(function* () {
-      const { settings } = yield* Settings
-      const address = yield* Either.match(parseDockerHost(settings.dockerHost), {
-        onLeft: (fix) =>
-          Effect.fail(new UsageError({ detail: `DOCKER_HOST '${settings.dockerHost}' is not usable`, fix })),
-        onRight: (a) => Effect.succeed(a)
-      })
-      return make(address)
+  /** From DOCKER_HOST; connects lazily, so commands that need no engine never wait on one. */
+  static make = Effect.gen(function* () {
+    const { settings } = yield* Settings
+    const address = yield* Either.match(parseDockerHost(settings.dockerHost), {
+      onLeft: (fix) => Effect.fail(new UsageError({ detail: `DOCKER_HOST '${settings.dockerHost}' is not usable`, fix })),
+      onRight: (a) => Effect.succeed(a)
     })
-  )
+    return make(address)
+  })
+  static layer = Layer.effect(Engine, Engine.make)
 }

@@ -118,5 +118,7 @@ const make = Effect.gen(function* () {
 })
 
 export class Images extends Context.Tag("claudy/Images")<Images, Effect.Effect.Success<typeof make>>() {
+  /** The service from its dependencies (cli/services.ts builds them all this way, in one layer). */
+  static make = make
   static layer = Layer.effect(Images, make)
 }

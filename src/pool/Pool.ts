@@ -253,6 +253,8 @@ const make = Effect.gen(function* () {
 })
 
 export class Pool extends Context.Tag("claudy/Pool")<Pool, Effect.Effect.Success<typeof make>>() {
+  /** The service from its dependencies (cli/services.ts builds them all this way, in one layer). */
+  static make = make
   static layer = Layer.effect(Pool, make)
 }
 

@@ -153,5 +153,7 @@ const make = Effect.gen(function* () {
 })
 
 export class Sessions extends Context.Tag("claudy/Sessions")<Sessions, Effect.Effect.Success<typeof make>>() {
+  /** The service from its dependencies (cli/services.ts builds them all this way, in one layer). */
+  static make = make
   static layer = Layer.effect(Sessions, make)
 }

@@ -222,5 +222,7 @@ const make = Effect.gen(function* () {
 })
 
 export class Spawner extends Context.Tag("claudy/Spawner")<Spawner, Effect.Effect.Success<typeof make>>() {
+  /** The service from its dependencies (cli/services.ts builds them all this way, in one layer). */
+  static make = make
   static layer = Layer.effect(Spawner, make)
 }
