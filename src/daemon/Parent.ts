@@ -214,13 +214,13 @@ const make = Effect.gen(function* () {
     const [found, volumes, workerList, guessHb, guessVersion, guessImage] = yield* Effect.all(
       [
         engine.inspectContainer(name),
-        Effect.forEach(VOLUME_ROLES, (role) => {
-          const vname = volumeName(settings.instance, role)
-          return Effect.map(engine.inspectVolume(vname), (v) => ({
-            name: vname,
-            present: Option.isSome(v) && ownershipOf(v.value.Labels, owner) === "ours"
-          }))
-        }, { concurrency: "unbounded" }),
+        // our volumes by label: a same-named volume that is not ours counts as missing
+        Effect.map(engine.listVolumes(ownerFilter(owner, "volume")), (ours) =>
+          VOLUME_ROLES.map((role) => {
+            const vname = volumeName(settings.instance, role)
+            return { name: vname, present: ours.some((v) => v.Name === vname) }
+          })
+        ),
         engine.listContainers(ownerFilter(owner, "worker")),
         heartbeat(configuredPort),
         chromaVersion(configuredPort),
