@@ -165,9 +165,14 @@ const make = Effect.gen(function* () {
       if (Option.isSome(warm)) {
         containerId = warm.value.id
       } else {
-        // A warm worker proves its image exists; a cold spawn checks (and pulls if missing) first.
-        yield* images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing")
-        const cold = yield* createWorker(engine, home, shape, session).pipe(
+        // The image is looked at only when the engine says it is missing (one call fewer on every cold spawn): then
+        // it is pulled as the settings allow, or refused with the image error, and the create is tried once more.
+        const create = createWorker(engine, home, shape, session)
+        const cold = yield* create.pipe(
+          Effect.catchIf(
+            (e) => e._tag === "DockerApiError" && e.status === 404,
+            () => Effect.zipRight(images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing"), create)
+          ),
           Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
             // 409: a concurrent spawn took the name between our check and create.
             e.status === 409

@@ -217,17 +217,30 @@ try {
     const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => run(make(i), b.env)))
     return { seconds: (performance.now() - t0) / 1000, failures: rs.filter((r) => r.code !== 0).length }
   }
-  const dockerBurst = await burst(() => dockerRun.split(" "))
-  await cleanupSessions()
-  const claudyBurst = await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"])
-  const ratio = (50 / claudyBurst.seconds) / (50 / dockerBurst.seconds)
+  // One burst takes seconds and the engine's speed drifts between bursts: BURSTS rounds, docker and claudy
+  // alternating, each from a clean engine; the medians are compared.
+  const BURSTS = 3
+  const dockerBursts: Array<{ seconds: number; failures: number }> = []
+  const claudyBursts: Array<{ seconds: number; failures: number }> = []
+  for (let i = 0; i < BURSTS; i++) {
+    dockerBursts.push(await burst(() => dockerRun.split(" ")))
+    await cleanupSessions()
+    claudyBursts.push(await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"]))
+    if (i < BURSTS - 1) await cleanupSessions()
+  }
+  const perSecond = (bs: ReadonlyArray<{ seconds: number }>) => statsOf(bs.map((x) => 50 / x.seconds))
+  const [dockerRate, claudyRate] = [perSecond(dockerBursts), perSecond(claudyBursts)]
+  const claudyFailures = claudyBursts.reduce((n, x) => n + x.failures, 0)
+  const dockerFailures = dockerBursts.reduce((n, x) => n + x.failures, 0)
+  const rate = (s: Stat) => `${s.median.toFixed(1)} /s (${s.min.toFixed(1)}–${s.max.toFixed(1)}, ${s.runs} bursts)`
+  const ratio = claudyRate.median / dockerRate.median
   rows.push({
     figure: "50 concurrent detached spawns (throughput)",
-    claudy: `${(50 / claudyBurst.seconds).toFixed(1)} spawns/s, ${claudyBurst.failures} failures`,
-    baseline: `50 parallel \`docker run -d\`: ${(50 / dockerBurst.seconds).toFixed(1)} /s, ${dockerBurst.failures} failures`,
+    claudy: `${rate(claudyRate)}, ${claudyFailures} failures`,
+    baseline: `50 parallel \`docker run -d\`: ${rate(dockerRate)}, ${dockerFailures} failures`,
     ratio: `${ratio.toFixed(2)}×`,
     target: "≥ 0.8×, 0 failures",
-    met: ratio >= 0.8 && claudyBurst.failures === 0
+    met: ratio >= 0.8 && claudyFailures === 0
   })
 
   // --- listing with 100 workers (the 50 above plus 50 more)

@@ -1,6 +1,6 @@
 /** Workers on the real engine, next to a real parent: network, hardening, secrets, limits, records, attach. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs"
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Either } from "effect"
@@ -267,6 +267,19 @@ describe("bad input is refused before any container exists", () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(`Session name 'taken' is taken by container ${b.instance}-worker-taken (running, project ${project})`)
     expect(await workerCount()).toBe(before)
+  })
+
+  test("a worker image that is missing (pulls off) is refused naming the image, and nothing is left", async () => {
+    const before = await workerCount()
+    const slots = join(b.home, "pool", "slots")
+    const slotsBefore = existsSync(slots) ? readdirSync(slots).length : 0
+    const image = `claudy-test/${b.instance}-missing:1`
+    const r = await b.claudy(["--via-parent", "-d", "--image", image, project, "--", "true"], { SKIP_IMAGE_PULL: "true" })
+    expect(r.code).toBe(6)
+    expect(r.stderr).toContain(image)
+    expect(r.stderr).toContain("Fix:")
+    expect(await workerCount()).toBe(before)
+    expect(existsSync(slots) ? readdirSync(slots).length : 0).toBe(slotsBefore)
   })
 
   test("parent not running: the guide's exact error and the fix", async () => {
