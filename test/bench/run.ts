@@ -109,6 +109,10 @@ const timeToReady = async (name: string, start: () => Promise<unknown>, reset: (
 }
 
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`
+const cpuLine = (who: string, c: { clients: number; rest: number; seconds: number } | undefined) =>
+  c === undefined
+    ? `${who}: ?`
+    : `${who} ${c.seconds.toFixed(2)} s for 50, using ${c.clients.toFixed(2)} s of CPU in the clients and ${c.rest.toFixed(2)} s in the engine and the rest of the machine`
 const spread = (s: Stat) => `${ms(s.median)} (± ${ms(s.stddev)}, ${s.runs} runs)`
 interface Row {
   readonly figure: string
@@ -120,6 +124,8 @@ interface Row {
 }
 const rows: Array<Row> = []
 let floor: { effect: Stat; cli: Stat; docker: Stat; config: Stat } | undefined
+type BurstCpu = { readonly clients: number; readonly rest: number; readonly seconds: number }
+let burstCpu: { claudy: BurstCpu; docker: BurstCpu } | undefined
 const compare = (figure: string, c: Stat, base: Stat, baseName: string, target: number) => {
   const r = c.median / base.median
   rows.push({ figure, claudy: spread(c), baseline: `${baseName}: ${spread(base)}`, ratio: `${r.toFixed(2)}×`, target: `≤ ${target}×`, met: r <= target })
@@ -212,16 +218,29 @@ try {
   compare("daemon start → heartbeat (images present, parent absent)", startParent, baseParent, "`docker run -d` parent image + curl loop", 1.2)
 
   // --- 50 concurrent detached spawns vs 50 parallel docker run -d: throughput
+  // CPU seconds, from /proc (clock ticks, 100/s): the whole machine's busy time, and that of this process's waited-for
+  // children (the 50 clients), so a burst's CPU splits into the clients' and everything else's (engine, containers).
+  const machineBusy = () => {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) / 100 // user nice system irq softirq
+  }
+  const clientsBusy = () => {
+    const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ")
+    return (Number(f[13]) + Number(f[14])) / 100 // cutime + cstime
+  }
   const burst = async (make: (i: number) => Array<string>) => {
-    const t0 = performance.now()
+    const [m0, c0, t0] = [machineBusy(), clientsBusy(), performance.now()]
     const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => run(make(i), b.env)))
-    return { seconds: (performance.now() - t0) / 1000, failures: rs.filter((r) => r.code !== 0).length }
+    const seconds = (performance.now() - t0) / 1000
+    const clients = clientsBusy() - c0
+    return { seconds, failures: rs.filter((r) => r.code !== 0).length, clients, rest: machineBusy() - m0 - clients }
   }
   // One burst takes seconds and the engine's speed drifts between bursts: BURSTS rounds, docker and claudy
   // alternating, each from a clean engine; the medians are compared.
   const BURSTS = 3
-  const dockerBursts: Array<{ seconds: number; failures: number }> = []
-  const claudyBursts: Array<{ seconds: number; failures: number }> = []
+  type Burst = Awaited<ReturnType<typeof burst>>
+  const dockerBursts: Array<Burst> = []
+  const claudyBursts: Array<Burst> = []
   for (let i = 0; i < BURSTS; i++) {
     dockerBursts.push(await burst(() => dockerRun.split(" ")))
     await cleanupSessions()
@@ -234,6 +253,11 @@ try {
   const dockerFailures = dockerBursts.reduce((n, x) => n + x.failures, 0)
   const rate = (s: Stat) => `${s.median.toFixed(1)} /s (${s.min.toFixed(1)}–${s.max.toFixed(1)}, ${s.runs} bursts)`
   const ratio = claudyRate.median / dockerRate.median
+  const medianOf = (bs: ReadonlyArray<Burst>, k: "clients" | "rest") => statsOf(bs.map((x) => x[k])).median
+  burstCpu = {
+    claudy: { clients: medianOf(claudyBursts, "clients"), rest: medianOf(claudyBursts, "rest"), seconds: 50 / claudyRate.median },
+    docker: { clients: medianOf(dockerBursts, "clients"), rest: medianOf(dockerBursts, "rest"), seconds: 50 / dockerRate.median }
+  }
   rows.push({
     figure: "50 concurrent detached spawns (throughput)",
     claudy: `${rate(claudyRate)}, ${claudyFailures} failures`,
@@ -329,10 +353,12 @@ on first use; the services are one layer built from their constructors instead o
   session name) and a warm claim adds only host file operations and, after the session runs, a rename and a record.
   A cold spawn adds the engine's own create and start (\`HAL9000_LOG_LEVEL=debug\` shows each call's duration; start
   dominates) to the same start-up, against a \`docker run\` client that starts in ${floor ? ms(floor.docker.median) : "?"}.
-- *50 concurrent spawns* are CPU-bound on this ${cpus().length}-core machine: the engine's own work is the same for both, and
-  on top of it each cold claudy spawn costs ${coldRun?.cpu !== undefined ? ms(coldRun.cpu) : "?"} of CPU against ${baseRun?.cpu !== undefined ? ms(baseRun.cpu) : "?"} for a \`docker run -d\` client
-  (hyperfine, user + system). Fifty of them in parallel queue for the same ${cpus().length} cores, so the throughput ratio follows
-  the CPU per spawn rather than the latency of one.
+- *50 concurrent spawns* are CPU-bound on this ${cpus().length}-core machine. Alone, a cold claudy spawn costs
+  ${coldRun?.cpu !== undefined ? ms(coldRun.cpu) : "?"} of CPU against ${baseRun?.cpu !== undefined ? ms(baseRun.cpu) : "?"} for a \`docker run -d\` client (hyperfine, user + system). In the bursts
+  (medians, from /proc): ${cpuLine("claudy", burstCpu?.claudy)}; ${cpuLine("docker", burstCpu?.docker)}. A burst cannot end before its
+  CPU seconds divided by ${cpus().length} cores; what claudy adds is its clients' CPU and the engine work of its extra calls (the
+  parent's state and the name check before create, the inspect for the record after start) and of waiting for each
+  entrypoint to reach its FIFO.
 - *Listing 100 workers* is one engine call plus start-up: the engine's list of 100 containers is most of
   \`docker ps\` too; \`sessions list\` reads the records while the engine answers and inspects only containers whose
   record does not already describe them; \`pool status\` reads the claim files and the spawn log.
