@@ -19,7 +19,13 @@
 
       # `nix build`: dist/claudy as a package. npm dependencies come from package-lock.json (importNpmLock reads
       # the lockfile's integrity hashes, so no extra hash is kept here).
-      packages = forAll (pkgs: {
+      # The start-up flags of scripts/build need the Bun of package.json (1.4.5); an older nixpkgs Bun builds the
+      # same program as one chunk with the normal JIT policy (the same behaviour, a slower start).
+      packages = forAll (pkgs:
+        let
+          startupFlags = pkgs.lib.optionalString (pkgs.lib.versionAtLeast pkgs.bun.version "1.4.5")
+            "--splitting --format=esm --compile-jit-policy=1000";
+        in {
         default = pkgs.stdenv.mkDerivation {
           pname = "claudy";
           inherit version;
@@ -29,7 +35,7 @@
           dontStrip = true; # strip breaks bun's compiled executables
           buildPhase = ''
             runHook preBuild
-            bun build src/main.ts --compile --splitting --format=esm --minify --bytecode --compile-jit-policy=1000 \
+            bun build src/main.ts --compile ${startupFlags} --minify --bytecode \
               --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
               --define 'CLAUDY_VERSION="${version}"' \
               --define 'CLAUDY_COMMIT="${self.shortRev or "dirty"}"' \

@@ -2,7 +2,7 @@
  * The parent container's lifecycle: volumes, image, create/start, ChromaDB readiness, stop, restart, status.
  * Every object is found by name and then checked by label: a same-named object claudy did not create is refused.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Fiber, Layer, Option } from "effect"
 import { Settings } from "../config/Settings.ts"
 import {
   ChromaStartTimeout,
@@ -208,10 +208,13 @@ const make = Effect.gen(function* () {
   // One round of calls in parallel (a status is one process start plus this round): the engine's view and, guessed
   // from the settings, ChromaDB's answer on the configured port and the configured image. Only when the container
   // says otherwise (another published port, an older image) is that part asked again. No separate ping: an
-  // unreachable engine fails the round with the same DockerUnavailable.
+  // unreachable engine fails the round with the same DockerUnavailable. ChromaDB's guesses run in fibers of the status'
+  // scope, interrupted when it ends: a port that accepts but never answers cannot slow a status it is not part of.
   const status = Effect.gen(function* () {
     const configuredPort = settings.chromadbPort
-    const [found, volumes, workerList, guessHb, guessVersion, guessImage] = yield* Effect.all(
+    const guessHb = yield* Effect.forkScoped(heartbeat(configuredPort))
+    const guessVersion = yield* Effect.forkScoped(chromaVersion(configuredPort))
+    const [found, volumes, workerList, guessImage] = yield* Effect.all(
       [
         engine.inspectContainer(name),
         // our volumes by label: a same-named volume that is not ours counts as missing
@@ -222,8 +225,6 @@ const make = Effect.gen(function* () {
           })
         ),
         engine.listContainers(ownerFilter(owner, "worker")),
-        heartbeat(configuredPort),
-        chromaVersion(configuredPort),
         engine.inspectImage(settings.parentImage).pipe(Effect.orElseSucceed(() => Option.none()))
       ],
       { concurrency: "unbounded" }
@@ -273,15 +274,15 @@ const make = Effect.gen(function* () {
     const c = ours.value
     const port = publishedPort(c) ?? settings.chromadbPort
     const state = stateOf(c)
-    const samePort = port === configuredPort
+    const useGuess = state === "running" && port === configuredPort
     const [hb, version, image] = yield* Effect.all(
       [
         state !== "running"
           ? Effect.succeed<Heartbeat>({ ok: false, ms: 0, error: "parent not running" })
-          : samePort
-            ? Effect.succeed(guessHb)
+          : useGuess
+            ? Fiber.join(guessHb)
             : heartbeat(port),
-        state !== "running" ? Effect.succeed(Option.none<string>()) : samePort ? Effect.succeed(guessVersion) : chromaVersion(port),
+        state !== "running" ? Effect.succeed(Option.none<string>()) : useGuess ? Fiber.join(guessVersion) : chromaVersion(port),
         Option.exists(guessImage, (i) => i.Id === c.Image)
           ? Effect.succeed(guessImage)
           : engine.inspectImage(c.Image).pipe(Effect.orElseSucceed(() => Option.none()))
@@ -314,7 +315,7 @@ const make = Effect.gen(function* () {
       workers
     }
     return present
-  })
+  }).pipe(Effect.scoped)
 
   return { name, owner, start, stop, status }
 })

@@ -16,9 +16,9 @@ import { runManager } from "../pool/manager.ts"
 import { activeMaintenance } from "../ops/maintenance.ts"
 import { ensureHome } from "../state/home.ts"
 import { Parent } from "./Parent.ts"
+import { SUPERVISOR_LOG } from "./supervisorLog.ts"
 import { afterRestart, initialWatchdog, type Observation, observe } from "./watchdog.ts"
 
-export const SUPERVISOR_LOG = "supervisor.log"
 
 /** sd_notify through systemd-notify (Node and Bun have no unix datagram sockets); the unit sets NotifyAccess=all. */
 const notifySystemd = (status: string) =>

@@ -105,19 +105,23 @@ const make = Effect.gen(function* () {
 
   /** A claimed warm worker becomes a named session: renamed after it, with its record written. */
   /**
-   * Give a claimed warm worker its session's name and record. The rename and the inspect for the record run in
-   * parallel (this is the end of every warm spawn): the record takes the new name when the rename succeeded. A rename
-   * fails when the name is already right (or the worker is gone); the inspect then tells which.
+   * Give a claimed warm worker its session's name and record; `current` is the name it was last seen with. The
+   * rename and the inspect for the record run in parallel (this is the end of every warm spawn), and the record takes
+   * the new name when the rename succeeded. A failed rename (another claudy renamed it first, or it is gone) is
+   * followed by a fresh inspect, so the record never keeps a name the container no longer has.
    */
-  const adopt = (id: string, session: string) =>
+  const adopt = (id: string, session: string, current: string) =>
     Effect.gen(function* () {
       const name = workerContainerName(settings.instance, session)
-      const [renamed, c] = yield* Effect.all(
-        [engine.renameContainer(id, name).pipe(Effect.as(true), Effect.orElseSucceed(() => false)), engine.inspectContainer(id)],
-        { concurrency: "unbounded" }
-      )
-      if (Option.isNone(c)) return
-      yield* sessions.syncOne(renamed ? { ...c.value, Name: `/${name}` } : c.value, undefined, session)
+      const rename =
+        current === name ? Effect.succeed(false) : engine.renameContainer(id, name).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+      const [renamed, seen] = yield* Effect.all([rename, engine.inspectContainer(id)], { concurrency: "unbounded" })
+      const c = renamed
+        ? Option.map(seen, (v) => ({ ...v, Name: `/${name}` }))
+        : Option.exists(seen, (v) => v.Name === `/${name}`)
+          ? seen
+          : yield* engine.inspectContainer(id)
+      if (Option.isSome(c)) yield* sessions.syncOne(c.value, undefined, session)
     })
 
   const act = (a: PoolAction, port: Option.Option<number>) => {
@@ -130,7 +134,7 @@ const make = Effect.gen(function* () {
       case "remove":
         return Effect.asVoid(removeWarm(a.id, a.slot, a.reason === "abandoned"))
       case "adopt":
-        return adopt(a.id, a.session)
+        return adopt(a.id, a.session, a.name)
     }
   }
 

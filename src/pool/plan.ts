@@ -24,7 +24,7 @@ export interface PoolTargets {
 export type PoolAction =
   | { readonly _tag: "create"; readonly project: string }
   | { readonly _tag: "remove"; readonly id: string; readonly slot: string; readonly reason: "dead" | "over-max" | "idle" | "abandoned" }
-  | { readonly _tag: "adopt"; readonly id: string; readonly slot: string; readonly session: string }
+  | { readonly _tag: "adopt"; readonly id: string; readonly name: string; readonly slot: string; readonly session: string }
 
 const SESSIONLESS = new Set(["reaper", "unknown"])
 
@@ -36,7 +36,7 @@ export const planPool = (
   const actions: Array<PoolAction> = []
   const idle: Array<ObservedWarm> = []
   for (const w of observed) {
-    if (w.claimedBy !== undefined && !SESSIONLESS.has(w.claimedBy)) actions.push({ _tag: "adopt", id: w.id, slot: w.slot, session: w.claimedBy })
+    if (w.claimedBy !== undefined && !SESSIONLESS.has(w.claimedBy)) actions.push({ _tag: "adopt", id: w.id, name: w.name, slot: w.slot, session: w.claimedBy })
     else if (w.claimedBy !== undefined) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "abandoned" })
     else if (!w.running) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "dead" })
     else idle.push(w)

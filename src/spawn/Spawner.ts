@@ -206,12 +206,12 @@ const make = Effect.gen(function* () {
         ms: Math.round(performance.now() - startedAt)
       })
 
-      // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt); a
-      // cold one is recorded now, and an attached session once more when it ends.
+      // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt), a
+      // detached cold one is recorded now, and an attached session (again) when it ends.
       const record = Effect.flatMap(engine.inspectContainer(containerId), (c) =>
         Option.isSome(c) ? Effect.asVoid(sessions.syncOne(c.value, undefined, session)) : Effect.void
       )
-      if (Option.isSome(warm)) yield* pool.adopt(containerId, session)
+      if (Option.isSome(warm)) yield* pool.adopt(containerId, session, warm.value.name)
       if (req.detach || attached === undefined) {
         if (Option.isNone(warm)) yield* record
         return { _tag: "detached", session, container: workerContainerName(settings.instance, session) } satisfies SpawnResult

@@ -37,6 +37,16 @@ export const attachSession = (
       })
       const waiting = new AbortController()
       const stdin = process.stdin
+      // Whether the user typed the detach keys (ctrl-p ctrl-q, possibly split across reads): then a stream that ends
+      // is a detach at once, with no grace for an exit.
+      let detachKeys = false
+      let lastByte = -1
+      const watchKeys = (chunk: Buffer) => {
+        for (const b of chunk) {
+          if (lastByte === 0x10 && b === 0x11) detachKeys = true
+          lastByte = b
+        }
+      }
       const rawBefore = stdin.isTTY ? stdin.isRaw : false
       const resize = () => {
         if (process.stdout.rows && process.stdout.columns) {
@@ -50,6 +60,7 @@ export const attachSession = (
         } else {
           docker.modem.demuxStream(stream, process.stdout, process.stderr)
         }
+        stdin.on("data", watchKeys)
         stdin.pipe(stream)
         stdin.resume()
         if (opts.onAttached) Deferred.unsafeDone(opts.onAttached, Effect.void)
@@ -62,10 +73,16 @@ export const attachSession = (
         exited.catch(() => undefined) // aborted when the user detaches
         const first = await Promise.race([exited.then((code) => ({ code })), streamEnded.then(() => "ended" as const)])
         if (first === "ended") {
-          // The stream also ends when the session exits, a moment before the engine reports the exit: give the
-          // exit a grace period before calling it a detach (a race seen once in a full test run: exit code 0).
-          const exitedSoon = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 500, undefined))])
-          if (exitedSoon !== undefined) return { _tag: "exited", code: exitedSoon }
+          // The stream also ends when the session exits, a moment before the engine reports the exit: unless the user
+          // typed the detach keys, give the exit a grace period before calling it a detach (a race seen once in a
+          // full test run: exit code 0).
+          if (!detachKeys) {
+            const soon = await Promise.race([
+              exited.catch(() => undefined),
+              new Promise<undefined>((r) => setTimeout(r, 500, undefined))
+            ])
+            if (soon !== undefined) return { _tag: "exited", code: soon }
+          }
           const state = await container.inspect()
           if (state.State.Running) return { _tag: "detached" }
           return { _tag: "exited", code: await exited }
@@ -78,6 +95,7 @@ export const attachSession = (
         waiting.abort()
         ;(stream as unknown as { destroy?: () => void }).destroy?.()
         process.stdout.off("resize", resize)
+        stdin.off("data", watchKeys)
         stdin.unpipe(stream)
         if (stdin.isTTY) stdin.setRawMode(rawBefore)
         stdin.pause()
