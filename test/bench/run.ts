@@ -109,16 +109,20 @@ const timeToReady = async (name: string, start: () => Promise<unknown>, reset: (
 }
 
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`
-/** What 0.8× would need of the claudy clients, if the engine's part stayed as measured. */
-const budgetLine = () => {
-  if (burstCpu === undefined || floor?.config.cpu === undefined) return ""
+/** What 0.8× would need of the claudy clients, if the engine's part stayed as measured (`aloneCpu`: one cold spawn's). */
+const budgetLine = (aloneCpu: number | undefined) => {
+  if (burstCpu === undefined || floor?.config.cpu === undefined || aloneCpu === undefined) return ""
   if (burstCpu.docker.seconds / burstCpu.claudy.seconds >= 0.8) return ""
   const cores = cpus().length
-  const clients = (burstCpu.docker.seconds / 0.8) * cores - burstCpu.claudy.rest
+  const budget = Math.max(0, (burstCpu.docker.seconds / 0.8) * cores - burstCpu.claudy.rest) / 50
+  const inBurst = burstCpu.claudy.clients / 50
+  const dearer = inBurst / aloneCpu
   return (
-    ` For 0.8× the burst would have to end in ${(burstCpu.docker.seconds / 0.8).toFixed(2)} s: with the engine's part as measured, the` +
-    ` 50 clients could use ${Math.max(0, clients).toFixed(2)} s of CPU, ${ms(Math.max(0, clients) / 50)} each, where \`claudy config\` alone, with no engine` +
-    ` call, costs ${ms(floor.config.cpu)} on an idle machine. Not met: the CPU of the stack's start-up, fifty times over.`
+    ` For 0.8× the burst would have to end in ${(burstCpu.docker.seconds / 0.8).toFixed(2)} s: with the engine's part as measured,` +
+    ` each client could use ${ms(budget)} of CPU. In the burst each used ${ms(inBurst)} (${ms(aloneCpu)} alone: fifty processes on` +
+    ` ${cores} cores make each ${dearer.toFixed(1)}× dearer), and at that rate \`claudy config\` alone, with no engine call, would` +
+    ` cost ${ms(floor.config.cpu * dearer)}. Not met: that start-up, paid fifty times, is the stack's; what a spawn does after it` +
+    ` would have to fit in the ${ms(Math.max(0, budget - floor.config.cpu * dearer))} left.`
   )
 }
 const cpuLine = (who: string, c: { clients: number; rest: number; seconds: number } | undefined) =>
@@ -372,7 +376,7 @@ on first use; the services are one layer built from their constructors instead o
   ${coldRun?.cpu !== undefined ? ms(coldRun.cpu) : "?"} of CPU against ${baseRun?.cpu !== undefined ? ms(baseRun.cpu) : "?"} for a \`docker run -d\` client (hyperfine, user + system). In the bursts
   (medians, from /proc): ${cpuLine("claudy", burstCpu?.claudy)}; ${cpuLine("docker", burstCpu?.docker)}. A burst cannot end before its
   CPU seconds divided by ${cpus().length} cores; what claudy adds is its clients' CPU and the engine work of its extra calls (the
-  parent's state and the name check before create, the inspect for the record after start).${budgetLine()}
+  parent's state and the name check before create, the inspect for the record after start).${budgetLine(coldRun?.cpu)}
 - *Listing 100 workers* is one engine call plus start-up: the engine's list of 100 containers is most of
   \`docker ps\` too; \`sessions list\` reads the records while the engine answers and inspects only containers whose
   record does not already describe them; \`pool status\` reads the claim files and the spawn log.
