@@ -25,6 +25,8 @@ interface Stat {
   readonly runs: number
   /** mean CPU time (user + system) of one run, when hyperfine measured it */
   readonly cpu?: number
+  /** every run's seconds */
+  readonly times?: ReadonlyArray<number>
 }
 
 /** hyperfine -N over `commands`; returns seconds statistics per command. */
@@ -48,7 +50,7 @@ const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs
   if ((await proc.exited) !== 0) throw new Error(`hyperfine failed: ${args.join(" ")}`)
   const results = JSON.parse(readFileSync(out, "utf8")).results as Array<{ median: number; mean: number; stddev: number; min: number; max: number; user: number; system: number; times: Array<number> }>
   rmSync(out, { force: true })
-  return results.map((r): Stat => ({ median: r.median, mean: r.mean, stddev: r.stddev, min: r.min, max: r.max, runs: r.times.length, cpu: r.user + r.system }))
+  return results.map((r): Stat => ({ median: r.median, mean: r.mean, stddev: r.stddev, min: r.min, max: r.max, runs: r.times.length, cpu: r.user + r.system, times: r.times }))
 }
 
 /** Median, mean, spread of a list of seconds. */
@@ -61,7 +63,17 @@ const statsOf = (times: ReadonlyArray<number>): Stat => {
     stddev: Math.sqrt(times.reduce((x, y) => x + (y - mean) ** 2, 0) / times.length),
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
-    runs: times.length
+    runs: times.length,
+    times
+  }
+}
+
+/** Rounds of one command taken apart (alternating with other commands) as one figure: all their runs together. */
+const pooled = (rounds: ReadonlyArray<Stat>): Stat => {
+  const runs = rounds.reduce((n, s) => n + s.runs, 0)
+  return {
+    ...statsOf(rounds.flatMap((s) => s.times ?? [])),
+    cpu: rounds.reduce((sum, s) => sum + (s.cpu ?? 0) * s.runs, 0) / runs
   }
 }
 
@@ -187,14 +199,23 @@ try {
     `docker run -d --label claudy.bench=${b.instance} --network container:${parent} --memory 4g --memory-swap 4g --cpus 2 ` +
     `--pids-limit 100 --cap-drop ALL --security-opt no-new-privileges --user 1000:1000 -v ${project}:/workspace ${workerImage} sleep 600`
   const cold = `${CLAUDY} --via-parent -d ${project} -- sleep 600`
-  const [baseRun] = await hyperfine([dockerRun])
-  await cleanupSessions()
-  const [coldRun] = await hyperfine([cold])
-  await cleanupSessions()
-  // each timed run finds exactly one warm worker, made by --prepare (not timed)
-  const [warmRun] = await hyperfine([cold], { prepare: `${CLAUDY} pool warm ${project}` })
-  const served = readFileSync(join(b.home, "pool", "spawns.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l).served)
-  await cleanupSessions()
+  // The engine's speed drifts over minutes: the baseline, the cold and the warm spawn take turns, ROUNDS rounds of
+  // RUNS / ROUNDS runs each (after warm-ups), and each figure pools its rounds. Each warm run finds exactly one warm
+  // worker, made by --prepare (not timed).
+  const ROUNDS = 3
+  const perRound = { runs: Math.ceil(RUNS / ROUNDS) }
+  const rounds = { base: [] as Array<Stat>, cold: [] as Array<Stat>, warm: [] as Array<Stat> }
+  const served: Array<string> = []
+  for (let r = 0; r < ROUNDS; r++) {
+    rounds.base.push((await hyperfine([dockerRun], perRound))[0]!)
+    await cleanupSessions()
+    rounds.cold.push((await hyperfine([cold], perRound))[0]!)
+    await cleanupSessions()
+    rounds.warm.push((await hyperfine([cold], { ...perRound, prepare: `${CLAUDY} pool warm ${project}` }))[0]!)
+    served.push(...readFileSync(join(b.home, "pool", "spawns.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l).served))
+    await cleanupSessions()
+  }
+  const [baseRun, coldRun, warmRun] = [pooled(rounds.base), pooled(rounds.cold), pooled(rounds.warm)]
   compare("warm claim, detached (process exit)", warmRun!, baseRun!, "`docker run -d` (same image, limits, network)", 0.5)
   compare("warm claim vs cold spawn through claudy (process exit)", warmRun!, coldRun!, "cold `claudy --via-parent -d`", 0.3)
   compare("cold spawn, detached (process exit)", coldRun!, baseRun!, "`docker run -d` (same image, limits, network)", 1.3)
@@ -202,14 +223,18 @@ try {
   // --- the same three, to "session command running": the command touches a marker in the project
   const touch = (m: string) => ["sh", "-c", `touch /workspace/${m}; exec sleep 600`]
   const dockerArgs = dockerRun.replace(/ sleep 600$/, "").split(" ")
-  const baseRunning = await timeToRunning("docker", (m) => [...dockerArgs, ...touch(m)])
-  await cleanupSessions()
-  const coldRunning = await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)])
-  await cleanupSessions()
-  const warmRunning = await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], () =>
-    run([CLAUDY, "pool", "warm", project], b.env)
-  )
-  await cleanupSessions()
+  const running = { base: [] as Array<Stat>, cold: [] as Array<Stat>, warm: [] as Array<Stat> }
+  for (let r = 0; r < ROUNDS; r++) {
+    running.base.push(await timeToRunning("docker", (m) => [...dockerArgs, ...touch(m)], undefined, perRound.runs))
+    await cleanupSessions()
+    running.cold.push(await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], undefined, perRound.runs))
+    await cleanupSessions()
+    running.warm.push(
+      await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], () => run([CLAUDY, "pool", "warm", project], b.env), perRound.runs)
+    )
+    await cleanupSessions()
+  }
+  const [baseRunning, coldRunning, warmRunning] = [pooled(running.base), pooled(running.cold), pooled(running.warm)]
   compare("warm claim → session command running", warmRunning, baseRunning, "`docker run -d` → command running", 0.5)
   compare("warm claim vs cold spawn → session command running", warmRunning, coldRunning, "cold spawn → command running", 0.3)
   compare("cold spawn → session command running", coldRunning, baseRunning, "`docker run -d` → command running", 1.3)
@@ -388,6 +413,9 @@ on first use; the services are one layer built from their constructors instead o
   script, FIFO write); the process then renames the container after its session and writes the record before it exits.
 - *cold spawn*: the same command with no warm worker: create + start through the Engine API, then the same hand-off.
 - *baseline*: \`docker run -d\` with the worker's image, limits, network namespace, user, capabilities and mount.
+- *alternating*: the baseline, the cold and the warm spawn take turns in ${ROUNDS} rounds (each round after its own
+  warm-up, from a clean engine), and each figure pools the runs of its rounds, so all three see the same drift of
+  the engine's speed.
 - *→ session command running*: from starting the command until the session's command has created a marker file in
   the project (polled every 0.5 ms), measured by the harness itself with the same warm-up and run counts. The claudy
   process may still be renaming the container and writing the record then: that work is off the critical path.
