@@ -77,6 +77,8 @@ const pooled = (rounds: ReadonlyArray<Stat>): Stat => {
   }
 }
 
+let markers = 0
+
 /**
  * Time from starting `cmd` until its session command runs (it touches a marker file in the project), over `runs`
  * runs after 2 warm-ups; `prepare` runs untimed before each. The process may still be finishing its bookkeeping.
@@ -85,7 +87,7 @@ const timeToRunning = async (name: string, cmd: (marker: string) => Array<string
   const times: Array<number> = []
   for (let i = 0; i < runs + 2; i++) {
     if (prepare) await prepare()
-    const marker = `m-${name}-${i}-${process.pid}`
+    const marker = `m-${name}-${++markers}-${process.pid}` // unique across calls: a marker left by an earlier round must not count
     const path = join(project, marker)
     const start = performance.now()
     const proc = Bun.spawn(cmd(marker), { env, stdout: "ignore", stderr: "ignore" })
