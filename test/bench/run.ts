@@ -131,12 +131,15 @@ const budgetLine = (aloneCpu: number | undefined) => {
   const budget = Math.max(0, (burstCpu.docker.seconds / 0.8) * cores - burstCpu.claudy.rest) / 50
   const inBurst = burstCpu.claudy.clients / 50
   const dearer = inBurst / aloneCpu
+  const left = budget - floor.config.cpu * dearer
   return (
     ` For 0.8× the burst would have to end in ${(burstCpu.docker.seconds / 0.8).toFixed(2)} s: with the engine's part as measured,` +
     ` each client could use ${ms(budget)} of CPU. In the burst each used ${ms(inBurst)} (${ms(aloneCpu)} alone: fifty processes on` +
     ` ${cores} cores make each ${dearer.toFixed(1)}× dearer), and at that rate \`claudy config\` alone, with no engine call, would` +
-    ` cost ${ms(floor.config.cpu * dearer)}. Not met: that start-up, paid fifty times, is the stack's; what a spawn does after it` +
-    ` would have to fit in the ${ms(Math.max(0, budget - floor.config.cpu * dearer))} left.`
+    ` cost ${ms(floor.config.cpu * dearer)}. Not met: that start-up, paid fifty times, is the stack's; ` +
+    (left > 0
+      ? `what a spawn does after it would have to fit in the ${ms(left)} left.`
+      : "it alone is over the budget, before a spawn has done anything.")
   )
 }
 const cpuLine = (who: string, c: { clients: number; rest: number; seconds: number } | undefined) =>
