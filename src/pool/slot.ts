@@ -4,7 +4,6 @@
  * Handing a session to a worker is a host file write, no engine round trip: this is what makes a warm claim fast.
  */
 import { Effect } from "effect"
-import { execFileSync } from "node:child_process"
 import {
   chmodSync,
   chownSync,
@@ -21,6 +20,7 @@ import {
 } from "node:fs"
 import { join } from "node:path"
 import { StateError } from "../domain/errors.ts"
+import { mkfifo } from "./mkfifo.ts"
 import { renderSessionScript } from "./sessionScript.ts"
 
 export const SLOT_TARGET = "/run/claudy"
@@ -30,7 +30,7 @@ export const slotDir = (home: string, id: string) => join(slotsDir(home), id)
 const fail = (path: string, operation: string) => (e: unknown) =>
   new StateError({ path, operation, detail: e instanceof Error ? e.message : String(e) })
 
-/** Create the slot directory and its FIFO (mkfifo: Node and Bun have no API for it). */
+/** Create the slot directory and its FIFO. */
 export const createSlot = (home: string, id: string) =>
   Effect.try({
     try: () => {
@@ -39,7 +39,7 @@ export const createSlot = (home: string, id: string) =>
       mkdirSync(dir, { mode: 0o755 })
       // set again: mkdir's mode is masked by umask (0077 under the systemd unit), and the worker user must enter
       chmodSync(dir, 0o755)
-      execFileSync("mkfifo", ["-m", "0644", join(dir, "claim.fifo")], { stdio: "ignore" })
+      mkfifo(join(dir, "claim.fifo"), 0o644)
       return dir
     },
     catch: fail(slotDir(home, id), "create worker slot")

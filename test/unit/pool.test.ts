@@ -87,3 +87,25 @@ describe("session script", () => {
   })
   test("no command keeps the image's default", () => expect(renderSessionScript("s", [], [])).not.toContain("set --"))
 })
+
+describe("mkfifo", () => {
+  test("makes a FIFO with exactly the mode asked, whatever the umask, and refuses an existing path", async () => {
+    const { mkdtempSync, rmSync, statSync } = await import("node:fs")
+    const { join } = await import("node:path")
+    const { tmpdir } = await import("node:os")
+    const { mkfifo } = await import("../../src/pool/mkfifo.ts")
+    const dir = mkdtempSync(join(tmpdir(), "claudy-fifo-"))
+    const before = process.umask(0o077)
+    try {
+      const path = join(dir, "claim.fifo")
+      mkfifo(path, 0o644)
+      const st = statSync(path)
+      expect(st.isFIFO()).toBe(true)
+      expect(st.mode & 0o777).toBe(0o644)
+      expect(() => mkfifo(path, 0o644)).toThrow()
+    } finally {
+      process.umask(before)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
