@@ -401,7 +401,10 @@ on first use; the services are one layer built from their constructors instead o
 - *Spawns* pay the start-up above once; then the engine calls of a spawn run in parallel (the parent's state, the
   session name) and a warm claim adds only host file operations and, after the session runs, a rename and a record.
   A cold spawn adds the engine's own create and start (\`HAL9000_LOG_LEVEL=debug\` shows each call's duration; start
-  dominates) to the same start-up, against a \`docker run\` client that starts in ${floor ? ms(floor.docker.median) : "?"}.
+  dominates) to the same start-up, against a \`docker run\` client that starts in ${floor ? ms(floor.docker.median) : "?"}. Of the
+  ${ms(coldRun.median - baseRun.median)} between a cold spawn (${ms(coldRun.median)}) and \`docker run -d\` (${ms(baseRun.median)}), ${floor ? ms(floor.config.median - floor.docker.median) : "?"} is start-up alone
+  (\`claudy config\` against \`docker --version\`); the rest is the checks before create (the parent's state and the
+  session name, in parallel), the slot and its hand-off, and the record after start.
 - *50 concurrent spawns* are CPU-bound on this ${cpus().length}-core machine. Alone, a cold claudy spawn costs
   ${coldRun?.cpu !== undefined ? ms(coldRun.cpu) : "?"} of CPU against ${baseRun?.cpu !== undefined ? ms(baseRun.cpu) : "?"} for a \`docker run -d\` client (hyperfine, user + system). In the bursts
   (medians, from /proc): ${cpuLine("claudy", burstCpu?.claudy)}; ${cpuLine("docker", burstCpu?.docker)}. A burst cannot end before its
