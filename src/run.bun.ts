@@ -5,24 +5,11 @@ import * as BunFileSystem from "@effect/platform-bun/BunFileSystem"
 import * as BunPath from "@effect/platform-bun/BunPath"
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import * as BunTerminal from "@effect/platform-bun/BunTerminal"
-import { Effect, Layer } from "effect"
-import { lazyTerminal } from "./cli/lazyTerminal.ts"
-import { program, teardown } from "./cli/program.ts"
-import { HttpServe } from "./observe/HttpServe.ts"
-import { withLogger } from "./observe/logger.ts"
+import { runOnPlatform } from "./cli/runOnPlatform.ts"
 
-const platform = Layer.mergeAll(
-  BunFileSystem.layer,
-  BunPath.layer,
-  lazyTerminal(BunTerminal.make()),
-  // Only `daemon run` serves HTTP: the server's modules are loaded when it asks.
-  Layer.succeed(HttpServe, (a) =>
-    Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@effect/platform-bun/BunHttpServer")), (m) => m.layerServer({ hostname: a.host, port: a.port })))
-  )
-)
-
-BunRuntime.runMain(withLogger(program(process.argv).pipe(Effect.provide(platform))), {
-  disableErrorReporting: true,
-  disablePrettyLogger: true,
-  teardown
+runOnPlatform(BunRuntime.runMain, {
+  fileSystem: BunFileSystem.layer,
+  path: BunPath.layer,
+  terminal: BunTerminal.make(),
+  serve: (a) => import("@effect/platform-bun/BunHttpServer").then((m) => m.layerServer({ hostname: a.host, port: a.port }))
 })
