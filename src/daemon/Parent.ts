@@ -259,20 +259,19 @@ const make = Effect.gen(function* () {
         const ownership = ownershipOf(found.value.Config.Labels, owner)
         return yield* new ForeignObject({ kind: "container", name, owner: describeOwner(found.value.Config.Labels, ownership) })
       }
-      const port = settings.chromadbPort
       const absent: ParentStatus = {
         container: name,
         state: "absent",
         healthy: false,
-        port,
-        chromadb: { url: chromaUrl(port), heartbeat: false },
+        port: configuredPort,
+        chromadb: { url: chromaUrl(configuredPort), heartbeat: false },
         volumes,
         workers
       }
       return absent
     }
     const c = ours.value
-    const port = publishedPort(c) ?? settings.chromadbPort
+    const port = publishedPort(c) ?? configuredPort
     const state = stateOf(c)
     const useGuess = state === "running" && port === configuredPort
     const [hb, version, image] = yield* Effect.all(

@@ -19,7 +19,6 @@ import { Parent } from "./Parent.ts"
 import { SUPERVISOR_LOG } from "./supervisorLog.ts"
 import { afterRestart, initialWatchdog, type Observation, observe } from "./watchdog.ts"
 
-
 /** sd_notify through systemd-notify (Node and Bun have no unix datagram sockets); the unit sets NotifyAccess=all. */
 const notifySystemd = (status: string) =>
   Effect.async<void>((resume) => {

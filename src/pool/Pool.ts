@@ -103,7 +103,6 @@ const make = Effect.gen(function* () {
       return true
     })
 
-  /** A claimed warm worker becomes a named session: renamed after it, with its record written. */
   /**
    * Give a claimed warm worker its session's name and record; `current` is the name it was last seen with. The
    * rename and the inspect for the record run in parallel (this is the end of every warm spawn), and the record takes

@@ -5,9 +5,9 @@
  */
 import { Cause, Duration, Effect, Schedule } from "effect"
 import { Settings } from "../config/Settings.ts"
+import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { ensureHome } from "../state/home.ts"
 import { pidFile, type ManagerState, writeState } from "./files.ts"
-import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { acquirePidFile } from "./pidFile.ts"
 import { Pool } from "./Pool.ts"
 
