@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { CLAUDY, run, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+import { CLAUDY, docker, run, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
 
 let b: Sandbox
 let project: string
@@ -29,6 +29,16 @@ afterAll(async () => {
 
 const pane = async () => (await run(["tmux", "capture-pane", "-p", "-t", tmuxSession])).stdout
 const keys = (...k: Array<string>) => run(["tmux", "send-keys", "-t", tmuxSession, ...k])
+/** The command lines of the processes in the attached worker, one per line (the image has no ps). */
+const commandLines = async () =>
+  (await docker("exec", `${b.instance}-worker-tty`, "sh", "-c", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done"))
+    .stdout.split("\n").map((l) => l.trim())
+/** claudy passes each size to the engine as a request of its own: wait for it to land before asking the shell. */
+const terminalSize = (rowsCols: string) =>
+  waitFor(`the worker's terminal to be ${rowsCols}`, async () => {
+    const size = await docker("exec", `${b.instance}-worker-tty`, "stty", "size", "-F", "/proc/1/fd/0")
+    return size.stdout.trim() === rowsCols ? true : undefined
+  })
 const waitPane = (text: string | RegExp) =>
   waitFor(`pane to show ${text}`, async () => {
     const p = await pane()
@@ -44,15 +54,20 @@ test("attached session in a real terminal: round trip, resize, Ctrl-C, exit code
   await keys("echo round-$((6*7))", "Enter")
   await waitPane("round-42")
 
+  await terminalSize("40 120")
   await keys("stty size", "Enter")
   await waitPane("40 120")
   await run(["tmux", "resize-window", "-t", tmuxSession, "-x", "100", "-y", "30"])
+  await terminalSize("30 100")
   await keys("clear; stty size", "Enter")
   await waitPane("30 100")
 
-  // Ctrl-C goes to the session's foreground process; claudy and the shell live on.
+  // Ctrl-C goes to the session's foreground process; claudy and the shell live on. It is sent once the sleep runs:
+  // a Ctrl-C that reaches bash while it is still reading the line only discards the line.
   await keys("sleep 600", "Enter")
+  await waitFor("the sleep to run in the worker", async () => ((await commandLines()).includes("sleep 600") ? true : undefined))
   await keys("C-c")
+  await waitFor("the sleep to end on Ctrl-C", async () => ((await commandLines()).includes("sleep 600") ? undefined : true))
   await keys("echo after-$((40+2))-int", "Enter")
   await waitPane("after-42-int")
   expect(existsSync(exitFile)).toBe(false)
