@@ -89,7 +89,7 @@ const attach = Command.make("attach", { name: nameArg, set: setOption }, ({ name
           Effect.zipRight(Effect.fail(new SilentExit({ code: 1 })))
         )
       }
-      const r = yield* attachSession((yield* Engine).address, name, c.Id, { tty: c.Config.Tty ?? false, start: false })
+      const r = yield* attachSession((yield* Engine).address, name, c.Id, { tty: c.Config.Tty ?? false })
       if (r._tag === "exited" && r.code !== 0) return yield* new SilentExit({ code: r.code })
     })
   )

@@ -224,15 +224,17 @@ const make = Effect.gen(function* () {
 
   /**
    * Try to hand the session to a warm worker of the same shape: host files only. A worker that does not take the
-   * signal (it died) is removed and the next one tried; none within `capMs` -> None (the caller spawns cold).
+   * signal within 50 ms (it died) is removed and the next one tried; after `maxDead` such workers, or when none is
+   * left, None (the caller spawns cold). Claims lost to another spawn cost one failed O_EXCL create and are not
+   * counted: a cap in time was, and a spawn descheduled under load went cold with a warm worker free.
    */
-  const claim = (shape: WorkerShape, handoff: SessionHandoff, beforeSignal: (c: Claimed) => Effect.Effect<void, unknown>, capMs = 100) =>
+  const claim = (shape: WorkerShape, handoff: SessionHandoff, beforeSignal: (c: Claimed) => Effect.Effect<void, unknown>, maxDead = 2) =>
     Effect.gen(function* () {
       const fp = workerFingerprint(shape)
-      const deadline = Date.now() + capMs
       const candidates = (yield* readMirror(home)).filter((e) => e.spec === fp && e.claimed_by === null && e.state === "running")
+      let dead = 0
       for (const c of candidates) {
-        if (Date.now() > deadline) break
+        if (dead >= maxDead) break
         if (!(yield* tryClaim(home, c.slot, handoff.session))) continue
         const claimed = { id: c.id, name: c.name, slot: c.slot }
         // From here the worker is ours: unless the session was handed over, it is removed — also when the hand-off
@@ -248,6 +250,7 @@ const make = Effect.gen(function* () {
           )
         )
         if (handedOver) return Option.some(claimed)
+        dead++
       }
       return Option.none<Claimed>()
     })

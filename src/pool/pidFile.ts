@@ -49,7 +49,8 @@ export const stopManager = (file: string, signal: "SIGTERM" | "SIGKILL") =>
     }
     process.kill(pid, signal)
     const deadline = Date.now() + 15_000
-    while (isManagerProcess(pid)) {
+    // Until the process is gone, not only its command line (which empties while it is still exiting).
+    while (processAlive(pid)) {
       if (Date.now() > deadline) return { _tag: "stuck", pid } as const
       yield* Effect.sleep("50 millis")
     }

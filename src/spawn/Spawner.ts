@@ -150,11 +150,11 @@ const make = Effect.gen(function* () {
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
       let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined
-      const attachFirst = (c: { readonly id: string }) =>
+      const attachFirst = (c: { readonly id: string }, running?: Deferred.Deferred<void>) =>
         interactive
           ? Effect.gen(function* () {
               const ready = yield* Deferred.make<void>()
-              attached = yield* Effect.fork(attachSession(engine.address, session, c.id, { tty, start: false, onAttached: ready }))
+              attached = yield* Effect.fork(attachSession(engine.address, session, c.id, { tty, onAttached: ready, running }))
               yield* Deferred.await(ready)
             })
           : Effect.void
@@ -182,10 +182,12 @@ const make = Effect.gen(function* () {
         )
         containerId = cold.id
         // Until the session is handed over, any failure or an interrupt (Ctrl-C) removes what this spawn created.
+        const running = yield* Deferred.make<void>()
         yield* Effect.gen(function* () {
           yield* writeHandoff(home, cold.slot, handoff)
-          yield* attachFirst(cold)
+          yield* attachFirst(cold, running)
           yield* engine.startContainer(cold.id)
+          yield* Deferred.succeed(running, undefined)
           if (!(yield* signalSlot(home, cold.slot, 10_000))) {
             return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
           }
@@ -193,7 +195,7 @@ const make = Effect.gen(function* () {
           Effect.onExit((exit) =>
             Exit.isSuccess(exit)
               ? Effect.void
-              : Effect.all([engine.removeContainer(cold.id, { force: true }), removeSlot(home, cold.slot)]).pipe(Effect.ignore)
+              : Effect.all([Deferred.interrupt(running), engine.removeContainer(cold.id, { force: true }), removeSlot(home, cold.slot)]).pipe(Effect.ignore)
           )
         )
       }

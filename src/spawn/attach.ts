@@ -11,11 +11,28 @@ import { restoreNormalJit } from "../observe/jitPolicy.ts"
 
 export type AttachResult = { readonly _tag: "exited"; readonly code: number } | { readonly _tag: "detached" }
 
+/** How long an ended stream waits for the engine to report the session's exit before calling it a detach. */
+const EXIT_GRACE_MS = 10_000
+
+/** The promise's value, or undefined after `ms`; the timer is cleared so that it never keeps claudy alive. */
+const within = <A>(p: Promise<A>, ms: number): Promise<A | undefined> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<undefined>((r) => {
+    timer = setTimeout(r, ms, undefined)
+  })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
+}
+
 export const attachSession = (
   address: EngineAddress,
   session: string,
   containerId: string,
-  opts: { readonly tty: boolean; readonly start: boolean; readonly onAttached?: Deferred.Deferred<void> }
+  opts: {
+    readonly tty: boolean
+    readonly onAttached?: Deferred.Deferred<void>
+    /** Done when the container runs, for one attached before its start: the engine refuses to resize it before. */
+    readonly running?: Deferred.Deferred<void> | undefined
+  }
 ) =>
   Effect.tryPromise({
     try: async (): Promise<AttachResult> => {
@@ -48,11 +65,17 @@ export const attachSession = (
         }
       }
       const rawBefore = stdin.isTTY ? stdin.isRaw : false
-      const resize = () => {
-        if (process.stdout.rows && process.stdout.columns) {
-          container.resize({ h: process.stdout.rows, w: process.stdout.columns }).catch(() => undefined)
-        }
+      // One resize at a time, each sending the size of the moment it is sent: the last request carries the last size
+      // (concurrent requests could land out of order). A failed resize leaves the previous size; the next one retries.
+      let resizing = Promise.resolve()
+      const sendSize = async () => {
+        const { rows, columns } = process.stdout
+        if (rows && columns) await container.resize({ h: rows, w: columns }).catch(() => undefined)
       }
+      const resize = () => {
+        resizing = resizing.then(sendSize)
+      }
+      let finished = false
       try {
         if (opts.tty) {
           stream.pipe(process.stdout, { end: false })
@@ -64,23 +87,27 @@ export const attachSession = (
         stdin.pipe(stream)
         stdin.resume()
         if (opts.onAttached) Deferred.unsafeDone(opts.onAttached, Effect.void)
-        if (opts.start) await container.start()
+        // A container attached before its start is waited on and resized only once it runs: the engine refuses to
+        // resize it before (seen under load: the session kept the default size), and a wait on a container not yet
+        // started returns at once with exit code 0 (seen: an `exit 3` reported as 0).
+        const running = opts.running ? Effect.runPromise(Deferred.await(opts.running)) : Promise.resolve()
         if (opts.tty && process.stdout.isTTY) {
-          resize()
-          process.stdout.on("resize", resize)
+          running.then(() => {
+            if (finished) return
+            resize()
+            process.stdout.on("resize", resize)
+          }, () => undefined)
         }
-        const exited = container.wait({ abortSignal: waiting.signal }).then((r: { StatusCode: number }) => r.StatusCode)
-        exited.catch(() => undefined) // aborted when the user detaches
+        const exited = running
+          .then(() => container.wait({ abortSignal: waiting.signal }))
+          .then((r: { StatusCode: number }) => r.StatusCode)
+        exited.catch(() => undefined) // aborted when the user detaches, or the start failed
         const first = await Promise.race([exited.then((code) => ({ code })), streamEnded.then(() => "ended" as const)])
         if (first === "ended") {
-          // The stream also ends when the session exits, a moment before the engine reports the exit: unless the user
-          // typed the detach keys, give the exit a grace period before calling it a detach (a race seen once in a
-          // full test run: exit code 0).
+          // The stream also ends when the session exits, before the engine reports the exit. Unless the user typed
+          // the detach keys, the exit is awaited; only a stream that ended for another reason pays the whole grace.
           if (!detachKeys) {
-            const soon = await Promise.race([
-              exited.catch(() => undefined),
-              new Promise<undefined>((r) => setTimeout(r, 500, undefined))
-            ])
+            const soon = await within(exited.catch(() => undefined), EXIT_GRACE_MS)
             if (soon !== undefined) return { _tag: "exited", code: soon }
           }
           const state = await container.inspect()
@@ -88,10 +115,11 @@ export const attachSession = (
           return { _tag: "exited", code: await exited }
         }
         // Let the last output drain before handing the terminal back.
-        await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 1000))])
+        await within(streamEnded, 1000)
         return { _tag: "exited", code: first.code }
       } finally {
         // Leave no handle open: a pending wait or socket would keep claudy alive after a detach.
+        finished = true
         waiting.abort()
         ;(stream as unknown as { destroy?: () => void }).destroy?.()
         process.stdout.off("resize", resize)

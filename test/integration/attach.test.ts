@@ -10,8 +10,9 @@ import { CLAUDY, docker, run, sandbox, type Sandbox, waitFor } from "../support/
 
 let b: Sandbox
 let project: string
-const tmuxSession = `claudy-tty-${process.pid}`
-const exitFile = join(tmpdir(), `claudy-tty-exit-${process.pid}`)
+const unique = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+const tmuxSession = `claudy-tty-${unique}`
+const exitFile = join(tmpdir(), `claudy-tty-exit-${unique}`)
 
 beforeAll(async () => {
   b = await sandbox()

@@ -139,11 +139,12 @@ describe("daemon lifecycle", () => {
   })
 
   test("ChromaDB that never answers fails after CHROMADB_START_TIMEOUT with the real number and the log tail", async () => {
+    // 8 s: long enough for ChromaDB to log that it listens even on a loaded machine, since the tail must show it
     // CHROMADB_HOST=127.0.0.1 binds ChromaDB to the parent's own loopback, so the published port never answers.
-    const b = await box({ CHROMADB_START_TIMEOUT: "3", CHROMADB_HOST: "127.0.0.1" })
+    const b = await box({ CHROMADB_START_TIMEOUT: "8", CHROMADB_HOST: "127.0.0.1" })
     const r = await b.claudy(["daemon", "start"])
     expect(r.code).toBe(8)
-    expect(r.stderr).toContain("ChromaDB server failed to start within 3s")
+    expect(r.stderr).toContain("ChromaDB server failed to start within 8s")
     expect(r.stderr).toContain("last lines of")
     expect(r.stderr).toContain(`Frontend server listening on address, addr: 127.0.0.1:${b.port}`)
     expect(r.stderr).toContain("likely cause: CHROMADB_HOST=127.0.0.1 binds ChromaDB to the parent's own loopback")

@@ -79,12 +79,14 @@ describe("daemon run (the systemd supervisor)", () => {
       const t0 = Date.now()
       sup.kill("SIGTERM")
       expect(await sup.exited).toBe(0)
-      expect(Date.now() - t0).toBeLessThan(10_000)
+      // systemd's default TimeoutStopSec is 90 s: a third of it is a hang, not a slow machine
+      expect(Date.now() - t0).toBeLessThan(30_000)
       expect((await inspect(`${b.instance}-worker-survivor`)).State.Running).toBe(true)
       expect((await inspect(`${b.instance}-parent`)).State.Running).toBe(true)
     } finally {
       sup.kill("SIGKILL")
       listener.kill()
+      await sup.exited
     }
   })
 

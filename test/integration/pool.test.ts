@@ -44,7 +44,8 @@ const label = (role?: string) => [
 const ids = async (role?: string, all = true) =>
   (await docker("ps", ...(all ? ["-a"] : []), "-q", "--no-trunc", ...label(role))).stdout.split("\n").filter(Boolean)
 const status = async () => JSON.parse((await b.claudy(["pool", "status", "--json"])).stdout)
-const waitIdle = (n: number, ms: number) =>
+/** Deadlines are generous: how fast the engine creates workers is the benchmarks' business, not the tests'. */
+const waitIdle = (n: number, ms = 60_000) =>
   waitFor(`${n} idle warm workers`, async () => {
     const s = await status()
     return s.workers.idle === n && s.workers.warm === n ? s : undefined
@@ -60,12 +61,13 @@ const slots = () => {
 describe("pool manager", () => {
   test("start writes the pid file, reaches MIN within two intervals, refuses a second start, stops cleanly", async () => {
     expect((await b.claudy(["pool", "warm", p1])).stdout).toContain("Created 1 warm worker")
-    const started = await b.claudy(["pool", "start"])
+    // A long interval makes "within two intervals" a count of passes, not a race with the clock: MIN is reached by
+    // the manager's first or second pass.
+    const started = await b.claudy(["pool", "start"], { CHECK_INTERVAL: "30" })
     expect(started.code).toBe(0)
     expect(started.stdout).toMatch(/Pool manager started \(pid \d+\)/)
     const pid = Number(readFileSync(join(b.home, "pool", "pool-manager.pid"), "utf8"))
-    // two intervals, plus the manager's own start-up
-    await waitIdle(2, 2 * INTERVAL * 1000 + 3000)
+    expect((await waitIdle(2, 2 * 30_000)).manager.loops).toBeLessThanOrEqual(2)
     const again = await b.claudy(["pool", "start"])
     expect(again.code).toBe(0)
     expect(again.stdout).toContain(`already running (pid ${pid})`)
@@ -97,7 +99,7 @@ describe("pool manager", () => {
     await b.claudy(["pool", "start"])
     expect((await b.claudy(["pool", "scale", "4"])).code).toBe(0)
     expect(JSON.parse(readFileSync(join(b.home, "pool", "target.json"), "utf8")).target).toBe(4)
-    await waitIdle(4, 2 * INTERVAL * 1000 + 3000)
+    await waitIdle(4)
     const down = await b.claudy(["pool", "scale", "1"])
     expect(down.stdout).toContain("removed 3 idle warm worker(s)")
     expect((await status()).workers.idle).toBe(1)
@@ -123,7 +125,7 @@ describe("pool manager", () => {
     await b.claudy(["pool", "scale", "3"]) // keep all three while the timeout is long
     await b.claudy(["pool", "start"], { IDLE_TIMEOUT: "5", MIN_WARM_WORKERS: "1" })
     rmSync(join(b.home, "pool", "target.json"))
-    await waitIdle(1, 5_000 + 3 * INTERVAL * 1000 + 3000)
+    await waitIdle(1)
   })
 
   test("a warm worker killed behind the manager's back is replaced", async () => {
@@ -135,7 +137,7 @@ describe("pool manager", () => {
     await waitFor("the killed worker to be replaced", async () => {
       const now = await ids("warm")
       return now.length === 2 && !now.includes(before[0]!) ? now : undefined
-    }, 3 * INTERVAL * 1000 + 5000)
+    })
   })
 })
 
@@ -218,24 +220,25 @@ describe("crashes and bad state", () => {
     await b.claudy(["pool", "start"])
     const pid = Number(readFileSync(join(b.home, "pool", "pool-manager.pid"), "utf8"))
     // kill it while it is creating workers
-    await waitFor("the manager to be creating", async () => ((await ids("warm")).length > 1 ? true : undefined), 10_000)
+    await waitFor("the manager to be creating", async () => ((await ids("warm")).length > 1 ? true : undefined))
     process.kill(pid, "SIGKILL")
+    await waitFor("the killed manager to be gone", async () => (processAlive(pid) ? undefined : true))
     const restarted = await b.claudy(["pool", "start"])
     expect(restarted.stdout).toContain("Pool manager started")
-    await waitIdle(5, 5 * INTERVAL * 1000 + 5000)
+    await waitIdle(5)
     // a few more passes change nothing
     const settled = await ids("warm")
     await waitFor("two more manager passes", async () => {
       const s = await status()
       return s.manager.loops >= 3 ? s : undefined
-    }, 5 * INTERVAL * 1000 + 5000)
+    })
     expect((await ids("warm")).sort()).toEqual(settled.sort())
     const running = await ids("warm", false)
     expect(running.sort()).toEqual(settled.sort())
     // a slot the kill left without its container is removed after its grace period (10 s)
     const labelled = await Promise.all(settled.map(async (id) => (await inspect(id)).Config.Labels["io.hal9000.slot"]))
     await waitFor("orphan slots to be removed", async () =>
-      JSON.stringify(slots().sort()) === JSON.stringify(labelled.sort()) ? true : undefined, 20_000)
+      JSON.stringify(slots().sort()) === JSON.stringify(labelled.sort()) ? true : undefined, 60_000)
     expect((await ids("warm")).sort()).toEqual(settled.sort())
   })
 
@@ -259,6 +262,6 @@ describe("crashes and bad state", () => {
         })
         ? true
         : undefined
-    }, 3 * INTERVAL * 1000 + 5000)
+    })
   })
 })

@@ -69,6 +69,8 @@ export const sandbox = async (extra: Record<string, string> = {}): Promise<Sandb
   const claudy = (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}, cwd = ROOT) =>
     run([CLAUDY, ...args], { ...env, ...extraEnv }, cwd)
   const cleanup = async () => {
+    // A pool manager left by a failed test would recreate workers while they are removed.
+    await claudy(["pool", "stop"])
     const label = `label=io.hal9000.instance=${instance}`
     const ids = (await docker("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
     if (ids.length > 0) await docker("rm", "-f", "-v", ...ids)
