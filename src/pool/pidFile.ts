@@ -3,9 +3,9 @@
  * `pool run` or `daemon run` (a reused pid of another program makes the file stale, not "already running").
  */
 import { Effect } from "effect"
-import { readFileSync, rmSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { StateError } from "../domain/errors.ts"
-import { lockFile, processAlive } from "../state/lockFile.ts"
+import { lockFile, processAlive, removeIfHeldBy } from "../state/lockFile.ts"
 
 export const isManagerProcess = (pid: number) => {
   if (!processAlive(pid)) return false
@@ -44,7 +44,7 @@ export const stopManager = (file: string, signal: "SIGTERM" | "SIGKILL") =>
   Effect.gen(function* () {
     const { pid, alive } = yield* runningManager(file)
     if (!alive || pid === undefined) {
-      if (pid !== undefined) rmSync(file, { force: true })
+      if (pid !== undefined) removeIfHeldBy(file, pid)
       return { _tag: "none", stalePid: pid } as const
     }
     process.kill(pid, signal)
@@ -54,6 +54,6 @@ export const stopManager = (file: string, signal: "SIGTERM" | "SIGKILL") =>
       if (Date.now() > deadline) return { _tag: "stuck", pid } as const
       yield* Effect.sleep("50 millis")
     }
-    rmSync(file, { force: true })
+    removeIfHeldBy(file, pid) // a manager started meanwhile has written its own
     return { _tag: "stopped", pid } as const
   })

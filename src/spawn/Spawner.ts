@@ -154,8 +154,10 @@ const make = Effect.gen(function* () {
         interactive
           ? Effect.gen(function* () {
               const ready = yield* Deferred.make<void>()
-              attached = yield* Effect.fork(attachSession(engine.address, session, c.id, { tty, onAttached: ready, running }))
-              yield* Deferred.await(ready)
+              const fiber = yield* Effect.fork(attachSession(engine.address, session, c.id, { tty, onAttached: ready, running }))
+              attached = fiber
+              // An attach that fails before it is established (the container gone) fails the spawn, not hangs it.
+              yield* Effect.raceFirst(Deferred.await(ready), Effect.asVoid(Fiber.join(fiber)))
             })
           : Effect.void
 

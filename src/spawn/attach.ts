@@ -110,6 +110,8 @@ export const attachSession = (
             const soon = await within(exited.catch(() => undefined), EXIT_GRACE_MS)
             if (soon !== undefined) return { _tag: "exited", code: soon }
           }
+          // Detached before the start was through (keys typed ahead): once it is, the session runs on.
+          await running.catch(() => undefined)
           const state = await container.inspect()
           if (state.State.Running) return { _tag: "detached" }
           return { _tag: "exited", code: await exited }

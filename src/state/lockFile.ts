@@ -39,6 +39,15 @@ export const lockHolder = (path: string, isHolder: (pid: number) => boolean = pr
     }
   })
 
+/** Remove the lock file only while it still names `pid`: a newer holder's file is left alone. */
+export const removeIfHeldBy = (path: string, pid: number) => {
+  try {
+    if (Number(readFileSync(path, "utf8").trim().split(" ")[0]) === pid) rmSync(path, { force: true })
+  } catch {
+    // already gone
+  }
+}
+
 /**
  * Hold the lock for the enclosing scope (released only if it is still ours). A live holder fails with `onHeld`.
  */
@@ -72,12 +81,5 @@ export const lockFile = <E>(
       }
       return yield* new StateError({ path, operation: "take", detail: "another process keeps taking it" })
     }),
-    (p) =>
-      Effect.sync(() => {
-        try {
-          if (Number(readFileSync(p, "utf8").trim().split(" ")[0]) === process.pid) rmSync(p, { force: true })
-        } catch {
-          // already gone
-        }
-      })
+    (p) => Effect.sync(() => removeIfHeldBy(p, process.pid))
   )

@@ -103,3 +103,25 @@ test("sessions attach reaches a detached session; ctrl-p ctrl-q detaches and lea
     rmSync(file, { force: true })
   }
 })
+
+test("a warm worker removed behind the pool's back: an interactive spawn goes cold with its exit code, no hang", async () => {
+  expect((await b.claudy(["pool", "warm", project])).code).toBe(0)
+  const warm = (await docker("ps", "-aq", "--filter", `label=io.hal9000.instance=${b.instance}`, "--filter", "label=io.hal9000.role=warm"))
+    .stdout.split("\n").filter(Boolean)
+  expect(warm).toHaveLength(1)
+  await docker("rm", "-f", warm[0]!) // the pool's mirror still lists it as running
+  const env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`).join(" ")
+  const third = `${tmuxSession}-3`
+  const file = `${exitFile}-3`
+  const cmd = `env ${env} ${CLAUDY} --via-parent --name afterdead ${project} -- sh -c 'exit 4'; echo "EXIT=$?" > ${file}`
+  try {
+    expect((await run(["tmux", "new-session", "-d", "-s", third, "-x", "100", "-y", "30", cmd])).code).toBe(0)
+    const code = await waitFor("claudy to exit", async () => (existsSync(file) ? readFileSync(file, "utf8").trim() : undefined))
+    expect(code).toBe("EXIT=4")
+    const served = readFileSync(join(b.home, "pool", "spawns.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    expect(served.at(-1)).toMatchObject({ session: "afterdead", served: "cold" })
+  } finally {
+    await run(["tmux", "kill-session", "-t", third])
+    rmSync(file, { force: true })
+  }
+})

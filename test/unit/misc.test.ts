@@ -93,3 +93,25 @@ describe("--help anywhere", () => {
   })
   test("leaves argv without --help alone", () => expect(normalizeHelp(argv("daemon", "status"), false)).toEqual(argv("daemon", "status")))
 })
+
+import { mkdtempSync, existsSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { removeIfHeldBy } from "../../src/state/lockFile.ts"
+describe("lock files", () => {
+  test("are removed only while they still name the pid: a newer holder's file stays", () => {
+    const dir = mkdtempSync(join(tmpdir(), "claudy-lock-"))
+    try {
+      const file = join(dir, "pool-manager.pid")
+      writeFileSync(file, "4242\n")
+      removeIfHeldBy(file, 4141)
+      expect(existsSync(file)).toBe(true)
+      removeIfHeldBy(file, 4242)
+      expect(existsSync(file)).toBe(false)
+      removeIfHeldBy(file, 4242) // already gone: no error
+      expect(existsSync(file)).toBe(false)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
