@@ -21,6 +21,7 @@ import {
 import { join } from "node:path"
 import { StateError } from "../domain/errors.ts"
 import { mkfifo } from "./mkfifo.ts"
+import { pollUntil } from "./pollUntil.ts"
 import { renderSessionScript } from "./sessionScript.ts"
 
 export const SLOT_TARGET = "/run/claudy"
@@ -80,40 +81,26 @@ export const writeHandoff = (home: string, id: string, h: SessionHandoff) =>
 
 const openForWrite = (fifo: string) => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
 
-/** Retry `attempt` every 2 ms until it returns true or `waitMs` passed. */
-const retrying = (attempt: () => boolean, waitMs: number) =>
-  Effect.async<boolean>((resume) => {
-    const deadline = Date.now() + waitMs
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const step = () => {
-      if (attempt()) resume(Effect.succeed(true))
-      else if (Date.now() >= deadline) resume(Effect.succeed(false))
-      else timer = setTimeout(step, 2)
-    }
-    step()
-    return Effect.sync(() => clearTimeout(timer))
-  })
-
 /**
  * Wait until the worker's entrypoint waits on its FIFO: opening it for writing succeeds only then. Closing without
  * a line makes the entrypoint wait again, so this is safe to repeat. A warm worker counts as ready only after this.
  */
 export const waitReady = (home: string, id: string, waitMs: number) =>
-  retrying(() => {
+  pollUntil(() => {
     try {
       closeSync(openForWrite(join(slotDir(home, id), "claim.fifo")))
       return true
     } catch {
       return false
     }
-  }, waitMs)
+  }, waitMs, 2)
 
 /**
  * Wake the worker: open the FIFO without blocking (fails with ENXIO while no reader waits) and write one line.
  * Retries every 2 ms until `waitMs`: a cold worker needs a moment after start to reach its `read`.
  */
 export const signalSlot = (home: string, id: string, waitMs: number) =>
-  retrying(() => {
+  pollUntil(() => {
     try {
       const fd = openForWrite(join(slotDir(home, id), "claim.fifo"))
       try {
@@ -125,7 +112,7 @@ export const signalSlot = (home: string, id: string, waitMs: number) =>
     } catch {
       return false
     }
-  }, waitMs)
+  }, waitMs, 2)
 
 export const listSlots = (home: string) =>
   Effect.sync(() => {
