@@ -10,9 +10,11 @@ import { addProjects, managerLog, pidFile, writeTarget } from "../pool/files.ts"
 import { poolStatus } from "../pool/status.ts"
 import { runManager } from "../pool/manager.ts"
 import { runningManager, stopManager } from "../pool/pidFile.ts"
+import { pollUntil } from "../pool/pollUntil.ts"
 import { Pool } from "../pool/Pool.ts"
 import { resolveProject } from "../spawn/projectPath.ts"
 import { ensureHome } from "../state/home.ts"
+import { readLock } from "../state/lockFile.ts"
 import { jsonOption, printJson, setOption, table } from "./common.ts"
 import { withSet } from "./services.ts"
 
@@ -23,16 +25,6 @@ const selfCommand = (): Array<string> => {
   if ("Deno" in globalThis) return [process.execPath, "run", "-A", "--node-modules-dir=manual", script]
   return [process.execPath, script]
 }
-
-const waitUntil = (what: string, check: () => boolean, ms: number) =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + ms
-    while (!check()) {
-      if (Date.now() > deadline) return false
-      yield* Effect.sleep("50 millis")
-    }
-    return true
-  }).pipe(Effect.annotateLogs({ waiting: what }))
 
 /** Start the manager detached (logs to HAL9000_HOME/logs/pool-manager.log); a live one is left alone. */
 export const startManager = Effect.gen(function* () {
@@ -54,13 +46,7 @@ export const startManager = Effect.gen(function* () {
     catch: (e) => new StateError({ path: log, operation: "start the pool manager, logging to", detail: String(e) })
   })
   const pid = child.pid ?? 0
-  const up = yield* waitUntil("pool manager pid file", () => {
-    try {
-      return Number(readFileSync(file, "utf8").trim()) === pid
-    } catch {
-      return false
-    }
-  }, 10_000)
+  const up = yield* pollUntil(() => readLock(file)?.pid === pid, 10_000, 50)
   if (!up) {
     const tail = (() => {
       try {

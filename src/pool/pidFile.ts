@@ -5,7 +5,8 @@
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { StateError } from "../domain/errors.ts"
-import { lockFile, processAlive, removeIfHeldBy } from "../state/lockFile.ts"
+import { lockFile, processAlive, readLock, removeIfHeldBy } from "../state/lockFile.ts"
+import { pollUntil } from "./pollUntil.ts"
 
 export const isManagerProcess = (pid: number) => {
   if (!processAlive(pid)) return false
@@ -18,15 +19,7 @@ export const isManagerProcess = (pid: number) => {
   }
 }
 
-export const readPid = (file: string) =>
-  Effect.sync(() => {
-    try {
-      const pid = Number(readFileSync(file, "utf8").trim())
-      return Number.isInteger(pid) && pid > 0 ? pid : undefined
-    } catch {
-      return undefined
-    }
-  })
+export const readPid = (file: string) => Effect.sync(() => readLock(file)?.pid)
 
 /** The running manager's pid, or undefined (a stale file is reported as such). */
 export const runningManager = (file: string) =>
@@ -48,12 +41,8 @@ export const stopManager = (file: string, signal: "SIGTERM" | "SIGKILL") =>
       return { _tag: "none", stalePid: pid } as const
     }
     process.kill(pid, signal)
-    const deadline = Date.now() + 15_000
     // Until the process is gone, not only its command line (which empties while it is still exiting).
-    while (processAlive(pid)) {
-      if (Date.now() > deadline) return { _tag: "stuck", pid } as const
-      yield* Effect.sleep("50 millis")
-    }
+    if (!(yield* pollUntil(() => !processAlive(pid), 15_000, 50))) return { _tag: "stuck", pid } as const
     removeIfHeldBy(file, pid) // a manager started meanwhile has written its own
     return { _tag: "stopped", pid } as const
   })

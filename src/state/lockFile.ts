@@ -27,22 +27,30 @@ export interface Holder {
   readonly note: string
 }
 
-/** Who holds the lock at `path`, if a live process does (per `isHolder`, default: alive). */
+/** The pid and note a lock file names, alive or not; undefined when it is absent or names no pid. */
+export const readLock = (path: string): Holder | undefined => {
+  try {
+    const [pid, ...note] = readFileSync(path, "utf8").trim().split(" ")
+    const n = Number(pid)
+    return Number.isInteger(n) && n > 0 ? { pid: n, note: note.join(" ") } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The lock, if a live process other than this one holds it (per `isHolder`); otherwise it is stale or ours. */
+const liveHolder = (lock: Holder | undefined, isHolder: (pid: number) => boolean) =>
+  lock !== undefined && lock.pid !== process.pid && isHolder(lock.pid) ? lock : undefined
+
+/** Who holds the lock at `path`, if a live process other than this one does (per `isHolder`, default: alive). */
 export const lockHolder = (path: string, isHolder: (pid: number) => boolean = processAlive) =>
-  Effect.sync((): Holder | undefined => {
-    try {
-      const [pid, ...note] = readFileSync(path, "utf8").trim().split(" ")
-      const n = Number(pid)
-      return Number.isInteger(n) && n > 0 && n !== process.pid && isHolder(n) ? { pid: n, note: note.join(" ") } : undefined
-    } catch {
-      return undefined
-    }
-  })
+  Effect.sync(() => liveHolder(readLock(path), isHolder))
 
 /** Remove the lock file only while it still names `pid`: a newer holder's file is left alone. */
 export const removeIfHeldBy = (path: string, pid: number) => {
+  if (readLock(path)?.pid !== pid) return
   try {
-    if (Number(readFileSync(path, "utf8").trim().split(" ")[0]) === pid) rmSync(path, { force: true })
+    rmSync(path, { force: true })
   } catch {
     // already gone
   }
@@ -75,9 +83,13 @@ export const lockFile = <E>(
           )
         )
         if (created) return path
-        const holder = yield* lockHolder(path, isHolder)
+        const found = readLock(path)
+        const holder = liveHolder(found, isHolder)
         if (holder) return yield* Effect.fail(onHeld(holder))
-        rmSync(path, { force: true }) // stale
+        // Stale. Removed only while it still names the stale pid: two processes that both found it stale must not
+        // remove each other's new lock. A file that names no pid is removed as it is.
+        if (found !== undefined) removeIfHeldBy(path, found.pid)
+        else rmSync(path, { force: true })
       }
       return yield* new StateError({ path, operation: "take", detail: "another process keeps taking it" })
     }),

@@ -97,7 +97,9 @@ describe("--help anywhere", () => {
 import { mkdtempSync, existsSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { removeIfHeldBy } from "../../src/state/lockFile.ts"
+import { Effect, Exit } from "effect"
+import { readFileSync } from "node:fs"
+import { lockFile, removeIfHeldBy } from "../../src/state/lockFile.ts"
 describe("lock files", () => {
   test("are removed only while they still name the pid: a newer holder's file stays", () => {
     const dir = mkdtempSync(join(tmpdir(), "claudy-lock-"))
@@ -110,6 +112,24 @@ describe("lock files", () => {
       expect(existsSync(file)).toBe(false)
       removeIfHeldBy(file, 4242) // already gone: no error
       expect(existsSync(file)).toBe(false)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test("a stale lock (its pid is gone) is taken over; a live holder's is refused and kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "claudy-lock-"))
+    try {
+      const file = join(dir, "maintenance")
+      const take = lockFile(file, "test", (h) => `held by ${h.pid}`)
+      writeFileSync(file, "999999999 gone\n")
+      const held = await Effect.runPromise(Effect.scoped(Effect.map(take, () => readFileSync(file, "utf8"))))
+      expect(held).toBe(`${process.pid} test\n`)
+      expect(existsSync(file)).toBe(false) // released with the scope
+      writeFileSync(file, `${process.ppid} other\n`)
+      const refused = await Effect.runPromiseExit(Effect.scoped(take))
+      expect(refused).toEqual(Exit.fail(`held by ${process.ppid}`))
+      expect(readFileSync(file, "utf8")).toBe(`${process.ppid} other\n`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
