@@ -12,7 +12,7 @@ import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
 import { Sessions } from "../sessions/Sessions.ts"
-import { createWorker } from "../spawn/createWorker.ts"
+import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
 import { type WorkerShape, workerContainerName, workerFingerprint, workerUser } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
@@ -83,7 +83,7 @@ const make = Effect.gen(function* () {
   const createWarm = (project: string, port: number) =>
     Effect.gen(function* () {
       const w = yield* createWorker(engine, home, defaultShape(project, port))
-      const undo = Effect.all([engine.removeContainer(w.id, { force: true }), removeSlot(home, w.slot)]).pipe(Effect.ignore)
+      const undo = discardWorker(engine, home, w)
       yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
       if (!(yield* waitReady(home, w.slot, 30_000))) {

@@ -21,11 +21,11 @@ import { Engine } from "../docker/Engine.ts"
 import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
-import { removeSlot, signalSlot, writeHandoff } from "../pool/slot.ts"
+import { signalSlot, writeHandoff } from "../pool/slot.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
-import { createWorker } from "./createWorker.ts"
+import { createWorker, discardWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
@@ -197,7 +197,7 @@ const make = Effect.gen(function* () {
           Effect.onExit((exit) =>
             Exit.isSuccess(exit)
               ? Effect.void
-              : Effect.all([Deferred.interrupt(running), engine.removeContainer(cold.id, { force: true }), removeSlot(home, cold.slot)]).pipe(Effect.ignore)
+              : Effect.zipRight(Deferred.interrupt(running), discardWorker(engine, home, cold))
           )
         )
       }

@@ -29,3 +29,7 @@ export const createWorker = (engine: EngineShape, home: string, shape: WorkerSha
     )
     return { id: Id, name: spec.name, slot, fingerprint: spec.fingerprint }
   })
+
+/** Undo `createWorker`: remove the container and its slot (the cleanup of a spawn or warm start that failed). */
+export const discardWorker = (engine: EngineShape, home: string, w: { readonly id: string; readonly slot: string }) =>
+  Effect.all([engine.removeContainer(w.id, { force: true }), removeSlot(home, w.slot)]).pipe(Effect.ignore)
