@@ -9,7 +9,7 @@ import { Parent } from "../daemon/Parent.ts"
 import type { WatchdogState } from "../daemon/watchdog.ts"
 import { LABEL, ownerFilter } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
-import { readClaims } from "../pool/claims.ts"
+import { readClaims, sessionOf } from "../pool/claims.ts"
 import { readSpawns } from "../pool/files.ts"
 import { ownerOf } from "../state/home.ts"
 import { HttpServe } from "./HttpServe.ts"
@@ -47,7 +47,7 @@ export const healthServer = (watchdog: Ref.Ref<WatchdogState>) =>
         readSpawns(settings.home)
       ])
       const role = (r: string) => containers.filter((x) => x.Labels[LABEL.role] === r)
-      const sessions = [...role("worker"), ...role("warm").filter((x) => claims.has(x.Labels[LABEL.slot] ?? ""))]
+      const sessions = containers.filter((x) => sessionOf(x.Labels, claims) !== undefined)
       const idleWarm = role("warm").filter((x) => !claims.has(x.Labels[LABEL.slot] ?? "") && x.State === "running")
       const byState = new Map<string, number>()
       for (const s of sessions) byState.set(s.State, (byState.get(s.State) ?? 0) + 1)

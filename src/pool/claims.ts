@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
+import { LABEL } from "../domain/labels.ts"
 
 export const claimsDir = (home: string) => join(home, "pool", "claims")
 
@@ -63,3 +64,10 @@ export const readClaims = (home: string) =>
     }
     return out
   })
+
+/** The session a worker container serves: its label (cold) or its claim (warm); none for an idle warm worker. */
+export const sessionOf = (labels: Record<string, string> | null | undefined, claims: ReadonlyMap<string, Claim>) => {
+  if (labels?.[LABEL.role] === "worker") return labels[LABEL.session]
+  const by = claims.get(labels?.[LABEL.slot] ?? "")?.by
+  return by === undefined || by === "reaper" || by === "unknown" ? undefined : by
+}

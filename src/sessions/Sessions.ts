@@ -8,7 +8,7 @@ import { ForeignObject, SessionNotFound } from "../domain/errors.ts"
 import { describeOwner, LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import type { ContainerInspect } from "../docker/types.ts"
-import { type Claim, readClaims, releaseClaim } from "../pool/claims.ts"
+import { readClaims, releaseClaim, sessionOf } from "../pool/claims.ts"
 import { removeSlot } from "../pool/slot.ts"
 import { warmContainerName, workerContainerName } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
@@ -41,13 +41,6 @@ const make = Effect.gen(function* () {
       if (previous === undefined || !sameRecord(previous, record)) yield* writeRecord(home, record)
       return { record, rebuilt: previous === undefined, running: c.State.Running, tty: c.Config.Tty ?? false } satisfies SessionView
     })
-
-  /** The session a worker container serves: its label (cold) or its claim (warm); none for an idle warm worker. */
-  const sessionOf = (labels: Record<string, string> | null | undefined, claims: ReadonlyMap<string, Claim>) => {
-    if (labels?.[LABEL.role] === "worker") return labels[LABEL.session]
-    const by = claims.get(labels?.[LABEL.slot] ?? "")?.by
-    return by === undefined || by === "reaper" || by === "unknown" ? undefined : by
-  }
 
   const list = Effect.gen(function* () {
     // The files are read while the engine answers the list (with 100 workers the list alone takes the engine ~15 ms).

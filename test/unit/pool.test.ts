@@ -109,3 +109,16 @@ describe("mkfifo", () => {
     }
   })
 })
+
+import { sessionOf } from "../../src/pool/claims.ts"
+describe("the session a worker serves", () => {
+  const claim = (slot: string, by: string) => [slot, { slot, by, pid: 1, at: "" }] as const
+  const claims = new Map([claim("s1", "review"), claim("s2", "reaper"), claim("s3", "unknown")])
+  test("a cold worker's label; a warm worker's claim; none for idle, reaped or unreadable claims", () => {
+    expect(sessionOf({ "io.hal9000.role": "worker", "io.hal9000.session": "cold1" }, claims)).toBe("cold1")
+    expect(sessionOf({ "io.hal9000.role": "warm", "io.hal9000.slot": "s1" }, claims)).toBe("review")
+    expect(sessionOf({ "io.hal9000.role": "warm", "io.hal9000.slot": "s2" }, claims)).toBeUndefined()
+    expect(sessionOf({ "io.hal9000.role": "warm", "io.hal9000.slot": "s3" }, claims)).toBeUndefined()
+    expect(sessionOf({ "io.hal9000.role": "warm", "io.hal9000.slot": "s4" }, claims)).toBeUndefined()
+  })
+})
