@@ -54,7 +54,6 @@ export interface ParentStatus {
   }
 }
 
-
 const stateOf = (c: ContainerInspect): ParentStatus["state"] =>
   c.State.Running ? (c.State.Restarting ? "restarting" : "running") : c.State.Restarting ? "restarting" : "stopped"
 
