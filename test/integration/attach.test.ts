@@ -3,11 +3,12 @@
  * reaching the session (not claudy), and the session's exit code becoming claudy's.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { CLAUDY, docker, run, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+import { CLAUDY, docker, run, type Sandbox, sandboxWithParent, tracked, waitFor } from "../support/harness.ts"
 
+const t = tracked()
 let b: Sandbox
 let project: string
 const unique = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`
@@ -15,16 +16,12 @@ const tmuxSession = `claudy-tty-${unique}`
 const exitFile = join(tmpdir(), `claudy-tty-exit-${unique}`)
 
 beforeAll(async () => {
-  b = await sandbox()
-  project = mkdtempSync(join(tmpdir(), "claudy-tty-project-"))
-  chownSync(project, 1000, 1000)
-  const r = await b.claudy(["daemon", "start"])
-  if (r.code !== 0) throw new Error(r.stderr)
+  b = await sandboxWithParent(t)
+  project = t.tempDir("claudy-tty-project-", 1000)
 })
 afterAll(async () => {
   await run(["tmux", "kill-session", "-t", tmuxSession])
-  await b.cleanup()
-  rmSync(project, { recursive: true, force: true })
+  await t.cleanup()
   rmSync(exitFile, { force: true })
 })
 

@@ -3,27 +3,21 @@
  * combinations. Each row asserts the message, the exit code, and that the engine's object list did not change.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { docker, sandbox, type Sandbox } from "../support/harness.ts"
+import { docker, type Sandbox, sandboxWithParent, tracked } from "../support/harness.ts"
 
+const t = tracked()
 let b: Sandbox
 let project: string
 let file: string
 beforeAll(async () => {
-  b = await sandbox()
-  project = mkdtempSync(join(tmpdir(), "claudy-badinput-"))
-  chownSync(project, 1000, 1000)
+  b = await sandboxWithParent(t)
+  project = t.tempDir("claudy-badinput-", 1000)
   file = join(project, "a-file")
   writeFileSync(file, "x")
-  const r = await b.claudy(["daemon", "start"])
-  if (r.code !== 0) throw new Error(r.stderr)
 })
-afterAll(async () => {
-  await b.cleanup()
-  rmSync(project, { recursive: true, force: true })
-})
+afterAll(t.cleanup)
 
 const engineObjects = async () =>
   [

@@ -1,27 +1,18 @@
 /** The warm pool and its manager on the real engine: MIN, scale, cleanup, reap, replace, claims, crashes. */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { processAlive } from "../../src/state/lockFile.ts"
-import { docker, inspect, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+import { docker, inspect, type Sandbox, sandboxWithParent, tracked, waitFor } from "../support/harness.ts"
 
 const INTERVAL = 1
+const t = tracked()
 let b: Sandbox
-const projects: Array<string> = []
-const project = () => {
-  const dir = mkdtempSync(join(tmpdir(), "claudy-pool-project-"))
-  chownSync(dir, 1000, 1000)
-  projects.push(dir)
-  return dir
-}
 let p1: string
 
 beforeAll(async () => {
-  b = await sandbox({ CHECK_INTERVAL: String(INTERVAL), MIN_WARM_WORKERS: "2", MAX_WARM_WORKERS: "5", IDLE_TIMEOUT: "300" })
-  p1 = project()
-  const r = await b.claudy(["daemon", "start"])
-  if (r.code !== 0) throw new Error(r.stderr)
+  b = await sandboxWithParent(t, { CHECK_INTERVAL: String(INTERVAL), MIN_WARM_WORKERS: "2", MAX_WARM_WORKERS: "5", IDLE_TIMEOUT: "300" })
+  p1 = t.tempDir("claudy-pool-project-", 1000)
 })
 afterEach(async () => {
   await b.claudy(["pool", "stop"])
@@ -31,10 +22,7 @@ afterEach(async () => {
   rmSync(join(b.home, "pool", "spawns.log"), { force: true })
   for (const s of JSON.parse((await b.claudy(["sessions", "list", "--json"])).stdout)) await b.claudy(["sessions", "rm", "--force", s.name])
 })
-afterAll(async () => {
-  await b.cleanup()
-  for (const p of projects) rmSync(p, { recursive: true, force: true })
-})
+afterAll(t.cleanup)
 
 const label = (role?: string) => [
   "--filter",

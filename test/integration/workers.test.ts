@@ -5,27 +5,22 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Either } from "effect"
 import { decodeRecord } from "../../src/sessions/record.ts"
-import { chroma, docker, inspect, sandbox, type Sandbox, waitFor } from "../support/harness.ts"
+import { chroma, docker, inspect, type Sandbox, sandbox, sandboxWithParent, tracked, waitFor } from "../support/harness.ts"
 
+const t = tracked()
 let b: Sandbox
 let project: string
 let parentId: string
 
 beforeAll(async () => {
-  b = await sandbox()
-  project = mkdtempSync(join(tmpdir(), "claudy-project-"))
-  writeFileSync(join(project, "hello.txt"), "from the host\n")
+  b = await sandboxWithParent(t)
   // a project owned by a normal user (uid 1000, the image's own user), not world-readable
-  chownSync(project, 1000, 1000)
+  project = t.tempDir("claudy-project-", 1000)
+  writeFileSync(join(project, "hello.txt"), "from the host\n")
   chownSync(join(project, "hello.txt"), 1000, 1000)
-  const r = await b.claudy(["daemon", "start"])
-  if (r.code !== 0) throw new Error(`daemon start failed: ${r.stderr}`)
   parentId = (await inspect(`${b.instance}-parent`)).Id
 })
-afterAll(async () => {
-  await b.cleanup()
-  rmSync(project, { recursive: true, force: true })
-})
+afterAll(t.cleanup)
 
 const spawnDetached = async (args: Array<string>, command: Array<string>, env: Record<string, string> = {}) => {
   const r = await b.claudy(["--via-parent", "--detach", ...args, project, "--", ...command], env)

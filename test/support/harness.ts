@@ -146,6 +146,14 @@ export const tracked = () => {
   }
 }
 
+/** A tracked sandbox with its parent started: a test file's usual beforeAll (its afterAll calls `t.cleanup`). */
+export const sandboxWithParent = async (t: { box: (extra?: Record<string, string>) => Promise<Sandbox> }, extra: Record<string, string> = {}) => {
+  const b = await t.box(extra)
+  const r = await b.claudy(["daemon", "start"])
+  if (r.code !== 0) throw new Error(`daemon start failed: ${r.stderr}`)
+  return b
+}
+
 /** `claudy daemon run` for a sandbox with its health server on a free port; resolves once /health/ready answers 200. */
 export const startSupervisor = async (t: { box: (extra?: Record<string, string>) => Promise<Sandbox> }, extraEnv: Record<string, string> = {}) => {
   const port = await freePort()
