@@ -9,6 +9,7 @@ import pkg from "../package.json" with { type: "json" }
 
 declare const CLAUDY_VERSION: string | undefined
 declare const CLAUDY_COMMIT: string | undefined
+declare const CLAUDY_BUILD: string | undefined
 
 const commitFromGit = (): string => {
   try {
@@ -26,3 +27,8 @@ const commitFromGit = (): string => {
 export const VERSION: string = typeof CLAUDY_VERSION === "string" ? CLAUDY_VERSION : pkg.version
 export const COMMIT: string = typeof CLAUDY_COMMIT === "string" ? CLAUDY_COMMIT : commitFromGit()
 export const VERSION_LINE = `${VERSION} (commit ${COMMIT})`
+/**
+ * This build, for the control server's handshake (src/server/): version, commit and the build's own time, so a
+ * server of another build of the same commit (a rebuild of a changed tree) is never used. From source: the version line.
+ */
+export const BUILD_ID: string = typeof CLAUDY_BUILD === "string" ? CLAUDY_BUILD : VERSION_LINE

@@ -144,9 +144,15 @@ const supervise = Effect.flatMap(
   (m) => m.supervise
 )
 
-const runCmd = Command.make("run", { set: setOption }, ({ set }) => withSet(set, supervise)).pipe(
+// The control server (src/server/) runs beside the supervisor, in the same scope: SIGTERM ends both.
+const withControlServer = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.promise(() => import("../server/server.ts")), (m) =>
+    Effect.scoped(Effect.zipRight(Effect.forkScoped(m.serveControl.pipe(Effect.catchAll((e) => Effect.logWarning(`control socket not served: ${e.message}`)))), self))
+  )
+
+const runCmd = Command.make("run", { set: setOption }, ({ set }) => withSet(set, withControlServer(supervise))).pipe(
   Command.withDescription(
-    "Foreground supervisor for systemd: ensures the parent, restarts it with backoff behind a circuit breaker, serves /health and /metrics, runs the pool loop when ENABLE_POOL_MANAGER=true; exits 0 on SIGTERM"
+    "Foreground supervisor for systemd: ensures the parent, restarts it with backoff behind a circuit breaker, serves /health and /metrics and the control socket (claudy serve), runs the pool loop when ENABLE_POOL_MANAGER=true; exits 0 on SIGTERM"
   )
 )
 

@@ -3,6 +3,7 @@ import { Console, Effect, Option } from "effect"
 import { spawn } from "node:child_process"
 import { closeSync, openSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
+import { invocation } from "../config/invocation.ts"
 import { Settings } from "../config/Settings.ts"
 import { StateError, UsageError } from "../domain/errors.ts"
 import { lastLines } from "../docker/logStream.ts"
@@ -162,8 +163,9 @@ const warm = Command.make(
         const { settings } = yield* Settings
         const pool = yield* Pool
         yield* ensureHome(settings)
+        const { cwd } = yield* invocation
         const dirs = yield* Effect.forEach(paths, (p) =>
-          Effect.map(resolveProject(p, process.cwd(), { userHome: homedir(), halHome: settings.home }), (r) => r.dir)
+          Effect.map(resolveProject(p, cwd, { userHome: homedir(), halHome: settings.home }), (r) => r.dir)
         )
         if (dirs.length > 0) yield* addProjects(settings.home, dirs)
         const port = yield* pool.parentPort

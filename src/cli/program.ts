@@ -14,10 +14,13 @@ import { SessionCommand, splitArgv } from "./sessionCommand.ts"
 /** SIGTERM is how systemd and `pool stop` end a foreground loop: a clean stop, exit 0. Ctrl-C (SIGINT) is 130. */
 let terminated = false
 
-export const program = (argv: ReadonlyArray<string>) => {
+/** For the process that runs a command itself (not for the control server's requests): SIGTERM means a clean stop. */
+export const exitZeroOnSigterm = () =>
   process.once("SIGTERM", () => {
     terminated = true
   })
+
+export const program = (argv: ReadonlyArray<string>) => {
   const wantsJson = argv.includes("--json")
   const report = (e: ClaudyError) =>
     Effect.gen(function* () {
@@ -39,13 +42,19 @@ export const program = (argv: ReadonlyArray<string>) => {
   )
 }
 
-/** For runMain's teardown: success 0, SilentExit its code, interrupt 130, anything else 1 (after printing it). */
-export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
+/**
+ * For runMain's teardown (and the control server's answers): success 0, SilentExit its code, interrupt 130, anything
+ * else 1 (after printing it to `stderr`).
+ */
+export const exitCodeOf = (
+  exit: Exit.Exit<unknown, unknown>,
+  stderr: (text: string) => void = (text) => process.stderr.write(text)
+): number => {
   if (Exit.isSuccess(exit)) return EXIT.ok
   const failure = Cause.failureOption(exit.cause)
   if (Option.isSome(failure) && failure.value instanceof SilentExit) return failure.value.code
   if (Cause.isInterruptedOnly(exit.cause)) return terminated ? EXIT.ok : EXIT.interrupted
-  process.stderr.write(`Error: unexpected failure (a bug in claudy; please report it)\n${Cause.pretty(exit.cause)}\n`)
+  stderr(`Error: unexpected failure (a bug in claudy; please report it)\n${Cause.pretty(exit.cause)}\n`)
   return EXIT.failure
 }
 

@@ -7,6 +7,7 @@
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { VERSION_LINE } from "../version.ts"
+import { isSpawnForm, isSubcommand, type SubcommandName } from "./argvShape.ts"
 
 const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
 
@@ -32,10 +33,13 @@ const SUBCOMMANDS = {
   restore: () => loadOps().then((m) => m.opsCommands.restore),
   reset: () => loadOps().then((m) => m.opsCommands.reset),
   config: () => import("./configCommand.ts").then((m) => m.configCommand),
-  images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand)
+  images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand),
+  serve: () => import("./serveCommand.ts").then((m) => m.serveCommand)
 } as const
+// argvShape.ts names the subcommands for the code that runs before this module: every one has its loader here.
+void (SUBCOMMANDS satisfies Record<SubcommandName, unknown>)
 
-type Sub = Awaited<ReturnType<(typeof SUBCOMMANDS)[keyof typeof SUBCOMMANDS]>>
+type Sub = Awaited<ReturnType<(typeof SUBCOMMANDS)[SubcommandName]>>
 
 const rootWith = (subs: ReadonlyArray<Sub>) =>
   Command.make("claudy", {}, () =>
@@ -54,15 +58,7 @@ const rootWith = (subs: ReadonlyArray<Sub>) =>
 const spawnRoot = () =>
   loadSpawn().then((m) => Command.make("claudy", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION)))
 
-const ROOT_FLAGS = new Set(["-h", "--help", "--version", "--completions", "--wizard", "--log-level"])
-const isSubcommand = (name: string | undefined): name is keyof typeof SUBCOMMANDS =>
-  name !== undefined && Object.hasOwn(SUBCOMMANDS, name)
-
-/** Which tree parses `argv` (pure): the spawn form unless the first argument is a subcommand or a root flag. */
-export const isSpawnForm = (argv: ReadonlyArray<string>) => {
-  const first = argv[2]
-  return first !== undefined && !ROOT_FLAGS.has(first) && !isSubcommand(first)
-}
+export { isSpawnForm }
 
 /**
  * @effect/cli sees `--help` only right after the command path (`claudy daemon start --help`); after other flags it

@@ -13,7 +13,7 @@ import { Effect, Layer, type Scope } from "effect"
 import { HttpServe } from "../observe/HttpServe.ts"
 import { withLogger } from "../observe/logger.ts"
 import { lazyTerminal } from "./lazyTerminal.ts"
-import { program, teardown } from "./program.ts"
+import { exitZeroOnSigterm, program, teardown } from "./program.ts"
 
 export interface PlatformParts {
   readonly fileSystem: Layer.Layer<FileSystem>
@@ -23,13 +23,18 @@ export interface PlatformParts {
   readonly serve: (address: { readonly host: string; readonly port: number }) => Promise<Layer.Layer<HttpServer, ServeError>>
 }
 
-export const runOnPlatform = (runMain: RunMain, parts: PlatformParts) => {
-  const platform = Layer.mergeAll(
+/** The services every command needs from its platform (also what the control server gives each request). */
+export const platformLayer = (parts: PlatformParts) =>
+  Layer.mergeAll(
     parts.fileSystem,
     parts.path,
     lazyTerminal(parts.terminal),
     Layer.succeed(HttpServe, (a) => Layer.unwrapEffect(Effect.promise(() => parts.serve(a))))
   )
+
+export const runOnPlatform = (runMain: RunMain, parts: PlatformParts) => {
+  const platform = platformLayer(parts)
+  exitZeroOnSigterm()
   runMain(withLogger(program(process.argv).pipe(Effect.provide(platform))), {
     disableErrorReporting: true,
     disablePrettyLogger: true,

@@ -2,6 +2,7 @@
 import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { SilentExit } from "../domain/errors.ts"
+import { invocation } from "../config/invocation.ts"
 import { Spawner } from "../spawn/Spawner.ts"
 import { setOption } from "./common.ts"
 import { SessionCommand } from "./sessionCommand.ts"
@@ -57,9 +58,10 @@ export const spawnHandler = (a: SpawnArgs) =>
       a.set,
       Effect.gen(function* () {
         const spawner = yield* Spawner
+        const { cwd } = yield* invocation
         const r = yield* spawner.spawn({
           path: Option.getOrElse(a.path, () => "."),
-          cwd: process.cwd(),
+          cwd,
           name: Option.getOrUndefined(a.name),
           viaParent: a.viaParent,
           detach: a.detach,

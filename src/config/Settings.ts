@@ -1,5 +1,6 @@
 import { Context, Effect, Either, Layer } from "effect"
 import type { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
+import { invocation } from "./invocation.ts"
 import { type ResolvedSettings, resolveSettings, variableNames } from "./variables.ts"
 
 /** The validated settings of this run, with where each value came from. Read once, before any Docker call. */
@@ -8,14 +9,15 @@ export class Settings extends Context.Tag("claudy/Settings")<Settings, ResolvedS
    * Read every known variable from the environment and resolve them (pure, unit-tested: defaults, forms, sources).
    * Not through Effect's Config: reading these 24 variables through it cost 3-6 ms of every command's start, against
    * 0.2 ms for reading them directly (measured on the compiled binary), and its parsing would duplicate
-   * resolveSettings, which must also say where each value came from.
+   * resolveSettings, which must also say where each value came from. The environment is the invocation's: this
+   * process's, or the client's when the control server runs a client's command (config/invocation.ts).
    */
   static load = (
     flags: Readonly<Record<string, string>> = {},
-    environment: Readonly<Record<string, string | undefined>> = process.env
+    environment?: Readonly<Record<string, string | undefined>>
   ): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict> =>
-    Effect.suspend(() => {
-      const env = Object.fromEntries(variableNames().map((name) => [name, environment[name]]))
+    Effect.flatMap(environment === undefined ? Effect.map(invocation, (i) => i.env) : Effect.succeed(environment), (source) => {
+      const env = Object.fromEntries(variableNames().map((name) => [name, source[name]]))
       return Either.match(resolveSettings({ env, flags }), { onLeft: Effect.fail, onRight: Effect.succeed })
     })
 

@@ -5,9 +5,9 @@
  */
 import { Either, Schema } from "effect"
 import { homedir } from "node:os"
-import { isAbsolute, resolve } from "node:path"
 import { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
 import { parseCpus, parseMemory, parsePids } from "../domain/limits.ts"
+import { defaultHome, expandHome } from "./homePath.ts"
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from "../domain/names.ts"
 
 export type Source = "default" | "env" | "flag"
@@ -47,10 +47,7 @@ const parseImage: Parse<string> = (raw) =>
   /^[a-z0-9][a-z0-9._/:@-]*$/i.test(raw) && !/\s/.test(raw) ? Either.right(raw) : Either.left(IMAGE_FORM)
 
 const PATH_FORM = "an absolute path (or one starting with ~/)"
-const parseHome: Parse<string> = (raw) => {
-  const expanded = raw === "~" ? homedir() : raw.startsWith("~/") ? resolve(homedir(), raw.slice(2)) : raw
-  return raw.trim() !== "" && isAbsolute(expanded) ? Either.right(resolve(expanded)) : Either.left(PATH_FORM)
-}
+const parseHome: Parse<string> = (raw) => Either.fromNullable(expandHome(raw, homedir()), () => PATH_FORM)
 const parseContainerPath: Parse<string> = (raw) =>
   raw.startsWith("/") && raw !== "/" && !raw.split("/").includes("..") && !/\s/.test(raw)
     ? Either.right(raw)
@@ -87,7 +84,7 @@ const v = <A>(
 })
 
 export const VARIABLES = {
-  home: v("HAL9000_HOME", () => `${homedir()}/.hal9000`, parseHome, "Base directory for state (sessions, pool, logs)"),
+  home: v("HAL9000_HOME", () => defaultHome(homedir()), parseHome, "Base directory for state (sessions, pool, logs)"),
   instance: v(
     "HAL9000_INSTANCE",
     DEFAULT_INSTANCE,

@@ -13,7 +13,8 @@ export const writeJsonAtomic = (path: string, value: unknown) =>
   Effect.try({
     try: () => {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-      const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`
+      // pid and a random part: one process (the control server) may write the same record twice at once
+      const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
       try {
         const fd = openSync(tmp, "wx", 0o600)
         try {

@@ -38,13 +38,22 @@ export const readLock = (path: string): Holder | undefined => {
   }
 }
 
-/** The lock, if a live process other than this one holds it (per `isHolder`); otherwise it is stale or ours. */
-const liveHolder = (lock: Holder | undefined, isHolder: (pid: number) => boolean) =>
-  lock !== undefined && lock.pid !== process.pid && isHolder(lock.pid) ? lock : undefined
+/**
+ * Locks this process holds now. One process can run several commands at once (the control server, src/server/), so
+ * a lock naming this pid is held when one of them holds it, and stale only when none does (a recycled pid).
+ */
+const heldHere = new Set<string>()
+
+/** The lock, if a live process other than this one holds it (per `isHolder`), or another command of this one. */
+const liveHolder = (path: string, lock: Holder | undefined, isHolder: (pid: number) => boolean) =>
+  lock === undefined ? undefined : lock.pid === process.pid ? (heldHere.has(path) ? lock : undefined) : isHolder(lock.pid) ? lock : undefined
 
 /** Who holds the lock at `path`, if a live process other than this one does (per `isHolder`, default: alive). */
 export const lockHolder = (path: string, isHolder: (pid: number) => boolean = processAlive) =>
-  Effect.sync(() => liveHolder(readLock(path), isHolder))
+  Effect.sync(() => {
+    const lock = readLock(path)
+    return lock?.pid === process.pid ? undefined : liveHolder(path, lock, isHolder)
+  })
 
 /** Remove the lock file only while it still names `pid`: a newer holder's file is left alone. */
 export const removeIfHeldBy = (path: string, pid: number) => {
@@ -82,9 +91,12 @@ export const lockFile = <E>(
             e.code === "EEXIST" ? Effect.succeed(false) : Effect.fail(new StateError({ path, operation: "create", detail: e.message }))
           )
         )
-        if (created) return path
+        if (created) {
+          heldHere.add(path)
+          return path
+        }
         const found = readLock(path)
-        const holder = liveHolder(found, isHolder)
+        const holder = liveHolder(path, found, isHolder)
         if (holder) return yield* Effect.fail(onHeld(holder))
         // Stale. Removed only while it still names the stale pid: two processes that both found it stale must not
         // remove each other's new lock. A file that names no pid is removed as it is.
@@ -93,5 +105,9 @@ export const lockFile = <E>(
       }
       return yield* new StateError({ path, operation: "take", detail: "another process keeps taking it" })
     }),
-    (p) => Effect.sync(() => removeIfHeldBy(p, process.pid))
+    (p) =>
+      Effect.sync(() => {
+        heldHere.delete(p)
+        removeIfHeldBy(p, process.pid)
+      })
   )
