@@ -25,8 +25,9 @@ const startServer = async () => {
   })
   let text = ""
   void (async () => {
+    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader()
     const decoder = new TextDecoder()
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += decoder.decode(chunk)
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value)
   })()
   await waitFor("the control server", async () => (text.includes("serving claudy commands") ? true : undefined))
   return { proc, log: () => text }
