@@ -18,6 +18,7 @@ import { lastLines } from "../docker/logStream.ts"
 import type { ContainerInspect } from "../docker/types.ts"
 import { Images } from "../images/Images.ts"
 import { pullPolicy } from "../images/pullPolicy.ts"
+import { WarmState } from "../server/WarmState.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { chromaUrl, chromaVersion, type Heartbeat, heartbeat, waitForHeartbeat } from "./chroma.ts"
@@ -209,22 +210,27 @@ const make = Effect.gen(function* () {
   // says otherwise (another published port, an older image) is that part asked again. No separate ping: an
   // unreachable engine fails the round with the same DockerUnavailable. ChromaDB's guesses run in fibers of the status'
   // scope, interrupted when it ends: a port that accepts but never answers cannot slow a status it is not part of.
+  // In the control server, what changes only with an engine event (volumes, the image, ChromaDB's version) is
+  // reused until one arrives; the container, its workers and the heartbeat are always asked.
   const status = Effect.gen(function* () {
+    const warm = yield* Effect.serviceOption(WarmState)
+    const reused = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>) =>
+      Option.isSome(warm) ? warm.value.cached(engine.address.display, key, compute) : compute
     const configuredPort = settings.chromadbPort
     const guessHb = yield* Effect.forkScoped(heartbeat(configuredPort))
-    const guessVersion = yield* Effect.forkScoped(chromaVersion(configuredPort))
+    const guessVersion = yield* Effect.forkScoped(reused(`chroma-version:${configuredPort}`, chromaVersion(configuredPort)))
     const [found, volumes, workerList, guessImage] = yield* Effect.all(
       [
         engine.inspectContainer(name),
         // our volumes by label: a same-named volume that is not ours counts as missing
-        Effect.map(engine.listVolumes(ownerFilter(owner, "volume")), (ours) =>
+        Effect.map(reused(`volumes:${owner.home}:${owner.instance}`, engine.listVolumes(ownerFilter(owner, "volume"))), (ours) =>
           VOLUME_ROLES.map((role) => {
             const vname = volumeName(settings.instance, role)
             return { name: vname, present: ours.some((v) => v.Name === vname) }
           })
         ),
         engine.listContainers(ownerFilter(owner, "worker")),
-        engine.inspectImage(settings.parentImage).pipe(Effect.orElseSucceed(() => Option.none()))
+        reused(`image:${settings.parentImage}`, engine.inspectImage(settings.parentImage).pipe(Effect.orElseSucceed(() => Option.none())))
       ],
       { concurrency: "unbounded" }
     )

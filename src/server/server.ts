@@ -3,7 +3,8 @@
  * Bun and Node give no peer credentials, the directory's mode is the check) on which the thin client (client.ts)
  * sends a served command. The command runs here exactly as it would in the client's process — the same program, with
  * the client's argv, environment and working directory (config/invocation.ts), its output captured — and the answer
- * carries stdout, stderr and the exit code. Started by `daemon run` and `claudy serve`.
+ * carries stdout, stderr and the exit code. It follows the engine's events to reuse answers that have not changed
+ * (engineEvents.ts). Started by `daemon run` and `claudy serve`.
  */
 import type { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
@@ -14,6 +15,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { dirname } from "node:path"
 import { asInvocation } from "../config/invocation.ts"
 import { Settings } from "../config/Settings.ts"
+import { Engine } from "../docker/Engine.ts"
 import { StateError } from "../domain/errors.ts"
 import type { HttpServe } from "../observe/HttpServe.ts"
 import { withLogger } from "../observe/logger.ts"
@@ -21,6 +23,8 @@ import { ensureHome } from "../state/home.ts"
 import { BUILD_ID } from "../version.ts"
 import { exitCodeOf, program } from "../cli/program.ts"
 import { captureConsole } from "./captureConsole.ts"
+import { warmState } from "./engineEvents.ts"
+import { type WarmCache, WarmState } from "./WarmState.ts"
 import { type Answer, controlSocketPath, declineReason, MAX_REQUEST_BYTES, parseRequest, type Request } from "./protocol.ts"
 
 /** A client that connects and sends nothing is dropped after this long. */
@@ -31,7 +35,7 @@ type Platform = FileSystem | Path | Terminal | HttpServe
 const line = (a: Answer) => `${JSON.stringify(a)}\n`
 
 /** One request, as the client's own process would run it; never fails (a defect becomes exit 1 with its report). */
-const runRequest = (r: Request, platform: Context.Context<Platform>) =>
+const runRequest = (r: Request, platform: Context.Context<Platform>, warm: WarmCache) =>
   Effect.gen(function* () {
     const captured = captureConsole(yield* Effect.console)
     const exit = yield* program(r.argv).pipe(
@@ -39,6 +43,7 @@ const runRequest = (r: Request, platform: Context.Context<Platform>) =>
       asInvocation({ env: r.env, cwd: r.cwd }),
       Console.withConsole(captured.console),
       Effect.provide(platform),
+      Effect.provideService(WarmState, warm),
       Effect.exit
     )
     let stderr = captured.stderr()
@@ -155,11 +160,12 @@ export const serveControl = Effect.gen(function* () {
   }
   yield* Effect.sync(() => rmSync(path, { force: true })) // a killed server's socket
   const platform = yield* Effect.context<Platform>()
+  const warm = yield* warmState((yield* Engine).address)
   const runtime = yield* Effect.runtime<never>()
   const log = (text: string) => Runtime.runFork(runtime)(Effect.logDebug(text))
   const self = { build: BUILD_ID, home: process.env.HOME }
   // Each request runs on its own (default) runtime: nothing of the server's fibers (log annotations, loggers) leaks in.
-  const run = (r: Request) => Effect.runPromise(runRequest(r, platform))
+  const run = (r: Request) => Effect.runPromise(runRequest(r, platform, warm))
   yield* listen(path, (socket) => handle(socket, self, run, log))
   yield* Effect.logInfo(`serving claudy commands on ${path}`)
   return yield* Effect.never

@@ -226,6 +226,17 @@ describe("control server", () => {
     server = await startServer()
   })
 
+  test("warm state: volumes are reused between statuses until the engine reports a volume event", async () => {
+    const debug = { HAL9000_LOG_LEVEL: "debug" }
+    const asksVolumes = async () => (await served(["daemon", "status"], debug)).stderr.includes("docker list volumes")
+    // other engineers' volumes and images come and go on this engine too: each such event forgets the reused answer
+    await waitFor("a status that reuses the volumes", async () => ((await asksVolumes()) ? undefined : true))
+    const v = `${b.instance}-warm-probe`
+    await docker("volume", "create", "--label", `io.hal9000.instance=${b.instance}`, v)
+    await waitFor("a status that asks for the volumes again", async () => ((await asksVolumes()) ? true : undefined))
+    await docker("volume", "rm", v)
+  })
+
   test("a status right after docker kill of the parent shows it stopped (exit 3), both ways", async () => {
     expect((await served(["daemon", "status"])).code).toBe(0)
     await docker("kill", `${b.instance}-parent`)

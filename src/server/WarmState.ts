@@ -1,0 +1,16 @@
+/**
+ * What the control server keeps warm between requests, as a service a command may find in its context (only when the
+ * server runs it; in a command's own process there is none and everything is asked anew). Kept apart from its
+ * implementation (engineEvents.ts) so the commands that look for it load nothing more.
+ */
+import { Context, type Effect } from "effect"
+
+export interface WarmCache {
+  /**
+   * `compute`'s value for `key`, reused until the engine at `address` reports a change (an event of a claudy
+   * container, or of any volume or image); computed anew whenever the server is not following that engine's events.
+   */
+  readonly cached: <A, E, R>(address: string, key: string, compute: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
+
+export class WarmState extends Context.Tag("claudy/WarmState")<WarmState, WarmCache>() {}

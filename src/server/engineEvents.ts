@@ -1,0 +1,103 @@
+/**
+ * The control server's warm state: it follows the engine's event stream, and answers reused by requests (WarmState)
+ * stay valid only until the next event that could change them — any event of a claudy container (parent or worker),
+ * or of any volume or image. While the stream is down (engine restarting), nothing is reused.
+ */
+import { Effect, Schedule } from "effect"
+import { request } from "node:http"
+import type { EngineAddress } from "../docker/address.ts"
+import { API_VERSION } from "../docker/transport.ts"
+import { LABEL } from "../domain/labels.ts"
+import type { WarmCache } from "./WarmState.ts"
+
+export interface EngineEvent {
+  readonly Type?: string
+  readonly Action?: string
+  readonly Actor?: { readonly Attributes?: Readonly<Record<string, string>> }
+}
+
+/** Events that can change a reused answer (pure). */
+export const invalidates = (e: EngineEvent) =>
+  e.Type === "volume" || e.Type === "image" || (e.Type === "container" && e.Actor?.Attributes?.[LABEL.managed] === "true")
+
+/** A cache that forgets everything on each relevant event, and holds nothing while the events are not followed. */
+export const makeCache = (address: string) => {
+  let generation = 0
+  let following = false
+  const entries = new Map<string, { readonly generation: number; readonly value: unknown }>()
+  const forget = () => {
+    generation++
+    entries.clear()
+  }
+  const cache: WarmCache = {
+    cached: <A, E, R>(at: string, key: string, compute: Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => {
+        if (!following || at !== address) return compute
+        const hit = entries.get(key)
+        if (hit !== undefined && hit.generation === generation) return Effect.succeed(hit.value as A)
+        const asked = generation
+        // kept only if no event arrived while it was computed
+        return Effect.tap(compute, (value) => Effect.sync(() => void (asked === generation && entries.set(key, { generation: asked, value }))))
+      })
+  }
+  return {
+    cache,
+    onEvent: (e: EngineEvent) => {
+      if (invalidates(e)) forget()
+    },
+    setFollowing: (on: boolean) => {
+      following = on
+      forget()
+    }
+  }
+}
+
+/** Follow the engine's events until the stream ends or fails (then fail); `onUp` once the engine answered. */
+const followOnce = (address: EngineAddress, onUp: () => void, onEvent: (e: EngineEvent) => void) =>
+  Effect.async<never, Error>((resume) => {
+    const filters = encodeURIComponent(JSON.stringify({ type: ["container", "volume", "image"] }))
+    const target =
+      address._tag === "unix"
+        ? { socketPath: address.socketPath }
+        : { host: new URL(address.baseUrl).hostname, port: Number(new URL(address.baseUrl).port) }
+    const req = request({ ...target, path: `/${API_VERSION}/events?filters=${filters}` }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume()
+        return resume(Effect.fail(new Error(`the engine answered ${res.statusCode} to /events`)))
+      }
+      onUp()
+      let pending = ""
+      res.setEncoding("utf8")
+      res.on("data", (chunk: string) => {
+        pending += chunk
+        for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+          const line = pending.slice(0, nl).trim()
+          pending = pending.slice(nl + 1)
+          if (line === "") continue
+          try {
+            onEvent(JSON.parse(line) as EngineEvent)
+          } catch {
+            // not an event: ignore it
+          }
+        }
+      })
+      res.on("end", () => resume(Effect.fail(new Error("the engine's event stream ended"))))
+      res.on("error", (e) => resume(Effect.fail(e)))
+    })
+    req.on("error", (e) => resume(Effect.fail(e)))
+    req.end()
+    return Effect.sync(() => req.destroy())
+  })
+
+/** The warm state for the engine at `address`, following its events for as long as the enclosing scope lives. */
+export const warmState = (address: EngineAddress) =>
+  Effect.gen(function* () {
+    const c = makeCache(address.display)
+    const follow = followOnce(address, () => c.setFollowing(true), c.onEvent).pipe(
+      Effect.tapError((e) => Effect.logDebug(`not following the engine's events: ${e.message}; retrying in 1 s`)),
+      Effect.ensuring(Effect.sync(() => c.setFollowing(false))),
+      Effect.retry(Schedule.spaced("1 second"))
+    )
+    yield* Effect.forkScoped(follow)
+    return c.cache
+  })

@@ -1,0 +1,117 @@
+/** The control server's pure parts: which argv is served, request parsing, declines, the socket path, the warm cache. */
+import { describe, expect, test } from "bun:test"
+import { Console, Effect } from "effect"
+import { captureConsole } from "../../src/server/captureConsole.ts"
+import { invalidates, makeCache } from "../../src/server/engineEvents.ts"
+import { controlSocketPath, declineReason, isServed, parseRequest, type Request } from "../../src/server/protocol.ts"
+
+const argv = (...words: Array<string>) => ["/bin/claudy", "/$bunfs/root/claudy", ...words]
+
+describe("isServed", () => {
+  test.each([
+    [["daemon", "status"], true],
+    [["daemon", "status", "--json", "--set", "CHROMADB_PORT=8080"], true],
+    [["sessions", "list"], true],
+    [["sessions", "inspect", "x"], true],
+    [["pool", "status"], true],
+    [["--via-parent", "-d", "/p"], true],
+    [["-d", "."], true],
+    [["spawn", "--detach", "/p", "--", "sleep", "1"], true],
+    [["--via-parent", "/p"], false], // interactive: needs this terminal
+    [["--via-parent", "/p", "--", "run", "-d"], false], // -d of the session's command, not claudy's
+    [["daemon", "status", "--help"], false],
+    [["daemon", "start"], false],
+    [["daemon", "run"], false],
+    [["sessions", "attach", "x"], false],
+    [["sessions", "rm", "x"], false],
+    [["pool", "start"], false],
+    [["config"], false],
+    [["serve"], false],
+    [["--version"], false],
+    [[], false]
+  ])("%p -> %p", (words, served) => {
+    expect(isServed(argv(...words))).toBe(served)
+  })
+})
+
+describe("parseRequest", () => {
+  const good = { v: 1, build: "b", argv: argv("daemon", "status"), env: { A: "1" }, cwd: "/tmp" }
+  test("a well-formed request", () => {
+    expect(parseRequest(JSON.stringify(good))).toEqual({ ok: true, request: good })
+  })
+  test.each([
+    ["{", "the request is not JSON"],
+    ["42", "the request is not a JSON object"],
+    [JSON.stringify({ ...good, v: 2 }), "unknown protocol version 2 (this server speaks 1)"],
+    [JSON.stringify({ ...good, build: 1 }), "build must be a string"],
+    [JSON.stringify({ ...good, argv: ["x"] }), "argv must be an array of at least two strings"],
+    [JSON.stringify({ ...good, argv: ["x", 1] }), "argv must be an array of at least two strings"],
+    [JSON.stringify({ ...good, env: { A: 1 } }), "env must be an object of strings"],
+    [JSON.stringify({ ...good, env: [] }), "env must be an object of strings"],
+    [JSON.stringify({ ...good, cwd: "relative" }), "cwd must be an absolute path"]
+  ])("%s is refused: %s", (line, error) => {
+    expect(parseRequest(line)).toEqual({ ok: false, error })
+  })
+})
+
+describe("declineReason", () => {
+  const r: Request = { v: 1, build: "b1", argv: argv("daemon", "status"), env: { HOME: "/root" }, cwd: "/" }
+  test("same build, same HOME, served command: accepted", () => {
+    expect(declineReason(r, { build: "b1", home: "/root" })).toBeUndefined()
+  })
+  test("another build, another HOME, a command not served: declined", () => {
+    expect(declineReason(r, { build: "b2", home: "/root" })).toBe("another build (server b2, client b1)")
+    expect(declineReason(r, { build: "b1", home: "/home/x" })).toBe("another HOME")
+    expect(declineReason({ ...r, argv: argv("daemon", "run") }, { build: "b1", home: "/root" })).toBe("not a served command")
+  })
+})
+
+describe("controlSocketPath", () => {
+  test("HAL9000_HOME as Settings reads it: default, ~, absolute; invalid is none", () => {
+    expect(controlSocketPath({}, "/home/u")).toBe("/home/u/.hal9000/run/control.sock")
+    expect(controlSocketPath({ HAL9000_HOME: "~/h" }, "/home/u")).toBe("/home/u/h/run/control.sock")
+    expect(controlSocketPath({ HAL9000_HOME: "/srv/h/" }, "/home/u")).toBe("/srv/h/run/control.sock")
+    expect(controlSocketPath({ HAL9000_HOME: "relative" }, "/home/u")).toBeUndefined()
+    expect(controlSocketPath({ HAL9000_HOME: "" }, "/home/u")).toBeUndefined()
+  })
+})
+
+describe("warm cache", () => {
+  const counter = () => {
+    let n = 0
+    return Effect.sync(() => ++n)
+  }
+  test("reused until a relevant event, never while events are not followed, never for another engine", () => {
+    const c = makeCache("unix:///a")
+    const compute = counter()
+    const get = (at = "unix:///a") => Effect.runSync(c.cache.cached(at, "k", compute))
+    expect([get(), get()]).toEqual([1, 2]) // not following yet
+    c.setFollowing(true)
+    expect([get(), get()]).toEqual([3, 3])
+    c.onEvent({ Type: "container", Action: "start", Actor: { Attributes: { "io.hal9000.managed": "true" } } })
+    expect(get()).toBe(4)
+    c.onEvent({ Type: "container", Action: "start", Actor: { Attributes: {} } }) // not claudy's
+    expect(get()).toBe(4)
+    expect(get("tcp://other:2375")).toBe(5)
+    c.setFollowing(false)
+    expect([get(), get()]).toEqual([6, 7])
+  })
+  test("which events invalidate", () => {
+    expect(invalidates({ Type: "volume", Action: "destroy" })).toBe(true)
+    expect(invalidates({ Type: "image", Action: "tag" })).toBe(true)
+    expect(invalidates({ Type: "container", Action: "die", Actor: { Attributes: { "io.hal9000.managed": "true" } } })).toBe(true)
+    expect(invalidates({ Type: "container", Action: "die" })).toBe(false)
+    expect(invalidates({ Type: "network", Action: "connect" })).toBe(false)
+  })
+})
+
+describe("captureConsole", () => {
+  test("log and info to stdout, error and warn to stderr, formatted like console.log", () => {
+    const c = captureConsole(Effect.runSync(Effect.console))
+    Effect.runSync(
+      Effect.all([Console.log("a", 1), Console.error("e %s", "x"), Console.info({ k: 1 }), Console.warn("w")]).pipe(Console.withConsole(c.console))
+    )
+    expect(c.stdout()).toBe("a 1\n{ k: 1 }\n")
+    expect(c.stderr()).toBe("e x\nw\n")
+  })
+})
