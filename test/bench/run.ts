@@ -13,6 +13,11 @@ const b = await sandbox()
 const project = mkdtempSync(join(tmpdir(), "claudy-bench-project-"))
 chownSync(project, 1000, 1000)
 const env = { ...process.env, ...b.env } as Record<string, string>
+/**
+ * A control server (`claudy serve`) runs for the whole bench: served figures are taken as users get them, and the
+ * in-process figures (as without a server) with CLAUDY_NO_SERVER=1, each against its own baseline in the same run.
+ */
+const inProcessEnv = { ...env, CLAUDY_NO_SERVER: "1" }
 const image = (await run([CLAUDY, "config", "--json"], b.env)).stdout
 const workerImage = JSON.parse(image).WORKER_IMAGE.value as string
 
@@ -30,7 +35,7 @@ interface Stat {
 }
 
 /** hyperfine -N over `commands`; returns seconds statistics per command. */
-const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs?: number; warmup?: number } = {}) => {
+const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs?: number; warmup?: number; env?: Record<string, string> } = {}) => {
   const out = join(tmpdir(), `claudy-bench-${process.pid}-${Date.now()}.json`)
   const args = [
     "hyperfine",
@@ -46,7 +51,7 @@ const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs
     ...(opts.prepare ? ["--prepare", opts.prepare] : []),
     ...commands
   ]
-  const proc = Bun.spawn(args, { env, stdout: "inherit", stderr: "inherit" })
+  const proc = Bun.spawn(args, { env: opts.env ?? env, stdout: "inherit", stderr: "inherit" })
   if ((await proc.exited) !== 0) throw new Error(`hyperfine failed: ${args.join(" ")}`)
   const results = JSON.parse(readFileSync(out, "utf8")).results as Array<{ median: number; mean: number; stddev: number; min: number; max: number; user: number; system: number; times: Array<number> }>
   rmSync(out, { force: true })
@@ -83,14 +88,14 @@ let markers = 0
  * Time from starting `cmd` until its session command runs (it touches a marker file in the project), over `runs`
  * runs after 2 warm-ups; `prepare` runs untimed before each. The process may still be finishing its bookkeeping.
  */
-const timeToRunning = async (name: string, cmd: (marker: string) => Array<string>, prepare?: () => Promise<unknown>, runs = RUNS): Promise<Stat> => {
+const timeToRunning = async (name: string, cmd: (marker: string) => Array<string>, prepare?: () => Promise<unknown>, runs = RUNS, runEnv = env): Promise<Stat> => {
   const times: Array<number> = []
   for (let i = 0; i < runs + 2; i++) {
     if (prepare) await prepare()
     const marker = `m-${name}-${++markers}-${process.pid}` // unique across calls: a marker left by an earlier round must not count
     const path = join(project, marker)
     const start = performance.now()
-    const proc = Bun.spawn(cmd(marker), { env, stdout: "ignore", stderr: "ignore" })
+    const proc = Bun.spawn(cmd(marker), { env: runEnv, stdout: "ignore", stderr: "ignore" })
     for (;;) {
       if (existsSync(path)) break
       if (performance.now() - start > 30_000) throw new Error(`${name}: the command did not run within 30 s`)
@@ -159,10 +164,24 @@ const rows: Array<Row> = []
 let floor: { effect: Stat; cli: Stat; docker: Stat; config: Stat } | undefined
 type BurstCpu = { readonly clients: number; readonly rest: number; readonly seconds: number }
 let burstCpu: { claudy: BurstCpu; docker: BurstCpu } | undefined
+let servedBurstCpu: (BurstCpu & { readonly inServer: number }) | undefined
+let serverRss: { before: number; at: ReadonlyArray<number> } | undefined
 const compare = (figure: string, c: Stat, base: Stat, baseName: string, target: number) => {
   const r = c.median / base.median
   rows.push({ figure, claudy: spread(c), baseline: `${baseName}: ${spread(base)}`, ratio: `${r.toFixed(2)}×`, target: `≤ ${target}×`, met: r <= target })
 }
+
+let server: { proc: ReturnType<typeof Bun.spawn>; pid: number } | undefined
+const startServer = async () => {
+  const proc = Bun.spawn([CLAUDY, "serve"], { env, stdout: "ignore", stderr: "inherit" })
+  await waitFor("the control server", async () => (existsSync(join(b.home, "run", "control.sock")) ? true : undefined))
+  server = { proc, pid: proc.pid }
+}
+const procStat = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return { ticks: Number(f[11]) + Number(f[12]) } // utime + stime, in clock ticks (100/s)
+}
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024
 
 const cleanupSessions = async () => {
   const ids = (await docker("ps", "-aq", "--filter", `label=io.hal9000.instance=${b.instance}`, "--filter", "label=io.hal9000.role=worker")).stdout
@@ -179,6 +198,7 @@ try {
   const started = await run([CLAUDY, "daemon", "start"], b.env)
   if (started.code !== 0) throw new Error(started.stderr)
   const parent = `${b.instance}-parent`
+  await startServer()
 
   // --- start-up and status; the floor of the stack is measured with two probe binaries built the same way
   const probes = mkdtempSync(join(tmpdir(), "claudy-probes-"))
@@ -186,18 +206,23 @@ try {
     const b = await run([join(ROOT, "node_modules/.bin/bun"), "build", join(ROOT, `test/bench/probes/${p}.ts`), "--compile", "--splitting", "--format=esm", "--minify", "--bytecode", "--compile-jit-policy=1000", "--outfile", join(probes, p)], {}, ROOT)
     if (b.code !== 0) throw new Error(`probe ${p}: ${b.stderr}`)
   }
-  const [ver, dver, floorEffect, floorCli, cfg] = await hyperfine([
+  const [ver, dver, floorEffect, floorCli, cfg] = await hyperfine(
+    [
     `${CLAUDY} --version`,
     "docker --version",
     join(probes, "effect"),
     join(probes, "cli"),
     `${CLAUDY} config` // claudy's own start-up: every layer of a command, no engine call
-  ])
+    ],
+    { env: inProcessEnv }
+  )
   rmSync(probes, { recursive: true, force: true })
   compare("`claudy --version`", ver!, dver!, "`docker --version`", 3)
   floor = { effect: floorEffect!, cli: floorCli!, docker: dver!, config: cfg! }
-  const [st, dst] = await hyperfine([`${CLAUDY} daemon status`, `docker inspect ${parent}`])
-  compare("`claudy daemon status`", st!, dst!, `\`docker inspect ${parent}\``, 2)
+  const [st, dst] = await hyperfine([`${CLAUDY} daemon status`, `docker inspect ${parent}`], { env: inProcessEnv })
+  compare("`claudy daemon status`, in-process", st!, dst!, `\`docker inspect ${parent}\``, 2)
+  const [sst, sdst] = await hyperfine([`${CLAUDY} daemon status`, `docker inspect ${parent}`])
+  compare("`claudy daemon status`, served", sst!, sdst!, `\`docker inspect ${parent}\``, 0.8)
 
   // --- spawns: the same image, limits, network, user and mount as a claudy worker
   const dockerRun =
@@ -209,21 +234,30 @@ try {
   // worker, made by --prepare (not timed).
   const ROUNDS = 3
   const perRound = { runs: Math.ceil(RUNS / ROUNDS) }
-  const rounds = { base: [] as Array<Stat>, cold: [] as Array<Stat>, warm: [] as Array<Stat> }
+  const rounds = { base: [] as Array<Stat>, cold: [] as Array<Stat>, warm: [] as Array<Stat>, servedCold: [] as Array<Stat>, servedWarm: [] as Array<Stat> }
   const served: Array<string> = []
+  const warmed = () => served.push(...readFileSync(join(b.home, "pool", "spawns.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l).served))
   for (let r = 0; r < ROUNDS; r++) {
     rounds.base.push((await hyperfine([dockerRun], perRound))[0]!)
     await cleanupSessions()
-    rounds.cold.push((await hyperfine([cold], perRound))[0]!)
+    rounds.cold.push((await hyperfine([cold], { ...perRound, env: inProcessEnv }))[0]!)
     await cleanupSessions()
-    rounds.warm.push((await hyperfine([cold], { ...perRound, prepare: `${CLAUDY} pool warm ${project}` }))[0]!)
-    served.push(...readFileSync(join(b.home, "pool", "spawns.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l).served))
+    rounds.servedCold.push((await hyperfine([cold], perRound))[0]!)
+    await cleanupSessions()
+    rounds.warm.push((await hyperfine([cold], { ...perRound, env: inProcessEnv, prepare: `${CLAUDY} pool warm ${project}` }))[0]!)
+    warmed()
+    await cleanupSessions()
+    rounds.servedWarm.push((await hyperfine([cold], { ...perRound, prepare: `${CLAUDY} pool warm ${project}` }))[0]!)
+    warmed()
     await cleanupSessions()
   }
   const [baseRun, coldRun, warmRun] = [pooled(rounds.base), pooled(rounds.cold), pooled(rounds.warm)]
-  compare("warm claim, detached (process exit)", warmRun!, baseRun!, "`docker run -d` (same image, limits, network)", 0.5)
-  compare("warm claim vs cold spawn through claudy (process exit)", warmRun!, coldRun!, "cold `claudy --via-parent -d`", 0.3)
-  compare("cold spawn, detached (process exit)", coldRun!, baseRun!, "`docker run -d` (same image, limits, network)", 1.3)
+  const [servedColdRun, servedWarmRun] = [pooled(rounds.servedCold), pooled(rounds.servedWarm)]
+  compare("warm claim, detached (process exit), in-process", warmRun!, baseRun!, "`docker run -d` (same image, limits, network)", 0.5)
+  compare("warm claim, detached (process exit), served", servedWarmRun, baseRun!, "`docker run -d` (same image, limits, network)", 0.25)
+  compare("warm claim vs cold spawn through claudy (process exit), in-process", warmRun!, coldRun!, "cold `claudy --via-parent -d`", 0.3)
+  compare("cold spawn, detached (process exit), in-process", coldRun!, baseRun!, "`docker run -d` (same image, limits, network)", 1.3)
+  compare("cold spawn, detached (process exit), served", servedColdRun, baseRun!, "`docker run -d` (same image, limits, network)", 1.0)
 
   // --- the same three, to "session command running": the command touches a marker in the project
   const touch = (m: string) => ["sh", "-c", `touch /workspace/${m}; exec sleep 600`]
@@ -232,24 +266,24 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     running.base.push(await timeToRunning("docker", (m) => [...dockerArgs, ...touch(m)], undefined, perRound.runs))
     await cleanupSessions()
-    running.cold.push(await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], undefined, perRound.runs))
+    running.cold.push(await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], undefined, perRound.runs, inProcessEnv))
     await cleanupSessions()
     running.warm.push(
-      await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], () => run([CLAUDY, "pool", "warm", project], b.env), perRound.runs)
+      await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], () => run([CLAUDY, "pool", "warm", project], b.env), perRound.runs, inProcessEnv)
     )
     await cleanupSessions()
   }
   const [baseRunning, coldRunning, warmRunning] = [pooled(running.base), pooled(running.cold), pooled(running.warm)]
-  compare("warm claim → session command running", warmRunning, baseRunning, "`docker run -d` → command running", 0.5)
-  compare("warm claim vs cold spawn → session command running", warmRunning, coldRunning, "cold spawn → command running", 0.3)
-  compare("cold spawn → session command running", coldRunning, baseRunning, "`docker run -d` → command running", 1.3)
+  compare("warm claim → session command running, in-process", warmRunning, baseRunning, "`docker run -d` → command running", 0.5)
+  compare("warm claim vs cold spawn → session command running, in-process", warmRunning, coldRunning, "cold spawn → command running", 0.3)
+  compare("cold spawn → session command running, in-process", coldRunning, baseRunning, "`docker run -d` → command running", 1.3)
 
   // --- daemon start -> heartbeat, images present, parent absent; baseline: docker run -d of the parent image + curl loop
   const bport = await freePort()
   const parentImage = JSON.parse((await run([CLAUDY, "config", "--json"], b.env)).stdout).PARENT_IMAGE.value as string
   const startParent = await timeToReady(
     "claudy daemon start",
-    () => run([CLAUDY, "daemon", "start"], b.env),
+    () => run([CLAUDY, "daemon", "start"], b.env), // never served
     () => run([CLAUDY, "daemon", "stop"], b.env).then(() => docker("rm", "-f", parent)),
     b.port
   )
@@ -274,12 +308,13 @@ try {
     const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ")
     return (Number(f[13]) + Number(f[14])) / 100 // cutime + cstime
   }
-  const burst = async (make: (i: number) => Array<string>) => {
-    const [m0, c0, t0] = [machineBusy(), clientsBusy(), performance.now()]
-    const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => run(make(i), b.env)))
+  const burst = async (make: (i: number) => Array<string>, burstEnv: Record<string, string> = b.env) => {
+    const [m0, c0, s0, t0] = [machineBusy(), clientsBusy(), server ? procStat(server.pid).ticks / 100 : 0, performance.now()]
+    const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => run(make(i), burstEnv)))
     const seconds = (performance.now() - t0) / 1000
     const clients = clientsBusy() - c0
-    return { seconds, failures: rs.filter((r) => r.code !== 0).length, clients, rest: machineBusy() - m0 - clients }
+    const inServer = (server ? procStat(server.pid).ticks / 100 : 0) - s0
+    return { seconds, failures: rs.filter((r) => r.code !== 0).length, clients, inServer, rest: machineBusy() - m0 - clients - inServer }
   }
   // One burst takes seconds and the engine's speed drifts between bursts: BURSTS rounds, docker and claudy
   // alternating, each from a clean engine; the medians are compared.
@@ -287,38 +322,61 @@ try {
   type Burst = Awaited<ReturnType<typeof burst>>
   const dockerBursts: Array<Burst> = []
   const claudyBursts: Array<Burst> = []
+  const servedBursts: Array<Burst> = []
+  const spawnArgv = () => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"]
   for (let i = 0; i < BURSTS; i++) {
     dockerBursts.push(await burst(() => dockerRun.split(" ")))
     await cleanupSessions()
-    claudyBursts.push(await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"]))
+    claudyBursts.push(await burst(spawnArgv, { ...b.env, CLAUDY_NO_SERVER: "1" }))
+    await cleanupSessions()
+    servedBursts.push(await burst(spawnArgv))
     if (i < BURSTS - 1) await cleanupSessions()
   }
   const perSecond = (bs: ReadonlyArray<{ seconds: number }>) => statsOf(bs.map((x) => 50 / x.seconds))
-  const [dockerRate, claudyRate] = [perSecond(dockerBursts), perSecond(claudyBursts)]
+  const [dockerRate, claudyRate, servedRate] = [perSecond(dockerBursts), perSecond(claudyBursts), perSecond(servedBursts)]
   const claudyFailures = claudyBursts.reduce((n, x) => n + x.failures, 0)
+  const servedFailures = servedBursts.reduce((n, x) => n + x.failures, 0)
   const dockerFailures = dockerBursts.reduce((n, x) => n + x.failures, 0)
   const rate = (s: Stat) => `${s.median.toFixed(1)} /s (${s.min.toFixed(1)}–${s.max.toFixed(1)}, ${s.runs} bursts)`
   const ratio = claudyRate.median / dockerRate.median
-  const medianOf = (bs: ReadonlyArray<Burst>, k: "clients" | "rest") => statsOf(bs.map((x) => x[k])).median
+  const medianOf = (bs: ReadonlyArray<Burst>, k: "clients" | "rest" | "inServer") => statsOf(bs.map((x) => x[k])).median
   burstCpu = {
     claudy: { clients: medianOf(claudyBursts, "clients"), rest: medianOf(claudyBursts, "rest"), seconds: 50 / claudyRate.median },
     docker: { clients: medianOf(dockerBursts, "clients"), rest: medianOf(dockerBursts, "rest"), seconds: 50 / dockerRate.median }
   }
   rows.push({
-    figure: "50 concurrent detached spawns (throughput)",
+    figure: "50 concurrent detached spawns (throughput), in-process",
     claudy: `${rate(claudyRate)}, ${claudyFailures} failures`,
     baseline: `50 parallel \`docker run -d\`: ${rate(dockerRate)}, ${dockerFailures} failures`,
     ratio: `${ratio.toFixed(2)}×`,
     target: "≥ 0.8×, 0 failures",
     met: ratio >= 0.8 && claudyFailures === 0
   })
+  const servedRatio = servedRate.median / dockerRate.median
+  servedBurstCpu = {
+    clients: medianOf(servedBursts, "clients"),
+    inServer: medianOf(servedBursts, "inServer"),
+    rest: medianOf(servedBursts, "rest"),
+    seconds: 50 / servedRate.median
+  }
+  rows.push({
+    figure: "50 concurrent detached spawns (throughput), served",
+    claudy: `${rate(servedRate)}, ${servedFailures} failures`,
+    baseline: `50 parallel \`docker run -d\`: ${rate(dockerRate)}, ${dockerFailures} failures`,
+    ratio: `${servedRatio.toFixed(2)}×`,
+    target: "≥ 1.0×, 0 failures",
+    met: servedRatio >= 1.0 && servedFailures === 0
+  })
 
   // --- listing with 100 workers (the 50 above plus 50 more)
   await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"])
   const filter = `label=io.hal9000.instance=${b.instance}`
-  const [list100, pool100, ps100] = await hyperfine([`${CLAUDY} sessions list`, `${CLAUDY} pool status`, `docker ps --filter ${filter}`], { runs: 10 })
-  compare("`claudy sessions list`, 100 workers", list100!, ps100!, "`docker ps --filter label=…`", 2)
-  compare("`claudy pool status`, 100 workers", pool100!, ps100!, "`docker ps --filter label=…`", 2)
+  const [list100, pool100, ps100] = await hyperfine([`${CLAUDY} sessions list`, `${CLAUDY} pool status`, `docker ps --filter ${filter}`], { runs: 10, env: inProcessEnv })
+  compare("`claudy sessions list`, 100 workers, in-process", list100!, ps100!, "`docker ps --filter label=…`", 2)
+  compare("`claudy pool status`, 100 workers, in-process", pool100!, ps100!, "`docker ps --filter label=…`", 2)
+  const [slist100, spool100, sps100] = await hyperfine([`${CLAUDY} sessions list`, `${CLAUDY} pool status`, `docker ps --filter ${filter}`], { runs: 10 })
+  compare("`claudy sessions list`, 100 workers, served", slist100!, sps100!, "`docker ps --filter label=…`", 1.0)
+  compare("`claudy pool status`, 100 workers, served", spool100!, sps100!, "`docker ps --filter label=…`", 1.0)
   await cleanupSessions()
 
   // --- pool manager idle for 60 s
@@ -329,16 +387,13 @@ try {
     const s = JSON.parse((await run([CLAUDY, "pool", "status", "--json"], b.env)).stdout)
     return s.manager.loops >= 1 ? true : undefined
   })
-  const ticks = () => {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-    return Number(f[11]) + Number(f[12]) // utime + stime, in clock ticks (100/s)
-  }
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024
-  const t0 = ticks()
+  const t0 = procStat(pid).ticks
+  const st0 = procStat(server!.pid).ticks
   const w0 = Date.now()
   await Bun.sleep(60_000) // the figure is an idle minute: a measured interval, not a wait for a condition
-  const cpuPct = ((ticks() - t0) / 100 / ((Date.now() - w0) / 1000)) * 100
-  const rssMb = rss()
+  const cpuPct = ((procStat(pid).ticks - t0) / 100 / ((Date.now() - w0) / 1000)) * 100
+  const serverCpuPct = ((procStat(server!.pid).ticks - st0) / 100 / ((Date.now() - w0) / 1000)) * 100
+  const rssMb = rssOf(pid)
   await run([CLAUDY, "pool", "stop"], b.env)
   rows.push({
     figure: "pool manager idle 60 s (CHECK_INTERVAL 30)",
@@ -347,6 +402,34 @@ try {
     ratio: "—",
     target: "≤ 1 % CPU, ≤ 80 MB",
     met: cpuPct <= 1 && rssMb <= 80
+  })
+
+  // --- the control server: idle (the same minute), and its RSS over 1000 served requests (status, list, inspect)
+  const rssBefore = rssOf(server!.pid)
+  const someSession = (await run([CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"], b.env)).stdout.trim()
+  const kinds = [["daemon", "status"], ["sessions", "list"], ["sessions", "inspect", someSession], ["pool", "status"]]
+  const rssAt: Array<number> = []
+  for (let i = 0; i < 1000; i++) {
+    const r = await run([CLAUDY, ...kinds[i % kinds.length]!], b.env)
+    if (r.code !== 0) throw new Error(`served request ${i} failed: ${r.stderr}`)
+    if ((i + 1) % 250 === 0) rssAt.push(rssOf(server!.pid))
+  }
+  serverRss = { before: rssBefore, at: rssAt }
+  rows.push({
+    figure: "control server idle 60 s",
+    claudy: `${serverCpuPct.toFixed(2)} % of a core`,
+    baseline: "—",
+    ratio: "—",
+    target: "≤ 1 % CPU",
+    met: serverCpuPct <= 1
+  })
+  rows.push({
+    figure: "control server RSS over 1000 served requests",
+    claudy: `${rssBefore.toFixed(1)} MB before; ${rssAt.map((m) => m.toFixed(1)).join(" / ")} MB after 250 / 500 / 750 / 1000`,
+    baseline: "—",
+    ratio: "—",
+    target: "reported (stable)",
+    met: undefined
   })
 
   // --- binary
@@ -371,6 +454,22 @@ Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB;
 ${rows.map((r) => `| ${r.figure} | ${r.claudy} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met === undefined ? "—" : r.met ? "yes" : "**no**"} |`).join("\n")}
 
 Warm runs served warm: ${served.filter((s: string) => s === "warm").length} of ${served.length} (warm-up runs included).
+
+## Served and in-process
+
+*Served* figures are the binary as users run it while a control server runs (\`claudy daemon run\` or \`claudy serve\`):
+its entry sends the command over HAL9000_HOME's socket before loading Effect, and the server, which has the program
+loaded and follows the engine's events, runs it and answers (docs/ARCHITECTURE.md, "Client and server").
+*In-process* figures are the same binary with \`CLAUDY_NO_SERVER=1\`: what every command costs without a server, as
+before. Each figure has its own baseline run in the same hyperfine invocation or the same alternating rounds.
+
+- A served \`daemon status\` (${ms(sst!.median)}) is the client's start (\`--version\`: ${ms(ver!.median)}) plus one request:
+  the server parses it and makes the status' calls, reusing the volumes, the parent image and ChromaDB's version until
+  an engine event could change them; the container, the workers and the heartbeat are asked every time.
+- Served spawns do the same work as in-process ones, in the server: cold ${ms(servedColdRun.median)} against ${ms(coldRun.median)}
+  in-process, warm ${ms(servedWarmRun.median)} against ${ms(warmRun.median)}.
+- 50 served spawns at once: ${servedBurstCpu ? `the burst took ${servedBurstCpu.seconds.toFixed(2)} s, using ${servedBurstCpu.clients.toFixed(2)} s of CPU in the clients, ${servedBurstCpu.inServer.toFixed(2)} s in the server and ${servedBurstCpu.rest.toFixed(2)} s in the engine and the rest of the machine (medians)` : "?"}; in-process: ${cpuLine("claudy", burstCpu?.claudy)}.
+- The server's memory over 1000 served requests: ${serverRss ? `${serverRss.before.toFixed(1)} MB before, ${serverRss.at.map((m) => `${m.toFixed(1)} MB`).join(", ")} after each 250` : "?"}.
 
 ## Start-up: what every command pays before its first engine call
 
@@ -434,6 +533,8 @@ See docs/ARCHITECTURE.md (warm pool) for where the time goes.
   writeFileSync(join(ROOT, "docs", "BENCHMARKS.md"), md)
   console.log(md)
 } finally {
+  server?.proc.kill()
+  await server?.proc.exited
   await run([CLAUDY, "pool", "stop"], b.env)
   await cleanupSessions()
   await b.cleanup()
