@@ -39,7 +39,8 @@ const COMMANDS = [
   ["backup"],
   ["backup", "list"],
   ["restore"],
-  ["reset"]
+  ["reset"],
+  ["serve"]
 ]
 
 describe("dist/claudy", () => {
