@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { existsSync, statSync } from "node:fs"
 import { createConnection } from "node:net"
 import { join } from "node:path"
-import { CLAUDY, docker, type Run, type Sandbox, sandboxWithParent, tracked, waitFor } from "../support/harness.ts"
+import { CLAUDY, docker, type Run, type Sandbox, sandboxWithParent, startSupervisor, tracked, waitFor } from "../support/harness.ts"
 
 const t = tracked()
 let b: Sandbox
@@ -68,9 +68,9 @@ const expectSame = ({ served: a, inProcess: c }: { served: Run; inProcess: Run }
 }
 
 /** One raw request line; every answer line the server sends back before it closes. */
-const raw = (payload: string | Buffer) =>
+const raw = (payload: string | Buffer, path = socketPath()) =>
   new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-    const s = createConnection(socketPath())
+    const s = createConnection(path)
     let text = ""
     s.setEncoding("utf8")
     s.on("connect", () => s.write(payload))
@@ -81,8 +81,12 @@ const raw = (payload: string | Buffer) =>
     s.on("close", () => resolve(text.split("\n").filter(Boolean).map((l) => JSON.parse(l))))
   })
 
-const request = (over: Record<string, unknown> = {}) =>
-  `${JSON.stringify({ v: 1, build: "x", argv: [CLAUDY, "/$bunfs/root/claudy", "daemon", "status"], env: { ...b.env, HOME: process.env.HOME }, cwd: "/", ...over })}\n`
+const request = (over: Record<string, unknown> = {}, box = b) =>
+  `${JSON.stringify({ v: 1, build: "x", argv: [CLAUDY, "/$bunfs/root/claudy", "daemon", "status"], env: { ...box.env, HOME: process.env.HOME }, cwd: "/", ...over })}\n`
+
+/** The server's build id, from the decline of a request of another build. */
+const serverBuild = async (path = socketPath(), box = b) =>
+  /another build \(server (.*), client x\)/.exec(String((await raw(request({}, box), path))[0]!.reason))![1]!
 
 const workerIds = async (session: string) =>
   (await docker("ps", "-aq", "--filter", `label=io.hal9000.instance=${b.instance}`, "--filter", `name=${b.instance}-worker-${session}$`)).stdout
@@ -191,7 +195,7 @@ describe("control server", () => {
     expect((await raw(Buffer.alloc(1024 * 1024 + 10, 0x41)))[0]).toMatchObject({ t: "error", message: expect.stringContaining("larger than") })
     expect((await raw(request()))[0]).toMatchObject({ t: "declined", reason: expect.stringContaining("another build") })
     // a build the server is: still declined for a command it does not serve
-    const build = /another build \(server (.*), client x\)/.exec(String((await raw(request()))[0]!.reason))![1]!
+    const build = await serverBuild()
     expect((await raw(request({ build, argv: [CLAUDY, "x", "daemon", "run"] })))[0]).toEqual({ t: "declined", reason: "not a served command" })
     const answer = await raw(request({ build }))
     expect(answer[0]).toEqual({ t: "accepted" })
@@ -235,6 +239,18 @@ describe("control server", () => {
     await docker("volume", "create", "--label", `io.hal9000.instance=${b.instance}`, v)
     await waitFor("a status that asks for the volumes again", async () => ((await asksVolumes()) ? true : undefined))
     await docker("volume", "rm", v)
+  })
+
+  test("daemon run serves the control socket too, and removes it on SIGTERM", async () => {
+    const { b: sb, proc } = await startSupervisor(t)
+    const path = join(sb.home, "run", "control.sock")
+    await waitFor("daemon run's control socket", async () => (existsSync(path) ? true : undefined))
+    const answer = await raw(request({ build: await serverBuild(path, sb) }, sb), path)
+    expect(answer[0]).toEqual({ t: "accepted" })
+    expect(answer[1]).toMatchObject({ t: "result", code: 0, stdout: expect.stringContaining(`${sb.instance}-parent`) })
+    proc.kill("SIGTERM")
+    expect(await proc.exited).toBe(0)
+    expect(existsSync(path)).toBe(false)
   })
 
   test("a status right after docker kill of the parent shows it stopped (exit 3), both ways", async () => {
