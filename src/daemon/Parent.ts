@@ -62,6 +62,9 @@ export interface ParentStatus {
   }
 }
 
+/** How old a heartbeat the control server may show (ChromaDB answers its heartbeat in 2-15 ms here, measured). */
+const HEARTBEAT_MAX_AGE_MS = 2_000
+
 const stateOf = (c: ContainerInspect): ParentStatus["state"] =>
   c.State.Running ? (c.State.Restarting ? "restarting" : "running") : c.State.Restarting ? "restarting" : "stopped"
 
@@ -218,13 +221,17 @@ const make = Effect.gen(function* () {
   // unreachable engine fails the round with the same DockerUnavailable. ChromaDB's guesses run in fibers of the status'
   // scope, interrupted when it ends: a port that accepts but never answers cannot slow a status it is not part of.
   // In the control server, what changes only with an engine event (volumes, the image, ChromaDB's version) is
-  // reused until one arrives; the container, its workers and the heartbeat are always asked.
+  // reused until one arrives, and ChromaDB's heartbeat is at most HEARTBEAT_MAX_AGE_MS old (kept fresh by the server);
+  // the container and its workers are always asked, so a killed parent shows at once.
   const status = Effect.gen(function* () {
     const warm = yield* Effect.serviceOption(WarmState)
     const reused = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>) =>
       Option.isSome(warm) ? warm.value.cached(engine.address.display, key, compute) : compute
     const configuredPort = settings.chromadbPort
-    const guessHb = yield* Effect.forkScoped(heartbeat(configuredPort))
+    const hbKey = `heartbeat:${configuredPort}`
+    const guessHb = yield* Effect.forkScoped(
+      Option.isSome(warm) ? warm.value.fresh(engine.address.display, hbKey, HEARTBEAT_MAX_AGE_MS, heartbeat(configuredPort)) : heartbeat(configuredPort)
+    )
     const guessVersion = yield* Effect.forkScoped(reused(`chroma-version:${configuredPort}`, chromaVersion(configuredPort)))
     const [found, volumes, containers, claims, guessImage] = yield* Effect.all(
       [

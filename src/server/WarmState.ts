@@ -11,6 +11,11 @@ export interface WarmCache {
    * container, or of any volume or image); computed anew whenever the server is not following that engine's events.
    */
   readonly cached: <A, E, R>(address: string, key: string, compute: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * `compute`'s value for `key` if it is at most `maxAgeMs` old (and no event came since, as for `cached`). Once asked,
+   * the server keeps it that fresh in the background for a while, so the next asker finds it ready.
+   */
+  readonly fresh: <A>(address: string, key: string, maxAgeMs: number, compute: Effect.Effect<A>) => Effect.Effect<A>
 }
 
 export class WarmState extends Context.Tag("claudy/WarmState")<WarmState, WarmCache>() {}

@@ -1,7 +1,8 @@
 /**
  * The control server's warm state: it follows the engine's event stream, and answers reused by requests (WarmState)
  * stay valid only until the next event that could change them — any event of a claudy container (parent or worker),
- * or of any volume or image. While the stream is down (engine restarting), nothing is reused.
+ * or of any volume or image. While the stream is down (engine restarting), nothing is reused. Some answers (ChromaDB's
+ * heartbeat) are also bounded in age and kept fresh in the background while they are being asked for.
  */
 import { Effect, Schedule } from "effect"
 import { request } from "node:http"
@@ -20,28 +21,68 @@ export interface EngineEvent {
 export const invalidates = (e: EngineEvent) =>
   e.Type === "volume" || e.Type === "image" || (e.Type === "container" && e.Actor?.Attributes?.[LABEL.managed] === "true")
 
+/** Kept-fresh entries are refreshed this long after they were last asked for, then left to expire. */
+export const KEEP_WARM_MS = 10 * 60_000
+
+interface Entry {
+  readonly generation: number
+  readonly value: unknown
+  readonly at: number
+}
+
+interface Warm {
+  readonly address: string
+  readonly compute: Effect.Effect<unknown>
+  readonly maxAgeMs: number
+  usedAt: number
+}
+
 /** A cache that forgets everything on each relevant event, and holds nothing while the events are not followed. */
-export const makeCache = (address: string) => {
+export const makeCache = (address: string, now: () => number = Date.now) => {
   let generation = 0
   let following = false
-  const entries = new Map<string, { readonly generation: number; readonly value: unknown }>()
+  const entries = new Map<string, Entry>()
+  const warm = new Map<string, Warm>()
   const forget = () => {
     generation++
     entries.clear()
   }
+  /** Run `compute` and keep its value, unless an event arrived meanwhile. */
+  const store = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>) => {
+    const asked = generation
+    return Effect.tap(compute, (value) => Effect.sync(() => void (asked === generation && entries.set(key, { generation: asked, value, at: now() }))))
+  }
+  const valid = (key: string, maxAgeMs = Infinity) => {
+    const hit = entries.get(key)
+    return hit !== undefined && hit.generation === generation && now() - hit.at <= maxAgeMs ? hit : undefined
+  }
   const cache: WarmCache = {
-    cached: <A, E, R>(at: string, key: string, compute: Effect.Effect<A, E, R>) =>
+    cached: (at, key, compute) =>
       Effect.suspend(() => {
         if (!following || at !== address) return compute
-        const hit = entries.get(key)
-        if (hit !== undefined && hit.generation === generation) return Effect.succeed(hit.value as A)
-        const asked = generation
-        // kept only if no event arrived while it was computed
-        return Effect.tap(compute, (value) => Effect.sync(() => void (asked === generation && entries.set(key, { generation: asked, value }))))
+        const hit = valid(key)
+        return hit !== undefined ? Effect.succeed(hit.value as Effect.Effect.Success<typeof compute>) : store(key, compute)
+      }),
+    fresh: <A>(at: string, key: string, maxAgeMs: number, compute: Effect.Effect<A>) =>
+      Effect.suspend(() => {
+        if (!following || at !== address) return compute
+        warm.set(key, { address: at, compute, maxAgeMs, usedAt: now() })
+        const hit = valid(key, maxAgeMs)
+        return hit !== undefined ? Effect.succeed(hit.value as A) : store(key, compute)
       })
   }
+  /** Recompute the kept-fresh entries that are half their age or older; forget those nobody asked for lately. */
+  const refresh = Effect.suspend(() => {
+    const due: Array<Effect.Effect<unknown>> = []
+    for (const [key, w] of warm) {
+      if (now() - w.usedAt > KEEP_WARM_MS) warm.delete(key)
+      else if (following && valid(key, w.maxAgeMs / 2) === undefined) due.push(store(key, w.compute))
+    }
+    return Effect.all(due, { concurrency: "unbounded", discard: true })
+  })
   return {
     cache,
+    refresh,
     onEvent: (e: EngineEvent) => {
       if (invalidates(e)) forget()
     },
@@ -89,6 +130,9 @@ const followOnce = (address: EngineAddress, onUp: () => void, onEvent: (e: Engin
     return Effect.sync(() => req.destroy())
   })
 
+/** How often kept-fresh entries are looked at (an entry is recomputed when it is half its maximum age). */
+const REFRESH_EVERY_MS = 500
+
 /** The warm state for the engine at `address`, following its events for as long as the enclosing scope lives. */
 export const warmState = (address: EngineAddress) =>
   Effect.gen(function* () {
@@ -99,5 +143,6 @@ export const warmState = (address: EngineAddress) =>
       Effect.retry(Schedule.spaced("1 second"))
     )
     yield* Effect.forkScoped(follow)
+    yield* Effect.forkScoped(Effect.repeat(c.refresh, Schedule.spaced(`${REFRESH_EVERY_MS} millis`)))
     return c.cache
   })

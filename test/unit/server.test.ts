@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test"
 import { Console, Effect } from "effect"
 import { captureConsole } from "../../src/server/captureConsole.ts"
-import { invalidates, makeCache } from "../../src/server/engineEvents.ts"
+import { invalidates, KEEP_WARM_MS, makeCache } from "../../src/server/engineEvents.ts"
 import { controlSocketPath, declineReason, isServed, parseRequest, type Request } from "../../src/server/protocol.ts"
 
 const argv = (...words: Array<string>) => ["/bin/claudy", "/$bunfs/root/claudy", ...words]
@@ -96,6 +96,29 @@ describe("warm cache", () => {
     c.setFollowing(false)
     expect([get(), get()]).toEqual([6, 7])
   })
+  test("fresh: at most maxAge old, refreshed in the background at half that age while asked for, then let go", () => {
+    let clock = 0
+    const c = makeCache("a", () => clock)
+    const compute = counter()
+    const get = () => Effect.runSync(c.cache.fresh("a", "hb", 2000, compute))
+    c.setFollowing(true)
+    expect([get(), get()]).toEqual([1, 1])
+    clock = 900
+    Effect.runSync(c.refresh)
+    expect(get()).toBe(1) // not yet half its age
+    clock = 1100
+    Effect.runSync(c.refresh)
+    expect(get()).toBe(2) // refreshed in the background
+    clock = 3200
+    expect(get()).toBe(3) // too old: asked anew
+    c.onEvent({ Type: "volume", Action: "create" })
+    expect(get()).toBe(4)
+    clock += KEEP_WARM_MS + 1
+    Effect.runSync(c.refresh) // nobody asked for ten minutes: dropped from the refresh list, nothing computed
+    Effect.runSync(c.refresh)
+    expect(Effect.runSync(compute)).toBe(5)
+  })
+
   test("which events invalidate", () => {
     expect(invalidates({ Type: "volume", Action: "destroy" })).toBe(true)
     expect(invalidates({ Type: "image", Action: "tag" })).toBe(true)
