@@ -22,6 +22,7 @@ import { readClaims, sessionOf } from "../pool/claims.ts"
 import { WarmState } from "../server/WarmState.ts"
 import { parentRunKey, parentRunOfLabels } from "../spawn/workerSpec.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
+import { readFileSync } from "node:fs"
 import { VERSION } from "../version.ts"
 import { chromaUrl, chromaVersion, type Heartbeat, heartbeat, waitForHeartbeat } from "./chroma.ts"
 import { parentDifferences, parentSpec, publishedPort } from "./parentSpec.ts"
@@ -59,6 +60,15 @@ export interface ParentStatus {
     readonly viaParentSessions: ReadonlyArray<string>
     /** the names of the orphaned ones */
     readonly orphanedSessions: ReadonlyArray<string>
+  }
+}
+
+/** A container's first process, seen from this host (the engine's own host: a unix socket): alive and not a zombie. */
+const hostProcessLives = (pid: number) => {
+  try {
+    return pid > 0 && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))
+  } catch {
+    return false
   }
 }
 
@@ -220,13 +230,14 @@ const make = Effect.gen(function* () {
   // says otherwise (another published port, an older image) is that part asked again. No separate ping: an
   // unreachable engine fails the round with the same DockerUnavailable. ChromaDB's guesses run in fibers of the status'
   // scope, interrupted when it ends: a port that accepts but never answers cannot slow a status it is not part of.
-  // In the control server, what changes only with an engine event (volumes, the image, ChromaDB's version) is
-  // reused until one arrives, and ChromaDB's heartbeat is at most HEARTBEAT_MAX_AGE_MS old (kept fresh by the server);
-  // the container and its workers are always asked, so a killed parent shows at once.
+  // In the control server, the engine's answers (the parent, its containers, volumes, the image, ChromaDB's version)
+  // are reused until an engine event could change them, and ChromaDB's heartbeat is at most HEARTBEAT_MAX_AGE_MS old
+  // (kept fresh by the server). A parent kept as running is reused only while its process lives (/proc), so a killed
+  // parent shows at once, even before its event arrives.
   const status = Effect.gen(function* () {
     const warm = yield* Effect.serviceOption(WarmState)
-    const reused = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>) =>
-      Option.isSome(warm) ? warm.value.cached(engine.address.display, key, compute) : compute
+    const reused = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>, stillTrue?: (a: A) => boolean) =>
+      Option.isSome(warm) ? warm.value.cached(engine.address.display, key, compute, stillTrue) : compute
     const configuredPort = settings.chromadbPort
     const hbKey = `heartbeat:${configuredPort}`
     const guessHb = yield* Effect.forkScoped(
@@ -235,7 +246,10 @@ const make = Effect.gen(function* () {
     const guessVersion = yield* Effect.forkScoped(reused(`chroma-version:${configuredPort}`, chromaVersion(configuredPort)))
     const [found, volumes, containers, claims, guessImage] = yield* Effect.all(
       [
-        engine.inspectContainer(name),
+        // kept as running only while its process lives: a status right after `docker kill` never waits for the event
+        reused(`parent:${name}`, engine.inspectContainer(name), (c) =>
+          Option.match(c, { onNone: () => true, onSome: (p) => !p.State.Running || (engine.address._tag === "unix" && hostProcessLives(p.State.Pid ?? 0)) })
+        ),
         // our volumes by label: a same-named volume that is not ours counts as missing
         Effect.map(reused(`volumes:${owner.home}:${owner.instance}`, engine.listVolumes(ownerFilter(owner, "volume"))), (ours) =>
           VOLUME_ROLES.map((role) => {
@@ -243,7 +257,7 @@ const make = Effect.gen(function* () {
             return { name: vname, present: ours.some((v) => v.Name === vname) }
           })
         ),
-        engine.listContainers(ownerFilter(owner)),
+        reused(`containers:${owner.home}:${owner.instance}`, engine.listContainers(ownerFilter(owner))),
         readClaims(settings.home),
         reused(`image:${settings.parentImage}`, engine.inspectImage(settings.parentImage).pipe(Effect.orElseSucceed(() => Option.none())))
       ],

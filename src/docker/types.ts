@@ -6,6 +6,8 @@ export interface ContainerState {
   readonly OOMKilled?: boolean
   readonly ExitCode?: number
   readonly StartedAt?: string
+  /** the host pid of its first process while it runs (0 otherwise) */
+  readonly Pid?: number
   readonly FinishedAt?: string
   readonly Error?: string
 }

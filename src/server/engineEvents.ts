@@ -57,11 +57,12 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
     return hit !== undefined && hit.generation === generation && now() - hit.at <= maxAgeMs ? hit : undefined
   }
   const cache: WarmCache = {
-    cached: (at, key, compute) =>
+    cached: (at, key, compute, stillTrue) =>
       Effect.suspend(() => {
         if (!following || at !== address) return compute
         const hit = valid(key)
-        return hit !== undefined ? Effect.succeed(hit.value as Effect.Effect.Success<typeof compute>) : store(key, compute)
+        type A = Effect.Effect.Success<typeof compute>
+        return hit !== undefined && (stillTrue === undefined || stillTrue(hit.value as A)) ? Effect.succeed(hit.value as A) : store(key, compute)
       }),
     fresh: <A>(at: string, key: string, maxAgeMs: number, compute: Effect.Effect<A>) =>
       Effect.suspend(() => {

@@ -96,6 +96,17 @@ describe("warm cache", () => {
     c.setFollowing(false)
     expect([get(), get()]).toEqual([6, 7])
   })
+  test("cached with a check: reused only while the check holds", () => {
+    const c = makeCache("a")
+    c.setFollowing(true)
+    const compute = counter()
+    let alive = true
+    const get = () => Effect.runSync(c.cache.cached("a", "parent", compute, () => alive))
+    expect([get(), get()]).toEqual([1, 1])
+    alive = false
+    expect([get(), get()]).toEqual([2, 3])
+  })
+
   test("fresh: at most maxAge old, refreshed in the background at half that age while asked for, then let go", () => {
     let clock = 0
     const c = makeCache("a", () => clock)
