@@ -13,6 +13,7 @@ import { runningManager, stopManager } from "../pool/pidFile.ts"
 import { pollUntil } from "../pool/pollUntil.ts"
 import { Pool } from "../pool/Pool.ts"
 import { resolveProject } from "../spawn/projectPath.ts"
+import { fsError } from "../state/hostFile.ts"
 import { ensureHome } from "../state/home.ts"
 import { readLock } from "../state/lockFile.ts"
 import { jsonOption, printJson, setOption, table } from "./common.ts"
@@ -43,7 +44,7 @@ export const startManager = Effect.gen(function* () {
       c.unref()
       return c
     },
-    catch: (e) => new StateError({ path: log, operation: "start the pool manager, logging to", detail: String(e) })
+    catch: fsError(log, "start the pool manager, logging to")
   })
   const pid = child.pid ?? 0
   const up = yield* pollUntil(() => readLock(file)?.pid === pid, 10_000, 50)

@@ -15,6 +15,7 @@ import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
 import { type WorkerShape, workerContainerName, workerFingerprint, workerUser } from "../spawn/workerSpec.ts"
+import { hostFile } from "../state/hostFile.ts"
 import { ownerOf } from "../state/home.ts"
 import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
 import { type MirrorEntry, readMirror, readProjects, readSpawns, readTarget, syncMirror } from "./files.ts"
@@ -48,20 +49,17 @@ const make = Effect.gen(function* () {
     )
   )
 
-  /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm. */
-  const defaultShape = (projectDir: string, chromadbPort: number): WorkerShape => {
-    const st = statSync(projectDir)
-    return {
-      owner,
-      image: settings.workerImage,
-      projectDir,
-      limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
-      viaParent: true,
-      chromadbPort,
-      user: workerUser({ uid: st.uid, gid: st.gid }),
-      tty: true
-    }
-  }
+  /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm (`projectOwner`: its uid/gid). */
+  const defaultShape = (projectDir: string, chromadbPort: number, projectOwner: { readonly uid: number; readonly gid: number }): WorkerShape => ({
+    owner,
+    image: settings.workerImage,
+    projectDir,
+    limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
+    viaParent: true,
+    chromadbPort,
+    user: workerUser(projectOwner),
+    tty: true
+  })
 
   const observe = Effect.gen(function* () {
     const [containers, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner, "warm")), readClaims(home)])
@@ -82,7 +80,8 @@ const make = Effect.gen(function* () {
 
   const createWarm = (project: string, port: number) =>
     Effect.gen(function* () {
-      const w = yield* createWorker(engine, home, defaultShape(project, port))
+      const st = yield* hostFile(project, "read the owner of", () => statSync(project))
+      const w = yield* createWorker(engine, home, defaultShape(project, port, st))
       const undo = discardWorker(engine, home, w)
       yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
@@ -244,7 +243,9 @@ const make = Effect.gen(function* () {
           yield* beforeSignal(claimed)
           return yield* signalSlot(home, c.slot, 50)
         }).pipe(
-          Effect.orElseSucceed(() => false),
+          // A worker that is gone (its slot too: ENOENT) is dead, and the next one is tried; a disk that cannot take
+          // the hand-off (full, read-only) fails the spawn with that error, it is not turned into a cold start.
+          Effect.catchAll((e) => (e instanceof StateError && e.code !== "ENOENT" ? Effect.fail(e) : Effect.succeed(false))),
           Effect.onExit((exit) =>
             Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
           )

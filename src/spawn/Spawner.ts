@@ -146,7 +146,7 @@ const make = Effect.gen(function* () {
       const tty = req.detach || process.stdin.isTTY === true
       const shape: WorkerShape = { owner, image, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
       const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
-      const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort)) && req.viaParent
+      const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort, project.owner)) && req.viaParent
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
       let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined

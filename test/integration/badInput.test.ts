@@ -3,7 +3,7 @@
  * combinations. Each row asserts the message, the exit code, and that the engine's object list did not change.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { writeFileSync } from "node:fs"
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { docker, type Sandbox, sandboxWithParent, tracked } from "../support/harness.ts"
 
@@ -18,6 +18,16 @@ beforeAll(async () => {
   writeFileSync(file, "x")
 })
 afterAll(t.cleanup)
+
+// A user home with credential stores: ~/.ssh itself, and ~/.aws a symlink to where the files really are.
+const userHome = t.tempDir("claudy-badinput-home-")
+const elsewhere = t.tempDir("claudy-badinput-aws-")
+mkdirSync(join(userHome, ".ssh", "keys"), { recursive: true })
+mkdirSync(join(elsewhere, "profiles"))
+mkdirSync(join(userHome, ".config", "gcloud"), { recursive: true })
+symlinkSync(elsewhere, join(userHome, ".aws"))
+symlinkSync(join(userHome, ".ssh"), join(userHome, "innocent-looking"))
+const asUser = { HOME: userHome }
 
 const engineObjects = async () =>
   [
@@ -52,6 +62,11 @@ const rows: Array<Row> = [
   ["path missing", () => ["--via-parent", "-d", "/no/such/dir"], {}, "project directory /no/such/dir does not exist", 2],
   ["path is a file", () => ["--via-parent", "-d", file], {}, "is not a directory", 2],
   ["path /etc", () => ["--via-parent", "-d", "/etc"], {}, "/etc is a system directory", 2],
+  ["path under /etc", () => ["--via-parent", "-d", "/etc/ssl"], {}, "/etc/ssl is inside /etc, a system directory", 2],
+  ["path ~/.ssh/keys", () => ["--via-parent", "-d", join(userHome, ".ssh", "keys")], asUser, `is inside ${userHome}/.ssh, which holds credentials`, 2],
+  ["symlink to ~/.ssh", () => ["--via-parent", "-d", join(userHome, "innocent-looking")], asUser, `resolves to ${userHome}/.ssh`, 2],
+  ["inside a symlinked ~/.aws", () => ["--via-parent", "-d", join(elsewhere, "profiles")], asUser, `is inside ${elsewhere}, which holds credentials`, 2],
+  ["a dir holding ~/.config/gcloud", () => ["--via-parent", "-d", join(userHome, ".config")], asUser, `contains ${userHome}/.config/gcloud`, 2],
   ["memory 4x", () => ["--via-parent", "-d", "--memory", "4x", project], {}, "--memory is '4x'", 2],
   ["cpus -1", () => ["--via-parent", "-d", "--cpus", "-1", project], {}, "--cpus is '-1'", 2],
   ["pids lots", () => ["--via-parent", "-d", "--pids-limit", "lots", project], {}, "--pids-limit is 'lots'", 2],
@@ -71,6 +86,7 @@ const rows: Array<Row> = [
   ["scale not a number", () => ["pool", "scale", "five"], {}, "five", 2],
   ["warm missing path", () => ["pool", "warm", "/no/such/project"], {}, "project directory /no/such/project does not exist", 2],
   ["warm /", () => ["pool", "warm", "/"], {}, "/ is a system directory", 2],
+  ["warm ~/.ssh", () => ["pool", "warm", join(userHome, ".ssh")], asUser, "which holds credentials", 2],
   // daemon
   ["logs tail", () => ["daemon", "logs", "--tail", "x"], {}, "x", 2],
   ["start unknown flag", () => ["daemon", "start", "--recreat"], {}, "--recreat", 2],

@@ -51,6 +51,28 @@ describe("project paths", () => {
   )
   test.each(["/home/me/src/app", "/srv/project", "/tmp/work"])("%p is accepted", (p) => expect(refusedReason(p, ctx)).toBeUndefined())
   test("a parent of HAL9000_HOME is refused", () => expect(refusedReason("/home", { ...ctx, halHome: "/home/x/.hal9000" })).toBeString())
+  test.each(["/etc/ssl", "/etc/nginx/sites", "/var/lib/docker/volumes/x/_data", "/run/secrets", "/var/run/docker", "/sys/fs/cgroup", "/boot/grub"])(
+    "%p is refused: it is under a system tree",
+    (p) => expect(refusedReason(p, ctx)).toContain("is inside /")
+  )
+  test.each([".ssh", ".aws", ".gnupg", ".kube", ".docker", ".config/gcloud", ".azure", ".password-store"])(
+    "~/%s and what is under it are refused",
+    (c) => {
+      expect(refusedReason(`/home/me/${c}`, ctx)).toContain("which holds credentials")
+      expect(refusedReason(`/home/me/${c}/sub/dir`, ctx)).toContain(`is inside /home/me/${c}`)
+    }
+  )
+  test("a directory holding a credential store is refused", () =>
+    expect(refusedReason("/home/me/.config", ctx)).toContain("contains /home/me/.config/gcloud"))
+  test("a credential store reached through a symlink is refused by its real path", () => {
+    const linked = { ...ctx, resolvedCredentials: ["/secrets/ssh"] }
+    expect(refusedReason("/secrets/ssh/keys", linked)).toContain("is inside /secrets/ssh")
+    expect(refusedReason("/secrets", linked)).toContain("contains /secrets/ssh")
+  })
+  test.each(["/home/me/.configs", "/home/me/src/.ssh-notes", "/etcetera", "/devices", "/home/me/.config-backup"])(
+    "%p is accepted: a prefix of the name is not a prefix of the path",
+    (p) => expect(refusedReason(p, ctx)).toBeUndefined()
+  )
 })
 
 describe("limits", () => {
