@@ -5,6 +5,8 @@ import { closeSync, openSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
 import { StateError, UsageError } from "../domain/errors.ts"
+import { Engine } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
 import { lastLines } from "../docker/logStream.ts"
 import { addProjects, managerLog, pidFile, writeTarget } from "../pool/files.ts"
 import { poolStatus } from "../pool/status.ts"
@@ -30,6 +32,7 @@ const selfCommand = (): Array<string> => {
 /** Start the manager detached (logs to HAL9000_HOME/logs/pool-manager.log); a live one is left alone. */
 export const startManager = Effect.gen(function* () {
   const { settings } = yield* Settings
+  yield* requireLocalEngine((yield* Engine).address, "the pool manager")
   yield* ensureHome(settings)
   const file = pidFile(settings.home)
   const current = yield* runningManager(file)
@@ -162,6 +165,7 @@ const warm = Command.make(
       Effect.gen(function* () {
         const { settings } = yield* Settings
         const pool = yield* Pool
+        yield* requireLocalEngine((yield* Engine).address, "a warm worker")
         yield* ensureHome(settings)
         const dirs = yield* Effect.forEach(paths, (p) =>
           Effect.map(resolveProject(p, process.cwd(), { userHome: homedir(), halHome: settings.home }), (r) => r.dir)

@@ -1,4 +1,5 @@
 import { Context, Effect, Either, Layer } from "effect"
+import { TLS_VARIABLES } from "../docker/address.ts"
 import type { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
 import { type ResolvedSettings, resolveSettings, variableNames } from "./variables.ts"
 
@@ -15,7 +16,8 @@ export class Settings extends Context.Tag("claudy/Settings")<Settings, ResolvedS
     environment: Readonly<Record<string, string | undefined>> = process.env
   ): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict> =>
     Effect.suspend(() => {
-      const env = Object.fromEntries(variableNames().map((name) => [name, environment[name]]))
+      // Docker's TLS variables are read only to be refused for tcp:// (they are not claudy's settings)
+      const env = Object.fromEntries([...variableNames(), ...TLS_VARIABLES].map((name) => [name, environment[name]]))
       return Either.match(resolveSettings({ env, flags }), { onLeft: Effect.fail, onRight: Effect.succeed })
     })
 

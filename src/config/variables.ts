@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from "node:path"
 import { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
 import { parseCpus, parseMemory, parsePids } from "../domain/limits.ts"
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from "../domain/names.ts"
+import { tlsRefusal } from "../docker/address.ts"
 
 export type Source = "default" | "env" | "flag"
 
@@ -230,6 +231,8 @@ export const resolveSettings = (input: RawInput): Either.Either<ResolvedSettings
       })
     )
   }
+  const tls = tlsRefusal(s.dockerHost, input.env)
+  if (tls !== undefined) return Either.left(new ConfigConflict(tls))
   return Either.right({ settings: s, sources })
 }
 

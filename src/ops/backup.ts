@@ -14,6 +14,7 @@ import { BackupInvalid, type StateError } from "../domain/errors.ts"
 import { ownerLabels, ownershipOf } from "../domain/labels.ts"
 import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
 import { fsError, hostFile, listDir } from "../state/hostFile.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
@@ -60,6 +61,7 @@ export const backup = (destRoot?: string) =>
     const parent = yield* Parent
     const { settings } = yield* Settings
     const owner = ownerOf(settings)
+    yield* requireLocalEngine(engine.address, "backup")
     yield* engine.ping
     const root = resolve(destRoot ?? defaultBackupRoot(settings.home))
     const dir = join(root, `${backupPrefix(settings.home)}${stamp(new Date())}`)
@@ -146,8 +148,9 @@ export const verifyBackup = (path: string) =>
 
 export const restore = (path: string) =>
   Effect.gen(function* () {
-    const { dir, manifest } = yield* verifyBackup(path)
     const engine = yield* Engine
+    yield* requireLocalEngine(engine.address, "restore")
+    const { dir, manifest } = yield* verifyBackup(path)
     const parent = yield* Parent
     const { settings } = yield* Settings
     const owner = ownerOf(settings)

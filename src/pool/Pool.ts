@@ -11,6 +11,7 @@ import { LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
@@ -80,6 +81,7 @@ const make = Effect.gen(function* () {
 
   const createWarm = (project: string, port: number) =>
     Effect.gen(function* () {
+      yield* requireLocalEngine(engine.address, "a warm worker")
       const st = yield* hostFile(project, "read the owner of", () => statSync(project))
       const w = yield* createWorker(engine, home, defaultShape(project, port, st))
       const undo = discardWorker(engine, home, w)

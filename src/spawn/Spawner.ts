@@ -18,6 +18,7 @@ import { LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
 import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
@@ -110,6 +111,7 @@ const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const startedAt = performance.now()
       // 1. Everything that needs no engine.
+      yield* requireLocalEngine(engine.address, "a spawn")
       const limits = yield* fromEither(resolveLimits(req.limits, settings))
       const env = yield* fromEither(validateEnvPairs(req.env))
       if (req.name !== undefined) {

@@ -5,19 +5,27 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { docker, type Sandbox, sandboxWithParent, tracked } from "../support/harness.ts"
+import { docker, type Sandbox, sandboxWithParent, tcpEngine, tracked } from "../support/harness.ts"
 
 const t = tracked()
 let b: Sandbox
 let project: string
 let file: string
+let engineOverTcp: Awaited<ReturnType<typeof tcpEngine>>
+/** DOCKER_HOST=tcp://… to this host's engine: filled in once the forwarder listens */
+const tcp: Record<string, string> = {}
 beforeAll(async () => {
+  engineOverTcp = await tcpEngine()
+  tcp.DOCKER_HOST = engineOverTcp.dockerHost
   b = await sandboxWithParent(t)
   project = t.tempDir("claudy-badinput-", 1000)
   file = join(project, "a-file")
   writeFileSync(file, "x")
 })
-afterAll(t.cleanup)
+afterAll(async () => {
+  await engineOverTcp?.close()
+  await t.cleanup()
+})
 
 // A user home with credential stores: ~/.ssh itself, and ~/.aws a symlink to where the files really are.
 const userHome = t.tempDir("claudy-badinput-home-")
@@ -73,6 +81,8 @@ const rows: Array<Row> = [
   ["no-limits and cpus", () => ["--via-parent", "-d", "--no-limits", "--cpus", "2", project], {}, "--no-limits cannot be combined with --cpus", 2],
   ["env without =", () => ["--via-parent", "-d", "-e", "FOO", project], {}, "-e 'FOO' is not KEY=VALUE", 2],
   ["unknown flag", () => ["--via-parent", "--memroy", "1g", project], {}, "Received unknown argument", 2],
+  ["spawn on a tcp:// engine", () => ["--via-parent", "-d", project], tcp, "a spawn needs the Docker engine on this host, and DOCKER_HOST=tcp://", 2],
+  ["TLS for a tcp:// engine", () => ["daemon", "status"], { DOCKER_HOST: "tcp://127.0.0.1:2376", DOCKER_TLS_VERIFY: "1" }, "DOCKER_TLS_VERIFY is set for DOCKER_HOST=tcp://127.0.0.1:2376", 2],
   // sessions
   ["inspect unknown", () => ["sessions", "inspect", "nobody"], {}, "No session named 'nobody'", 2],
   ["attach unknown", () => ["sessions", "attach", "nobody"], {}, "No session named 'nobody'", 2],
@@ -86,6 +96,8 @@ const rows: Array<Row> = [
   ["scale not a number", () => ["pool", "scale", "five"], {}, "five", 2],
   ["warm missing path", () => ["pool", "warm", "/no/such/project"], {}, "project directory /no/such/project does not exist", 2],
   ["warm /", () => ["pool", "warm", "/"], {}, "/ is a system directory", 2],
+  ["warm on a tcp:// engine", () => ["pool", "warm", project], tcp, "a warm worker needs the Docker engine on this host", 2],
+  ["pool start on a tcp:// engine", () => ["pool", "start"], tcp, "the pool manager needs the Docker engine on this host", 2],
   ["warm ~/.ssh", () => ["pool", "warm", join(userHome, ".ssh")], asUser, "which holds credentials", 2],
   // daemon
   ["logs tail", () => ["daemon", "logs", "--tail", "x"], {}, "x", 2],
@@ -94,6 +106,8 @@ const rows: Array<Row> = [
   ["restore missing", () => ["restore", "/no/such/backup"], {}, "Refusing to restore /no/such/backup: it has no manifest.json", 2],
   ["restore a project dir", () => ["restore", project], {}, "it has no manifest.json", 2],
   ["reset volumes without yes", () => ["reset", "--volumes"], {}, "reset --volumes deletes the ChromaDB", 2],
+  ["backup on a tcp:// engine", () => ["backup"], tcp, "backup needs the Docker engine on this host", 2],
+  ["restore on a tcp:// engine", () => ["restore", project], tcp, "restore needs the Docker engine on this host", 2],
   ["backup dest missing", () => ["backup", "--dest", "/no/such/dir"], {}, "/no/such/dir", 2],
   // images
   ["images unknown kind", () => ["images", "build", "both"], {}, "Expected one of the following cases: all, parent, worker", 2],
@@ -108,5 +122,16 @@ describe("bad input", () => {
     expect(r.code).toBe(code)
     expect(r.stdout + r.stderr).toContain(message)
     expect(await engineObjects()).toBe(before)
+  })
+})
+
+describe("a tcp:// engine", () => {
+  test("daemon, session and pool read commands work over it", async () => {
+    const status = await b.claudy(["daemon", "status", "--json"], tcp)
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout).healthy).toBe(true)
+    expect((await b.claudy(["sessions", "list"], tcp)).code).toBe(0)
+    expect((await b.claudy(["pool", "status"], tcp)).code).toBe(0)
+    expect((await b.claudy(["daemon", "start"], tcp)).stdout).toContain("is already running")
   })
 })

@@ -3,7 +3,7 @@
  * its own HAL9000_HOME and its own free port, and cleans up only objects carrying its instance label.
  */
 import { chownSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
+import { connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
@@ -166,4 +166,17 @@ export const startSupervisor = async (t: { box: (extra?: Record<string, string>)
   const ready = () => fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)
   await waitFor("the supervisor's /health/ready", async () => ((await ready()) ? true : undefined), 60_000)
   return { b, port, proc }
+}
+
+/** This host's engine offered on a tcp:// port, as a remote engine would be; `close` stops it (call it in afterAll). */
+export const tcpEngine = async () => {
+  const server = createServer((client) => {
+    const engine = connect("/var/run/docker.sock")
+    client.pipe(engine).pipe(client)
+    client.on("error", () => engine.destroy())
+    engine.on("error", () => client.destroy())
+  })
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok))
+  const port = (server.address() as { port: number }).port
+  return { dockerHost: `tcp://127.0.0.1:${port}`, close: () => new Promise<void>((ok) => server.close(() => ok())) }
 }
