@@ -27,8 +27,17 @@ describe("faults", () => {
     await b.claudy(["pool", "warm", p, p, p, p])
     await b.claudy(["pool", "start"])
     const pid = Number(readFileSync(join(b.home, "pool", "pool-manager.pid"), "utf8"))
-    const spawns = Promise.all(Array.from({ length: 10 }, (_, i) => b.claudy(["--via-parent", "-d", "--name", `k${i}`, p, "--", "sleep", "300"])))
+    let finished = 0
+    const spawns = Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        b.claudy(["--via-parent", "-d", "--name", `k${i}`, p, "--", "sleep", "300"]).finally(() => finished++)
+      )
+    )
+    // the kill lands while claims are in flight: a first warm worker is claimed, and spawns are still running
+    const claims = join(b.home, "pool", "claims")
+    await waitFor("a first claim", async () => (existsSync(claims) && readdirSync(claims).some((n) => !n.startsWith(".")) ? true : undefined), 30_000, 5)
     process.kill(pid, "SIGKILL")
+    expect(finished).toBeLessThan(10)
     const results = await spawns
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0))
     expect((await b.claudy(["pool", "start"])).stdout).toContain("Pool manager started")

@@ -86,14 +86,14 @@ export const inspect = async (name: string): Promise<any> => {
   return r.code === 0 ? JSON.parse(r.stdout)[0] : undefined
 }
 
-/** Poll `check` until it returns a value, or fail after `ms`. For conditions, never for fixed waits. */
-export const waitFor = async <A>(what: string, check: () => Promise<A | undefined>, ms = 30_000): Promise<A> => {
+/** Poll `check` every `everyMs` until it returns a value, or fail after `ms`. For conditions, never for fixed waits. */
+export const waitFor = async <A>(what: string, check: () => Promise<A | undefined>, ms = 30_000, everyMs = 100): Promise<A> => {
   const deadline = Date.now() + ms
   for (;;) {
     const v = await check()
     if (v !== undefined) return v
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await Bun.sleep(100)
+    await Bun.sleep(everyMs)
   }
 }
 

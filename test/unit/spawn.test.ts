@@ -196,6 +196,9 @@ describe("worker spec", () => {
     expect(workerFingerprint(request({ user: { uid: 5, gid: 5 } }))).not.toBe(a)
     expect(workerFingerprint(request({ projectDir: "/srv/other" }))).not.toBe(a)
     expect(workerFingerprint(request({ limits: { enabled: false, memory: null, cpus: null, pidsLimit: null } }))).not.toBe(a)
+    expect(workerFingerprint(request({ image: "img:2" }))).not.toBe(a)
+    expect(workerFingerprint(request({ viaParent: false }))).not.toBe(a)
+    expect(workerFingerprint(request({ chromadbPort: 8001 }))).not.toBe(a)
   })
 })
 
