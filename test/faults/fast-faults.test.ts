@@ -109,8 +109,7 @@ describe("faults", () => {
       const list = await b.claudy(["sessions", "list", "--json"])
       expect(list.stdout).toContain('"before"')
     } finally {
-      await b.cleanup()
-      await run(["umount", home])
+      await b.cleanup() // unmounts the home too
     }
   })
 
@@ -159,9 +158,8 @@ describe("faults", () => {
       expect((await spawn("after")).code).toBe(0)
       expect((await inspect(`${b.instance}-worker-after`))?.Id).toBe(warm)
     } finally {
-      await b.cleanup()
       await run(["umount", claims])
-      await run(["umount", home])
+      await b.cleanup() // unmounts the home too
     }
   })
 
