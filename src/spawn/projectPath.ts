@@ -4,7 +4,7 @@
  * a symlink, and whether the project is such a directory, lies inside one, or contains one.
  */
 import { Effect } from "effect"
-import { realpathSync, statSync } from "node:fs"
+import { readFileSync, realpathSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { UsageError } from "../domain/errors.ts"
 import { hostFile } from "../state/hostFile.ts"
@@ -19,8 +19,9 @@ const SYSTEM_DIRS = ["/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/l
 const SYSTEM_TREES = ["/etc", "/var/lib/docker", "/var/lib/containerd", "/var/lib/containers", "/run", "/var/run", "/proc", "/sys", "/dev", "/boot"]
 
 /**
- * The user's credential stores, relative to their home: refused with everything under them, and any directory that
- * contains one (~/.config holds ~/.config/gcloud). Listed in docs/SECURITY.md.
+ * Credential stores, relative to a home: refused with everything under them, and any directory that contains one
+ * (~/.config holds ~/.config/gcloud), for the caller's home and every other user's; a directory of one of these names
+ * is refused wherever it is (a copied ~/.ssh). Listed in docs/SECURITY.md.
  */
 export const CREDENTIAL_PATHS = [
   ".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config/gcloud", ".config/gh", ".config/hub",
@@ -31,7 +32,9 @@ export const CREDENTIAL_PATHS = [
 export interface GuardContext {
   readonly userHome: string
   readonly halHome: string
-  /** where `userHome`'s credential paths really are, when some are symlinks (resolveProject fills it) */
+  /** the homes of the host's other users (root and uid ≥ 1000): under sudo, HOME is root's, not the user's */
+  readonly otherHomes?: ReadonlyArray<string>
+  /** where the homes' credential paths really are, when some are symlinks (resolveProject fills it) */
   readonly resolvedCredentials?: ReadonlyArray<string>
 }
 
@@ -46,14 +49,35 @@ export const refusedReason = (resolved: string, ctx: GuardContext) => {
   if (tree !== undefined) return `${norm} is inside ${tree}, a system directory`
   const home = trim(ctx.userHome)
   if (norm === home) return `${norm} is your home directory (it holds ~/.ssh and other credentials)`
+  const others = (ctx.otherHomes ?? []).map(trim).filter((h) => h !== "/")
+  if (others.includes(norm)) return `${norm} is a user's home directory (it holds ~/.ssh and other credentials)`
   const hal = trim(ctx.halHome)
   if (within(norm, hal) || within(hal, norm)) return `${norm} contains or is inside HAL9000_HOME (${hal}), which holds claudy's state and secrets`
-  const credentials = [...CREDENTIAL_PATHS.map((c) => join(home, c)), ...(ctx.resolvedCredentials ?? []).map(trim)]
+  const credentials = [
+    ...[home, ...others].flatMap((h) => CREDENTIAL_PATHS.map((c) => join(h, c))),
+    ...(ctx.resolvedCredentials ?? []).map(trim)
+  ]
   const inside = credentials.find((c) => within(norm, c))
   if (inside !== undefined) return `${norm} is inside ${inside}, which holds credentials`
   const holds = credentials.find((c) => within(c, norm))
   if (holds !== undefined) return `${norm} contains ${holds}, which holds credentials`
+  const named = CREDENTIAL_PATHS.find((c) => norm.endsWith(`/${c}`) || norm.includes(`/${c}/`))
+  if (named !== undefined) return `${norm} is inside a directory named ${named}, a credential store`
   return undefined
+}
+
+/** The homes of root and of the host's people (uid ≥ 1000, not nobody), from /etc/passwd; none if unreadable. */
+const humanHomes = (): Array<string> => {
+  try {
+    return readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .map((line) => line.split(":"))
+      .filter((f) => f.length >= 7 && (f[2] === "0" || (Number(f[2]) >= 1000 && Number(f[2]) !== 65534)))
+      .map((f) => f[5]!)
+      .filter((h) => h.startsWith("/") && h !== "/")
+  } catch {
+    return []
+  }
 }
 
 const realpathOf = (p: string) => {
@@ -73,10 +97,12 @@ export const resolveProject = (raw: string, cwd: string, ctx: { readonly userHom
     const st = yield* hostFile(real, "read", () => statSync(real))
     if (!st.isDirectory()) return yield* new UsageError({ detail: `project path ${raw} is not a directory`, fix })
     // The guarded places are compared by their real paths too: a symlinked ~/.ssh or HAL9000_HOME is still guarded.
+    const otherHomes = humanHomes()
     const why = refusedReason(real, {
       userHome: realpathOf(ctx.userHome) ?? ctx.userHome,
       halHome: realpathOf(ctx.halHome) ?? ctx.halHome,
-      resolvedCredentials: CREDENTIAL_PATHS.flatMap((c) => realpathOf(join(ctx.userHome, c)) ?? [])
+      otherHomes: otherHomes.map((h) => realpathOf(h) ?? h),
+      resolvedCredentials: [ctx.userHome, ...otherHomes].flatMap((h) => CREDENTIAL_PATHS.flatMap((c) => realpathOf(join(h, c)) ?? []))
     })
     if (why !== undefined) {
       const via = real !== given ? ` (${raw} resolves to ${real})` : ""

@@ -69,6 +69,17 @@ describe("project paths", () => {
     expect(refusedReason("/secrets/ssh/keys", linked)).toContain("is inside /secrets/ssh")
     expect(refusedReason("/secrets", linked)).toContain("contains /secrets/ssh")
   })
+  test("under sudo (HOME is root's), the other users' homes and credential stores are refused too", () => {
+    const sudo = { userHome: "/root", halHome: "/root/.hal9000", otherHomes: ["/root", "/home/alice"] }
+    expect(refusedReason("/home/alice", sudo)).toContain("is a user's home directory")
+    expect(refusedReason("/home/alice/.aws/sso", sudo)).toContain("is inside /home/alice/.aws")
+    expect(refusedReason("/home/alice/.config", sudo)).toContain("contains /home/alice/.config/gcloud")
+    expect(refusedReason("/home/alice/src/app", sudo)).toBeUndefined()
+  })
+  test("a directory named like a credential store is refused wherever it is", () => {
+    expect(refusedReason("/mnt/backup/alice/.ssh", ctx)).toContain("a directory named .ssh")
+    expect(refusedReason("/srv/copy/.gnupg/private-keys-v1.d", ctx)).toContain("a directory named .gnupg")
+  })
   test.each(["/home/me/.configs", "/home/me/src/.ssh-notes", "/etcetera", "/devices", "/home/me/.config-backup"])(
     "%p is accepted: a prefix of the name is not a prefix of the path",
     (p) => expect(refusedReason(p, ctx)).toBeUndefined()
