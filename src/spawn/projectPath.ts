@@ -4,7 +4,7 @@
  * a symlink, and whether the project is such a directory, lies inside one, or contains one.
  */
 import { Effect } from "effect"
-import { readFileSync, realpathSync, statSync } from "node:fs"
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { UsageError } from "../domain/errors.ts"
 import { hostFile } from "../state/hostFile.ts"
@@ -102,7 +102,10 @@ export const resolveProject = (raw: string, cwd: string, ctx: { readonly userHom
       userHome: realpathOf(ctx.userHome) ?? ctx.userHome,
       halHome: realpathOf(ctx.halHome) ?? ctx.halHome,
       otherHomes: otherHomes.map((h) => realpathOf(h) ?? h),
-      resolvedCredentials: [ctx.userHome, ...otherHomes].flatMap((h) => CREDENTIAL_PATHS.flatMap((c) => realpathOf(join(h, c)) ?? []))
+      // (existsSync first: most stores are absent, and a failed realpath throws, ten times the cost of a stat)
+      resolvedCredentials: [ctx.userHome, ...otherHomes].flatMap((h) =>
+        CREDENTIAL_PATHS.flatMap((c) => (existsSync(join(h, c)) ? (realpathOf(join(h, c)) ?? []) : []))
+      )
     })
     if (why !== undefined) {
       const via = real !== given ? ` (${raw} resolves to ${real})` : ""
