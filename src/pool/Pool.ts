@@ -14,6 +14,7 @@ import { Engine, type EngineError } from "../docker/Engine.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
+import { workerMemory } from "../mcp/binary.ts"
 import { type WorkerShape, workerContainerName, workerFingerprint, workerUser } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
 import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
@@ -59,7 +60,8 @@ const make = Effect.gen(function* () {
       viaParent: true,
       chromadbPort,
       user: workerUser({ uid: st.uid, gid: st.gid }),
-      tty: true
+      tty: true,
+      ...workerMemory(settings)
     }
   }
 

@@ -30,6 +30,7 @@ import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
+import { workerMemory } from "../mcp/binary.ts"
 import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
@@ -144,7 +145,17 @@ const make = Effect.gen(function* () {
 
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
-      const shape: WorkerShape = { owner, image, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
+      const shape: WorkerShape = {
+        owner,
+        image,
+        projectDir: project.dir,
+        limits,
+        viaParent: req.viaParent,
+        chromadbPort,
+        user,
+        tty,
+        ...workerMemory(settings)
+      }
       const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
       const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort)) && req.viaParent
 
