@@ -55,7 +55,7 @@ RUN npm install -g --no-audit --no-fund @allpepper/memory-bank-mcp@\${MEMORY_BAN
     @modelcontextprotocol/server-sequential-thinking@\${SEQUENTIAL_THINKING_MCP_VERSION} && npm cache clean --force
 RUN useradd --create-home --uid 1000 --shell /bin/bash claude \\
  && mkdir -p /workspace /home/claude/.claude /data/membank /data/plugins \\
- && chown claude:claude /workspace /home/claude/.claude
+ && chown claude:claude /workspace /home/claude/.claude && chmod 1777 /data/membank
 COPY worker-entrypoint.sh /usr/local/bin/claudy-worker-entrypoint
 RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint
 USER claude

@@ -73,7 +73,9 @@ export const memoryMounts = (r: Pick<WorkerShape, "owner" | "claudyBinary">) => 
     Source: volumeName(r.owner.instance, role),
     Target: target,
     ReadOnly: readOnly,
-    VolumeOptions: { Labels: ownerLabels(r.owner, "volume", VERSION) }
+    // NoCopy: an empty volume would otherwise take the image's directory, mode and all, at every worker's start
+    // (seen: the memory bank reset to root's 0755, which the workers' uids cannot write).
+    VolumeOptions: { NoCopy: true, Labels: ownerLabels(r.owner, "volume", VERSION) }
   })
   return [
     volume("memorybank", MEMORY_BANK_ROOT, false),

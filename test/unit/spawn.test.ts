@@ -126,8 +126,8 @@ describe("worker spec", () => {
       { Type: "bind", Source: "/srv/app", Target: "/workspace", ReadOnly: false },
       { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true },
       // the shared memory: the memory bank read-write, the plugins and the host's claudy read-only
-      { Type: "volume", Source: "hal9000-memorybank", Target: "/data/membank", ReadOnly: false, VolumeOptions: { Labels: volumeLabels } },
-      { Type: "volume", Source: "hal9000-plugins", Target: "/data/plugins", ReadOnly: true, VolumeOptions: { Labels: volumeLabels } },
+      { Type: "volume", Source: "hal9000-memorybank", Target: "/data/membank", ReadOnly: false, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
+      { Type: "volume", Source: "hal9000-plugins", Target: "/data/plugins", ReadOnly: true, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
       { Type: "bind", Source: "/usr/local/bin/claudy-host", Target: "/usr/local/bin/claudy", ReadOnly: true }
     ])
     expect(b.Env).toEqual(
