@@ -59,8 +59,11 @@ const running = (name: string) =>
     const r = await b.claudy(["sessions", "inspect", name, "--json"])
     return r.code === 0 && JSON.parse(r.stdout).status === "running" ? true : undefined
   }, 60_000)
-// Claude Code draws its list with cursor movements: compare the text without escape sequences.
-const plain = (s: string) => s.replace(/\x1b\[[0-9;?<>]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[78]|\x1b\][^\x07]*\x07/g, "")
+// Claude Code may draw with cursor movements even into a pipe: compare words, escape sequences read as spaces.
+const plain = (s: string) =>
+  s
+    .replace(/\x1b\[[0-9;?<>]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[78]|\x1b\][^\x07]*\x07|[\x00-\x09\x0b-\x1f]/g, " ")
+    .replace(/ +/g, " ")
 const mcpList = (name: string) =>
   waitFor(`claude mcp list in ${name}`, async () => {
     const out = plain((await b.claudy(["sessions", "logs", name])).stdout)
@@ -75,7 +78,7 @@ const DOCS = {
 
 describe("Claude Code in a worker", () => {
   test("`claude mcp list` shows chroma, memory-bank and sequential-thinking connected: warm, cold, and as another uid", async () => {
-    const listing = ["sh", "-c", "claude mcp list; echo DONE; sleep 300"]
+    const listing = ["sh", "-c", "claude mcp list | cat; echo DONE; sleep 300"]
     expect((await b.claudy(["pool", "warm", project])).code).toBe(0)
     await spawn("list-warm", listing)
     await spawn("list-cold", listing)
@@ -90,9 +93,9 @@ describe("Claude Code in a worker", () => {
     ])
     for (const name of ["list-warm", "list-cold", "list-uid"]) {
       const out = await mcpList(name)
-      expect(out).toContain("/usr/local/bin/claudy mcp chroma")
-      expect(out).toContain("memory-bank: mcp-server-memory-bank")
-      expect(out).toContain("sequential-thinking: mcp-server-sequential-thinking")
+      expect(out).toContain("/usr/local/bin/claudy mcp chroma - ✔ Connected")
+      expect(out).toContain("memory-bank: mcp-server-memory-bank - ✔ Connected")
+      expect(out).toContain("sequential-thinking: mcp-server-sequential-thinking - ✔ Connected")
       expect(out.match(/✔ Connected/g)?.length).toBe(3)
       expect(out).not.toContain("Failed")
     }
@@ -104,7 +107,7 @@ describe("Claude Code in a worker", () => {
       "-c",
       'echo "LANG=$LANG WS=$WORKSPACE CH=$CLAUDE_HOME CCD=$CLAUDE_CONFIG_DIR MB=$MEMORY_BANK_ROOT URL=$CHROMADB_URL"; ' +
         "python3 -m venv /tmp/v && /tmp/v/bin/pip --version >/dev/null && echo venv-ok; " +
-        "command -v rg tmux less | tr '\\n' ' '; echo; echo DONE; sleep 300"
+        "for c in rg tmux less; do printf '%s ' $(command -v $c); done; echo; echo DONE; sleep 300"
     ])
     const out = await waitFor("env output", async () => {
       const s = (await b.claudy(["sessions", "logs", "env"])).stdout
@@ -114,7 +117,7 @@ describe("Claude Code in a worker", () => {
       `LANG=C.UTF-8 WS=/workspace CH=/home/claude/.claude CCD=/home/claude/.claude MB=/data/membank URL=http://localhost:${b.port}`
     )
     expect(out).toContain("venv-ok")
-    expect(out).toContain("/usr/bin/rg /usr/bin/tmux /usr/bin/less")
+    expect(out).toContain("/usr/bin/rg /usr/bin/tmux /usr/bin/less ")
   })
 })
 
