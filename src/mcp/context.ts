@@ -1,12 +1,13 @@
 /**
  * Where the chroma tools send their calls and which embedding they compute, from the environment: in a worker,
  * CHROMADB_URL (set by claudy for --via-parent workers: the parent's namespace, localhost); on the host, the parent's
- * published port CHROMADB_PORT on 127.0.0.1. The settings are validated like every command's (resolveSettings);
+ * published port CHROMADB_PORT on 127.0.0.1. The settings are read like every command's (Settings.load: the
+ * environment over what `daemon start` kept, so the host embeds like the workers it spawned);
  * a bad one fails each call with the same message and fix `claudy config` would give, and the server stays up.
  */
 import { Effect, Either } from "effect"
 import { describeError } from "../cli/report.ts"
-import { resolveSettings, variableNames } from "../config/variables.ts"
+import { Settings } from "../config/Settings.ts"
 import { chromaClient } from "./chromaHttp.ts"
 import { embedder } from "./embedder.ts"
 import { embeddingId } from "./embeddingSetting.ts"
@@ -26,14 +27,13 @@ const chromaUrl = (env: Readonly<Record<string, string | undefined>>, port: numb
 }
 
 export const toolContext = (env: Readonly<Record<string, string | undefined>> = process.env) =>
-  Effect.suspend(() => {
-    const resolved = resolveSettings({ env: Object.fromEntries(variableNames().map((n) => [n, env[n]])) })
-    if (Either.isLeft(resolved)) {
-      const r = describeError(resolved.left)
-      return Effect.fail(failure(`${r.message}. Fix: ${r.hint}`))
-    }
-    const s = resolved.right.settings
-    return Either.match(chromaUrl(env, s.chromadbPort), {
+  Settings.load({}, env).pipe(
+    Effect.mapError((e) => {
+      const r = describeError(e)
+      return failure(`${r.message}. Fix: ${r.hint}`)
+    }),
+    Effect.flatMap(({ settings: s }) =>
+      Either.match(chromaUrl(env, s.chromadbPort), {
       onLeft: Effect.fail,
       onRight: (url): Effect.Effect<ToolContext> =>
         Effect.succeed({
@@ -42,5 +42,9 @@ export const toolContext = (env: Readonly<Record<string, string | undefined>> = 
           embedding: embeddingId(s.embedding.setting),
           embeddingSetting: s.embedding.raw
         })
-    })
-  })
+      })
+    )
+  )
+
+/** The context resolved once per server (the settings are read at the first call), its failure included. */
+export const cachedToolContext = () => Effect.runSync(Effect.cached(toolContext()))

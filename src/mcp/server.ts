@@ -12,9 +12,10 @@ const INSTRUCTIONS =
   "ChromaDB shared by every claudy worker and the host: collections of documents, searched by similarity " +
   "(chroma_query_documents). Store what other agents should find later; ids must be unique within a collection."
 
-let loaded: Promise<{ tools: typeof import("./tools.ts"); context: typeof import("./context.ts") }> | undefined
+type Loaded = { tools: typeof import("./tools.ts"); context: ReturnType<typeof import("./context.ts")["cachedToolContext"]> }
+let loaded: Promise<Loaded> | undefined
 const load = () =>
-  (loaded ??= Promise.all([import("./tools.ts"), import("./context.ts")]).then(([tools, context]) => ({ tools, context })))
+  (loaded ??= Promise.all([import("./tools.ts"), import("./context.ts")]).then(([tools, c]) => ({ tools, context: c.cachedToolContext() })))
 
 /** Serve until the client closes stdin. */
 export const serveChroma = (): Promise<void> =>
@@ -23,7 +24,7 @@ export const serveChroma = (): Promise<void> =>
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await load()).tools.toolList() as never }))
     server.setRequestHandler(CallToolRequestSchema, async (req) => {
       const { tools, context } = await load()
-      return tools.callTool(req.params.name, req.params.arguments, context.toolContext())
+      return tools.callTool(req.params.name, req.params.arguments, context)
     })
     const transport = new StdioServerTransport()
     server.onclose = () => resolve()
