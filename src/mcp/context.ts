@@ -40,6 +40,7 @@ export const toolContext = (env: Readonly<Record<string, string | undefined>> = 
           chroma: chromaClient(url),
           embed: embedder(s.embedding.setting),
           embedding: embeddingId(s.embedding.setting),
+          embeddingKind: s.embedding.setting.kind,
           embeddingSetting: s.embedding.raw
         })
       })

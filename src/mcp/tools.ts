@@ -19,6 +19,8 @@ export interface ToolContext {
   readonly embed: Embed
   /** embeddingId of the configured embedding */
   readonly embedding: string
+  /** its kind: what `embedding_function_name` may name besides `default` */
+  readonly embeddingKind: string
   /** the setting as the user wrote it, for messages */
   readonly embeddingSetting: string
 }
@@ -150,8 +152,7 @@ export const TOOLS: ReadonlyArray<Tool> = [
       metadata: optionalNull(Dict, "Optional metadata dict to add to the collection")
     }),
     (a, ctx) => {
-      const kind = ctx.embedding.startsWith("claudy-hash") ? "hash" : ctx.embedding.split(":")[0]!
-      if (a.embedding_function_name !== "default" && a.embedding_function_name !== kind) {
+      if (a.embedding_function_name !== "default" && a.embedding_function_name !== ctx.embeddingKind) {
         const why = KNOWN_ELSEWHERE.includes(a.embedding_function_name) ? "is not available here" : "is unknown"
         return Effect.fail(
           failure(

@@ -111,6 +111,7 @@ describe("chroma tools", () => {
     chroma: new Proxy({}, { get: () => unreachable }) as ToolContext["chroma"],
     embed: () => Effect.fail(failure("embed was called")),
     embedding: "claudy-hash-v1-512",
+    embeddingKind: "hash",
     embeddingSetting: "hash"
   }
   const run = (name: string, args: unknown) => callTool(name, args, Effect.succeed(ctx))
