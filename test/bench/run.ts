@@ -495,6 +495,17 @@ on first use; the services are one layer built from their constructors instead o
   the project (polled every 0.5 ms), measured by the harness itself with the same warm-up and run counts. The claudy
   process may still be renaming the container and writing the record then: that work is off the critical path.
 - *pool manager idle*: CPU ticks of the \`pool run\` process from /proc over 60 s after its first pass, and its RSS.
+- *\`claudy mcp chroma\` start → initialize*: inside a via-parent worker, the worker's node starts \`claudy mcp chroma\`
+  (the host's binary, mounted) as Claude Code does, writes \`initialize\` and times until the answer arrives
+  (test/bench/probes/mcpInit.mjs); 2 warm-ups, then the timed runs. The tools (Effect, Schema, the ChromaDB client)
+  load at the first tools/list or tools/call, not in this figure.
+- *100 documents + 10 queries*: one \`chroma_add_documents\` of 100 documents into a new collection, then 10
+  \`chroma_query_documents\`, through the SDK's client over stdio to a running host \`claudy mcp chroma\`, against the
+  same 100 + 10 straight over ChromaDB's HTTP API (create, add, query) with the same hashed embedding computed in the
+  bench; alternating, a new collection each run. The MCP side also looks the collection up, checks its recorded
+  embedding and checks the new ids for duplicates (chroma-mcp's semantics).
+- *worker image size*: \`docker image inspect\` of the worker image, against the size of the image built from the
+  recipe before the shared memory (commit 959ba05) on the same base.
 
 See docs/ARCHITECTURE.md (warm pool) for where the time goes.
 `
