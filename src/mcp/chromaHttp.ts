@@ -45,7 +45,7 @@ export const chromaClient = (baseUrl: string) => {
           Effect.flatMap((text) =>
             res.ok
               ? Effect.succeed((text === "" ? null : JSON.parse(text)) as A)
-              : Effect.fail(failure(`ChromaDB refused ${method} ${path.split("?")[0]} (${res.status}): ${errorText(text)}`))
+              : Effect.fail(failure(`ChromaDB refused ${method} ${path.split("?")[0]} (${res.status}): ${errorText(text)}`, res.status))
           )
         )
       )

@@ -41,7 +41,8 @@ export const toolContext = (env: Readonly<Record<string, string | undefined>> = 
           embed: embedder(s.embedding.setting),
           embedding: embeddingId(s.embedding.setting),
           embeddingKind: s.embedding.setting.kind,
-          embeddingSetting: s.embedding.raw
+          embeddingSetting: s.embedding.raw,
+          collections: new Map()
         })
       })
     )

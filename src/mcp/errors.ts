@@ -4,6 +4,10 @@
  */
 import { Data } from "effect"
 
-export class ToolFailure extends Data.TaggedError("ToolFailure")<{ readonly message: string }> {}
+export class ToolFailure extends Data.TaggedError("ToolFailure")<{
+  readonly message: string
+  /** ChromaDB's HTTP status when it refused the call (404: the collection is gone) */
+  readonly status?: number
+}> {}
 
-export const failure = (message: string) => new ToolFailure({ message })
+export const failure = (message: string, status?: number) => new ToolFailure(status === undefined ? { message } : { message, status })

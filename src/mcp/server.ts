@@ -14,8 +14,13 @@ const INSTRUCTIONS =
 
 type Loaded = { tools: typeof import("./tools.ts"); context: ReturnType<typeof import("./context.ts")["cachedToolContext"]> }
 let loaded: Promise<Loaded> | undefined
+// The server stays for the whole session and embeds every document and query: once past start-up (initialize is
+// answered) it gets the normal JIT policy back, like every long-running command (observe/jitPolicy.ts).
 const load = () =>
-  (loaded ??= Promise.all([import("./tools.ts"), import("./context.ts")]).then(([tools, c]) => ({ tools, context: c.cachedToolContext() })))
+  (loaded ??= Promise.all([import("./tools.ts"), import("./context.ts"), import("../observe/jitPolicy.ts")]).then(([tools, c, jit]) => {
+    jit.restoreNormalJit()
+    return { tools, context: c.cachedToolContext() }
+  }))
 
 /** Serve until the client closes stdin. */
 export const serveChroma = (): Promise<void> =>

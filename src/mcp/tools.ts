@@ -23,6 +23,8 @@ export interface ToolContext {
   readonly embeddingKind: string
   /** the setting as the user wrote it, for messages */
   readonly embeddingSetting: string
+  /** collections looked up by this server, by name (see withCollection) */
+  readonly collections: Map<string, { readonly collection: Collection; readonly at: number }>
 }
 
 interface Tool {
@@ -103,7 +105,9 @@ const ensureEmbedding = (c: Collection, ctx: ToolContext) => {
   return ctx.chroma.count(c.id).pipe(
     Effect.flatMap((n) =>
       n === 0
-        ? ctx.chroma.modify(c.id, { new_metadata: { ...(c.metadata ?? {}), [EMBEDDING_KEY]: ctx.embedding } })
+        ? ctx.chroma
+            .modify(c.id, { new_metadata: { ...(c.metadata ?? {}), [EMBEDDING_KEY]: ctx.embedding } })
+            .pipe(Effect.zipRight(forget(ctx, c.name)))
         : Effect.fail(
             failure(
               `Collection '${c.name}' holds ${n} records but no '${EMBEDDING_KEY}' in its metadata (it was not made with ` +
@@ -117,8 +121,39 @@ const ensureEmbedding = (c: Collection, ctx: ToolContext) => {
 
 const existing = (name: string, ctx: ToolContext) =>
   ctx.chroma.get(name).pipe(
-    Effect.mapError((e) => (/not found|does not exist/i.test(e.message) ? failure(`Collection '${name}' does not exist. ${e.message}`) : e))
+    Effect.mapError((e) => (e.status === 404 ? failure(`Collection '${name}' does not exist. ${e.message}`, 404) : e))
   )
+
+/**
+ * How long a looked-up collection (its id and metadata) is used without asking ChromaDB again. An agent's queries
+ * come in bursts: the lookup was a third of a query's time (make bench). A collection deleted or recreated meanwhile
+ * answers 404 by id, and the call is retried once with a fresh lookup; a rename by another client is seen after
+ * this long.
+ */
+const COLLECTION_TTL_MS = 5_000
+
+/** Run `use` on the collection named `name`: the one looked up in the last COLLECTION_TTL_MS, or a fresh lookup. */
+const withCollection = <A>(
+  name: string,
+  ctx: ToolContext,
+  use: (c: Collection) => Effect.Effect<A, ToolFailure>,
+  lookup: Effect.Effect<Collection, ToolFailure> = existing(name, ctx)
+): Effect.Effect<A, ToolFailure> => {
+  const fresh = lookup.pipe(
+    Effect.tap((c) => Effect.sync(() => ctx.collections.set(name, { collection: c, at: Date.now() }))),
+    Effect.flatMap(use)
+  )
+  const known = ctx.collections.get(name)
+  if (known === undefined || Date.now() - known.at > COLLECTION_TTL_MS) return fresh
+  return use(known.collection).pipe(
+    Effect.catchIf(
+      (e) => e.status === 404,
+      () => Effect.suspend(() => (ctx.collections.delete(name), fresh))
+    )
+  )
+}
+const forget = (ctx: ToolContext, ...names: ReadonlyArray<string | null | undefined>) =>
+  Effect.sync(() => names.forEach((n) => n && ctx.collections.delete(n)))
 
 const peek = (c: Collection, limit: number, ctx: ToolContext) =>
   ctx.chroma.getRecords(c.id, { limit, include: ["documents", "metadatas"] })
@@ -173,18 +208,16 @@ export const TOOLS: ReadonlyArray<Tool> = [
       collection_name: CollectionName,
       limit: Schema.optionalWith(d(Count, "Number of documents to peek at"), { default: () => 5 })
     }),
-    (a, ctx) => existing(a.collection_name, ctx).pipe(Effect.flatMap((c) => peek(c, a.limit, ctx)))
+    (a, ctx) => withCollection(a.collection_name, ctx, (c) => peek(c, a.limit, ctx))
   ),
   tool(
     "chroma_get_collection_info",
     "Get information about a Chroma collection: its count, metadata (with the embedding it was made with) and a few sample documents.",
     Schema.Struct({ collection_name: CollectionName }),
     (a, ctx) =>
-      existing(a.collection_name, ctx).pipe(
-        Effect.flatMap((c) =>
-          Effect.all({ count: ctx.chroma.count(c.id), sample: peek(c, 3, ctx) }, { concurrency: 2 }).pipe(
-            Effect.map(({ count, sample }) => ({ name: c.name, id: c.id, metadata: c.metadata, count, sample_documents: sample }))
-          )
+      withCollection(a.collection_name, ctx, (c) =>
+        Effect.all({ count: ctx.chroma.count(c.id), sample: peek(c, 3, ctx) }, { concurrency: 2 }).pipe(
+          Effect.map(({ count, sample }) => ({ name: c.name, id: c.id, metadata: c.metadata, count, sample_documents: sample }))
         )
       )
   ),
@@ -192,7 +225,7 @@ export const TOOLS: ReadonlyArray<Tool> = [
     "chroma_get_collection_count",
     "Get the number of documents in a Chroma collection.",
     Schema.Struct({ collection_name: CollectionName }),
-    (a, ctx) => existing(a.collection_name, ctx).pipe(Effect.flatMap((c) => ctx.chroma.count(c.id)))
+    (a, ctx) => withCollection(a.collection_name, ctx, (c) => ctx.chroma.count(c.id))
   ),
   tool(
     "chroma_modify_collection",
@@ -210,6 +243,7 @@ export const TOOLS: ReadonlyArray<Tool> = [
           const metadata = a.new_metadata ? { ...a.new_metadata, ...(recorded === undefined ? {} : { [EMBEDDING_KEY]: recorded }) } : undefined
           return ctx.chroma.modify(c.id, defined({ new_name: a.new_name, new_metadata: metadata }))
         }),
+        Effect.zipRight(forget(ctx, a.collection_name, a.new_name)),
         Effect.as(
           text(
             `Successfully modified collection ${a.collection_name}: updated ${[a.new_name ? "name" : "", a.new_metadata ? "metadata" : ""].filter(Boolean).join(" and ")}`
@@ -222,7 +256,11 @@ export const TOOLS: ReadonlyArray<Tool> = [
     "chroma_delete_collection",
     "Delete a Chroma collection.",
     Schema.Struct({ collection_name: CollectionName }),
-    (a, ctx) => ctx.chroma.remove(a.collection_name).pipe(Effect.as(text(`Successfully deleted collection ${a.collection_name}`)))
+    (a, ctx) =>
+      ctx.chroma.remove(a.collection_name).pipe(
+        Effect.zipRight(forget(ctx, a.collection_name)),
+        Effect.as(text(`Successfully deleted collection ${a.collection_name}`))
+      )
   ),
   tool(
     "chroma_add_documents",
@@ -240,8 +278,8 @@ export const TOOLS: ReadonlyArray<Tool> = [
       if (a.metadatas && a.metadatas.length !== a.ids.length) {
         return Effect.fail(failure(`Number of metadatas (${a.metadatas.length}) must match number of ids (${a.ids.length}).`))
       }
-      return Effect.gen(function* () {
-        const c = yield* ctx.chroma.create(a.collection_name, { [EMBEDDING_KEY]: ctx.embedding }, true)
+      const getOrCreate = ctx.chroma.create(a.collection_name, { [EMBEDDING_KEY]: ctx.embedding }, true)
+      return withCollection(a.collection_name, ctx, (c) => Effect.gen(function* () {
         yield* ensureEmbedding(c, ctx)
         const found = yield* ctx.chroma.getRecords(c.id, { ids: a.ids, include: [] })
         const duplicates = (found.ids as Array<string> | undefined) ?? []
@@ -256,7 +294,7 @@ export const TOOLS: ReadonlyArray<Tool> = [
         const embeddings = yield* ctx.embed(a.documents)
         yield* ctx.chroma.add(c.id, defined({ ids: a.ids, documents: a.documents, embeddings, metadatas: a.metadatas }))
         return text(`Successfully added ${a.documents.length} documents to collection ${a.collection_name}`)
-      })
+      }), getOrCreate)
     }
   ),
   tool(
@@ -273,15 +311,16 @@ export const TOOLS: ReadonlyArray<Tool> = [
       })
     }),
     (a, ctx) =>
-      Effect.gen(function* () {
-        const c = yield* existing(a.collection_name, ctx)
-        yield* ensureEmbedding(c, ctx)
-        const query_embeddings = yield* ctx.embed(a.query_texts)
-        return yield* ctx.chroma.query(
-          c.id,
-          defined({ query_embeddings, n_results: a.n_results, where: filter(a.where), where_document: filter(a.where_document), include: a.include })
-        )
-      })
+      withCollection(a.collection_name, ctx, (c) =>
+        Effect.gen(function* () {
+          yield* ensureEmbedding(c, ctx)
+          const query_embeddings = yield* ctx.embed(a.query_texts)
+          return yield* ctx.chroma.query(
+            c.id,
+            defined({ query_embeddings, n_results: a.n_results, where: filter(a.where), where_document: filter(a.where_document), include: a.include })
+          )
+        })
+      )
   ),
   tool(
     "chroma_get_documents",
@@ -296,19 +335,17 @@ export const TOOLS: ReadonlyArray<Tool> = [
       offset: optionalNull(Count, "Optional number of documents to skip before returning results")
     }),
     (a, ctx) =>
-      existing(a.collection_name, ctx).pipe(
-        Effect.flatMap((c) =>
-          ctx.chroma.getRecords(
-            c.id,
-            defined({
-              ids: a.ids,
-              where: filter(a.where),
-              where_document: filter(a.where_document),
-              include: a.include,
-              limit: a.limit,
-              offset: a.offset
-            })
-          )
+      withCollection(a.collection_name, ctx, (c) =>
+        ctx.chroma.getRecords(
+          c.id,
+          defined({
+            ids: a.ids,
+            where: filter(a.where),
+            where_document: filter(a.where_document),
+            include: a.include,
+            limit: a.limit,
+            offset: a.offset
+          })
         )
       )
   ),
@@ -329,8 +366,7 @@ export const TOOLS: ReadonlyArray<Tool> = [
       for (const [what, list] of [["embeddings", a.embeddings], ["metadatas", a.metadatas], ["documents", a.documents]] as const) {
         if (list && list.length !== a.ids.length) return Effect.fail(failure(`Length of '${what}' list must match length of 'ids' list.`))
       }
-      return Effect.gen(function* () {
-        const c = yield* existing(a.collection_name, ctx)
+      return withCollection(a.collection_name, ctx, (c) => Effect.gen(function* () {
         let embeddings = a.embeddings ?? undefined
         if (a.documents && !embeddings) {
           yield* ensureEmbedding(c, ctx)
@@ -341,7 +377,7 @@ export const TOOLS: ReadonlyArray<Tool> = [
           `Successfully processed update request for ${a.ids.length} documents in collection '${a.collection_name}'. ` +
             "Note: Non-existent IDs are ignored by ChromaDB."
         )
-      })
+      }))
     }
   ),
   tool(
@@ -349,8 +385,7 @@ export const TOOLS: ReadonlyArray<Tool> = [
     "Delete documents from a Chroma collection by id.",
     Schema.Struct({ collection_name: CollectionName, ids: Ids("List of document IDs to delete") }),
     (a, ctx) =>
-      existing(a.collection_name, ctx).pipe(
-        Effect.flatMap((c) => ctx.chroma.deleteRecords(c.id, { ids: a.ids })),
+      withCollection(a.collection_name, ctx, (c) => ctx.chroma.deleteRecords(c.id, { ids: a.ids })).pipe(
         Effect.as(
           text(
             `Successfully deleted ${a.ids.length} documents from collection '${a.collection_name}'. ` +

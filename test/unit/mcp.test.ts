@@ -112,7 +112,8 @@ describe("chroma tools", () => {
     embed: () => Effect.fail(failure("embed was called")),
     embedding: "claudy-hash-v1-512",
     embeddingKind: "hash",
-    embeddingSetting: "hash"
+    embeddingSetting: "hash",
+    collections: new Map()
   }
   const run = (name: string, args: unknown) => callTool(name, args, Effect.succeed(ctx))
   test("chroma-mcp's twelve names, each with an object schema of its parameters", () => {
@@ -138,6 +139,27 @@ describe("chroma tools", () => {
     expect(r.isError).toBe(true)
     expect(r.content[0]!.text).toContain(expected)
     expect(r.content[0]!.text).not.toContain("was called")
+  })
+  test("a collection looked up once serves the next calls; one gone by id (404) is looked up again, once", async () => {
+    const calls: Array<string> = []
+    let id = "id-1"
+    const collection = () => ({ id, name: "notes", metadata: { claudy_embedding: "claudy-hash-v1-512" } })
+    const chroma = {
+      get: (name: string) => Effect.sync(() => (calls.push(`get ${name}`), collection())),
+      count: (cid: string) =>
+        Effect.suspend(() => {
+          calls.push(`count ${cid}`)
+          return cid === id ? Effect.succeed(7) : Effect.fail(failure("gone", 404))
+        })
+    } as unknown as ToolContext["chroma"]
+    const c = { ...ctx, chroma, collections: new Map() }
+    const count = () => callTool("chroma_get_collection_count", { collection_name: "notes" }, Effect.succeed(c))
+    expect((await count()).content[0]!.text).toBe("7")
+    expect((await count()).content[0]!.text).toBe("7")
+    expect(calls).toEqual(["get notes", "count id-1", "count id-1"])
+    id = "id-2" // deleted and made again by another worker
+    expect((await count()).content[0]!.text).toBe("7")
+    expect(calls.slice(3)).toEqual(["count id-1", "get notes", "count id-2"])
   })
   test("a defect inside a tool is a tool error too, not a dead server", async () => {
     const broken = { ...ctx, chroma: new Proxy({}, { get: () => () => Effect.die(new Error("boom")) }) as ToolContext["chroma"] }
