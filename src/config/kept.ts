@@ -22,7 +22,9 @@ export const KEPT_VARIABLES: ReadonlyArray<string> = [
   "MIN_WARM_WORKERS",
   "MAX_WARM_WORKERS",
   "IDLE_TIMEOUT",
-  "CHECK_INTERVAL"
+  "CHECK_INTERVAL",
+  // the workers' chroma tools embed with it, and so must the host's `claudy mcp chroma`
+  "HAL9000_EMBEDDING"
 ]
 
 export const keptFile = (home: string) => join(home, "settings.json")

@@ -12,6 +12,7 @@ import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
+import { workerMemory } from "../mcp/binary.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
@@ -73,7 +74,8 @@ const make = Effect.gen(function* () {
     chromadbPort: parent.port,
     parent: { id: parent.id, startedAt: parent.startedAt },
     user: workerUser(projectOwner),
-    tty: true
+    tty: true,
+    ...workerMemory(settings)
   })
 
   const observe = Effect.gen(function* () {

@@ -31,6 +31,7 @@ import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
+import { workerMemory } from "../mcp/binary.ts"
 import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
@@ -159,7 +160,8 @@ const make = Effect.gen(function* () {
         chromadbPort: Option.match(parentRun, { onNone: () => settings.chromadbPort, onSome: (p) => p.port }),
         parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) }),
         user,
-        tty
+        tty,
+        ...workerMemory(settings)
       }
       const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
       // Only a spawn of the shape the pool keeps warm, joined to the parent's current run, can take a warm worker.

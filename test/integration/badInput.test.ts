@@ -59,6 +59,7 @@ const rows: Array<Row> = [
   ["bad instance", () => ["reset"], { HAL9000_INSTANCE: "My Instance" }, "HAL9000_INSTANCE is 'My Instance'", 2],
   ["bad http addr", () => ["daemon", "run"], { HAL9000_HTTP_ADDR: "9090" }, "HAL9000_HTTP_ADDR is '9090'", 2],
   ["bad log level", () => ["config"], { HAL9000_LOG_LEVEL: "verbose" }, "HAL9000_LOG_LEVEL is 'verbose'", 2],
+  ["bad embedding", () => ["daemon", "status"], { HAL9000_EMBEDDING: "word2vec" }, "HAL9000_EMBEDDING is 'word2vec'", 2],
   ["ssh engine", () => ["daemon", "status"], { DOCKER_HOST: "ssh://me@host" }, "ssh:// engines are not supported", 2],
   ["garbage engine address", () => ["daemon", "status"], { DOCKER_HOST: "docker.sock" }, "DOCKER_HOST 'docker.sock' is not usable", 2],
   ["--set unknown", () => ["daemon", "status", "--set", "PORT=1"], {}, "--set 'PORT=1' does not name a known setting", 2],

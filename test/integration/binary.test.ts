@@ -39,7 +39,10 @@ const COMMANDS = [
   ["backup"],
   ["backup", "list"],
   ["restore"],
-  ["reset"]
+  ["reset"],
+  ["mcp"],
+  ["mcp", "chroma"],
+  ["mcp", "register"]
 ]
 
 describe("dist/claudy", () => {

@@ -136,6 +136,8 @@ const request = (over: Partial<WorkerShape> = {}): WorkerShape => ({
   parent: { id: "p1", startedAt: "2026-12-02T05:00:00Z" },
   user: { uid: 1000, gid: 1000 },
   tty: true,
+  claudyBinary: "/usr/local/bin/claudy-host",
+  embedding: "hash",
   ...over
 })
 const identity = { role: "worker" as const, name: "hal9000-worker-s1", slot: "abc123", slotDir: "/h/pool/slots/abc123", session: "s1", version: "0.1.0" }
@@ -153,10 +155,24 @@ describe("worker spec", () => {
     expect(b.HostConfig.NanoCpus).toBe(2e9)
     expect(b.HostConfig.PidsLimit).toBe(100)
     expect(b.HostConfig.NetworkMode).toBe("container:hal9000-parent")
+    const volumeLabels = { "io.hal9000.home": "abcabcabcabc", "io.hal9000.instance": "hal9000", "io.hal9000.managed": "true", "io.hal9000.role": "volume", "io.hal9000.version": "0.1.0" }
     expect(b.HostConfig.Mounts).toEqual([
       { Type: "bind", Source: "/srv/app", Target: "/workspace", ReadOnly: false },
-      { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true }
+      { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true },
+      // the shared memory: the memory bank read-write, the plugins and the host's claudy read-only
+      { Type: "volume", Source: "hal9000-memorybank", Target: "/data/membank", ReadOnly: false, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
+      { Type: "volume", Source: "hal9000-plugins", Target: "/data/plugins", ReadOnly: true, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
+      { Type: "bind", Source: "/usr/local/bin/claudy-host", Target: "/usr/local/bin/claudy", ReadOnly: true }
     ])
+    expect(b.Env).toEqual(
+      expect.arrayContaining([
+        "WORKSPACE=/workspace",
+        "MEMORY_BANK_ROOT=/data/membank",
+        "CLAUDE_CONFIG_DIR=/home/claude/.claude",
+        "CLAUDE_HOME=/home/claude/.claude",
+        "HAL9000_EMBEDDING=hash"
+      ])
+    )
     expect(JSON.stringify(b)).not.toContain("docker.sock")
     expect(b.Env).toContain("ANTHROPIC_API_KEY_FILE=/run/claudy/anthropic_api_key")
     expect(b.Env).toContain("CLAUDY_SLOT=/run/claudy")
@@ -220,6 +236,11 @@ describe("worker spec", () => {
     expect(workerFingerprint(request({ image: "img:2" }))).not.toBe(a)
     expect(workerFingerprint(request({ viaParent: false }))).not.toBe(a)
     expect(workerFingerprint(request({ chromadbPort: 8001 }))).not.toBe(a)
+    // the memory mounts and the embedding: a warm worker without them (or with another) is not reused
+    expect(workerFingerprint(request({ claudyBinary: null }))).not.toBe(a)
+    expect(workerFingerprint(request({ claudyBinary: "/opt/other/claudy" }))).not.toBe(a)
+    expect(workerFingerprint(request({ embedding: "ollama:nomic-embed-text@http://10.0.0.2:11434" }))).not.toBe(a)
+    expect(workerFingerprint(request({ owner: { instance: "other", home: "abcabcabcabc" } }))).not.toBe(a)
   })
 })
 
