@@ -16,6 +16,7 @@ export const SUBCOMMAND_NAMES = [
   "reset",
   "config",
   "images",
+  "mcp",
   "serve"
 ] as const
 

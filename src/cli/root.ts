@@ -34,6 +34,7 @@ const SUBCOMMANDS = {
   reset: () => loadOps().then((m) => m.opsCommands.reset),
   config: () => import("./configCommand.ts").then((m) => m.configCommand),
   images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand),
+  mcp: () => import("./mcpCommand.ts").then((m) => m.mcpCommand),
   serve: () => import("./serveCommand.ts").then((m) => m.serveCommand)
 } as const
 // argvShape.ts names the subcommands for the code that runs before this module: every one has its loader here.

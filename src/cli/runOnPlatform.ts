@@ -12,6 +12,7 @@ import type { Terminal } from "@effect/platform/Terminal"
 import { Effect, Layer, type Scope } from "effect"
 import { HttpServe } from "../observe/HttpServe.ts"
 import { withLogger } from "../observe/logger.ts"
+import { withColourPolicy } from "./colourPolicy.ts"
 import { lazyTerminal } from "./lazyTerminal.ts"
 import { exitZeroOnSigterm, program, teardown } from "./program.ts"
 
@@ -35,7 +36,7 @@ export const platformLayer = (parts: PlatformParts) =>
 export const runOnPlatform = (runMain: RunMain, parts: PlatformParts) => {
   const platform = platformLayer(parts)
   exitZeroOnSigterm()
-  runMain(withLogger(program(process.argv).pipe(Effect.provide(platform))), {
+  runMain(withLogger(program(process.argv).pipe((e) => withColourPolicy(e), Effect.provide(platform))), {
     disableErrorReporting: true,
     disablePrettyLogger: true,
     teardown

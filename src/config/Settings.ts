@@ -1,4 +1,5 @@
 import { Context, Effect, Either, Layer } from "effect"
+import { TLS_VARIABLES } from "../docker/address.ts"
 import type { ConfigConflict, ConfigInvalid, StateError } from "../domain/errors.ts"
 import { invocation } from "./invocation.ts"
 import { readKept } from "./kept.ts"
@@ -19,7 +20,8 @@ export class Settings extends Context.Tag("claudy/Settings")<Settings, ResolvedS
     environment?: Readonly<Record<string, string | undefined>>
   ): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict | StateError> =>
     Effect.flatMap(environment === undefined ? Effect.map(invocation, (i) => i.env) : Effect.succeed(environment), (source): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict | StateError> => {
-      const env = Object.fromEntries(variableNames().map((name) => [name, source[name]]))
+      // Docker's TLS variables are read only to be refused for tcp:// (they are not claudy's settings)
+      const env = Object.fromEntries([...variableNames(), ...TLS_VARIABLES].map((name) => [name, source[name]]))
       // The kept settings live in HAL9000_HOME; an invalid HAL9000_HOME is reported by resolveSettings itself.
       const home = VARIABLES.home.parse(flags[VARIABLES.home.name] ?? env[VARIABLES.home.name] ?? VARIABLES.home.default())
       const kept = Either.isRight(home) ? readKept(home.right) : Either.right({})

@@ -8,6 +8,7 @@
  */
 import { writeSync } from "node:fs"
 import { homedir } from "node:os"
+import { isatty } from "node:tty"
 import { BUILD_ID } from "../version.ts"
 import { type Answer, controlSocketPath, isServed, MAX_REQUEST_BYTES, PROTOCOL_VERSION, requestEnv } from "./protocol.ts"
 
@@ -35,7 +36,7 @@ export const answeredByServer = (argv: ReadonlyArray<string>, env: NodeJS.Proces
   if (noServer(env) || !isServed(argv)) return Promise.resolve(false)
   const path = controlSocketPath(env, homedir())
   if (path === undefined) return Promise.resolve(false)
-  const line = `${JSON.stringify({ v: PROTOCOL_VERSION, build: BUILD_ID, argv, env: requestEnv(env), cwd: process.cwd() })}\n`
+  const line = `${JSON.stringify({ v: PROTOCOL_VERSION, build: BUILD_ID, argv, env: requestEnv(env), cwd: process.cwd(), tty: { out: isatty(1), err: isatty(2) } })}\n`
   if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return Promise.resolve(false)
   return new Promise((resolve) => {
     let accepted = false

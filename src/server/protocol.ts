@@ -1,7 +1,8 @@
 /**
  * The control socket's protocol (pure; shared by the thin client, which loads before Effect, and the server).
  *
- * One request per connection, one JSON line: the client's build, argv, environment and working directory. The server
+ * One request per connection, one JSON line: the client's build, argv, environment, working directory and whether its
+ * stdout/stderr are terminals. The server
  * answers with JSON lines: `declined` (another build, another HOME, not a served command: the client runs the command
  * itself), `error` (a malformed request), or `accepted` followed by `result` (stdout, stderr, exit code). Once a
  * command is accepted the client never runs it itself: a broken connection is reported, not retried.
@@ -21,6 +22,8 @@ export interface Request {
   readonly argv: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string>>
   readonly cwd: string
+  /** whether the client's stdout and stderr are terminals (colour is kept only for a terminal) */
+  readonly tty: { readonly out: boolean; readonly err: boolean }
 }
 
 export type Answer =
@@ -83,7 +86,14 @@ export const parseRequest = (line: string): { readonly ok: true; readonly reques
   }
   if (!isStringRecord(r.env)) return { ok: false, error: "env must be an object of strings" }
   if (typeof r.cwd !== "string" || !r.cwd.startsWith("/")) return { ok: false, error: "cwd must be an absolute path" }
-  return { ok: true, request: { v: PROTOCOL_VERSION, build: r.build, argv: r.argv as Array<string>, env: r.env, cwd: r.cwd } }
+  const tty = r.tty as { out?: unknown; err?: unknown } | undefined
+  if (typeof tty !== "object" || tty === null || typeof tty.out !== "boolean" || typeof tty.err !== "boolean") {
+    return { ok: false, error: "tty must be { out: boolean, err: boolean }" }
+  }
+  return {
+    ok: true,
+    request: { v: PROTOCOL_VERSION, build: r.build, argv: r.argv as Array<string>, env: r.env, cwd: r.cwd, tty: { out: tty.out, err: tty.err } }
+  }
 }
 
 /**

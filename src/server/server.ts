@@ -21,6 +21,7 @@ import type { HttpServe } from "../observe/HttpServe.ts"
 import { withLogger } from "../observe/logger.ts"
 import { ensureHome } from "../state/home.ts"
 import { BUILD_ID } from "../version.ts"
+import { withColourPolicy } from "../cli/colourPolicy.ts"
 import { exitCodeOf, program } from "../cli/program.ts"
 import { captureConsole } from "./captureConsole.ts"
 import { warmState } from "./engineEvents.ts"
@@ -39,6 +40,7 @@ const runRequest = (r: Request, platform: Context.Context<Platform>, warm: WarmC
   Effect.gen(function* () {
     const captured = captureConsole(yield* Effect.console)
     const exit = yield* program(r.argv).pipe(
+      (e) => withColourPolicy(e, r.env, r.tty),
       (e) => withLogger(e, r.env),
       asInvocation({ env: r.env, cwd: r.cwd }),
       Console.withConsole(captured.console),

@@ -35,7 +35,7 @@ describe("isServed", () => {
 })
 
 describe("parseRequest", () => {
-  const good = { v: 1, build: "b", argv: argv("daemon", "status"), env: { A: "1" }, cwd: "/tmp" }
+  const good = { v: 1, build: "b", argv: argv("daemon", "status"), env: { A: "1" }, cwd: "/tmp", tty: { out: true, err: false } }
   test("a well-formed request", () => {
     expect(parseRequest(JSON.stringify(good))).toEqual({ ok: true, request: good })
   })
@@ -48,14 +48,16 @@ describe("parseRequest", () => {
     [JSON.stringify({ ...good, argv: ["x", 1] }), "argv must be an array of at least two strings"],
     [JSON.stringify({ ...good, env: { A: 1 } }), "env must be an object of strings"],
     [JSON.stringify({ ...good, env: [] }), "env must be an object of strings"],
-    [JSON.stringify({ ...good, cwd: "relative" }), "cwd must be an absolute path"]
+    [JSON.stringify({ ...good, cwd: "relative" }), "cwd must be an absolute path"],
+    [JSON.stringify({ ...good, tty: undefined }), "tty must be { out: boolean, err: boolean }"],
+    [JSON.stringify({ ...good, tty: { out: 1, err: false } }), "tty must be { out: boolean, err: boolean }"]
   ])("%s is refused: %s", (line, error) => {
     expect(parseRequest(line)).toEqual({ ok: false, error })
   })
 })
 
 describe("declineReason", () => {
-  const r: Request = { v: 1, build: "b1", argv: argv("daemon", "status"), env: { HOME: "/root" }, cwd: "/" }
+  const r: Request = { v: 1, build: "b1", argv: argv("daemon", "status"), env: { HOME: "/root" }, cwd: "/", tty: { out: false, err: false } }
   test("same build, same HOME, served command: accepted", () => {
     expect(declineReason(r, { build: "b1", home: "/root" })).toBeUndefined()
   })
