@@ -559,9 +559,8 @@ loaded and follows the engine's events, runs it and answers (docs/ARCHITECTURE.m
 before. Each figure has its own baseline run in the same hyperfine invocation or the same alternating rounds.
 
 - A served \`daemon status\` (${ms(sst!.median)}) is the client's start (\`--version\`: ${ms(ver!.median)}) plus one request:
-  the server parses it and makes the status' calls, reusing the volumes, the parent image and ChromaDB's version until
-  an engine event could change them, and a heartbeat at most 2 s old that it keeps fresh; the container and the
-  workers are asked every time.
+  the server parses it and answers from what it keeps warm: the engine's answers until an event could change them
+  (a parent kept as running only while its process lives) and a heartbeat at most 2 s old that it keeps fresh.
 - Served spawns do the same work as in-process ones, in the server: cold ${ms(servedColdRun.median)} against ${ms(coldRun.median)}
   in-process, warm ${ms(servedWarmRun.median)} against ${ms(warmRun.median)}.
 - 50 served spawns at once: ${servedBurstCpu ? `the burst took ${servedBurstCpu.seconds.toFixed(2)} s, using ${servedBurstCpu.clients.toFixed(2)} s of CPU in the clients, ${servedBurstCpu.inServer.toFixed(2)} s in the server and ${servedBurstCpu.rest.toFixed(2)} s in the engine and the rest of the machine (medians)` : "?"}; in-process: ${cpuLine("claudy", burstCpu?.claudy)}.
