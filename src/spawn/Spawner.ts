@@ -10,11 +10,12 @@ import {
   AttachFailed,
   ConfigInvalid,
   type DockerApiError,
+  ForeignObject,
   ParentNotRunning,
   SessionNameTaken,
   UsageError
 } from "../domain/errors.ts"
-import { LABEL, ownershipOf } from "../domain/labels.ts"
+import { describeOwner, LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
@@ -32,7 +33,7 @@ import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
 import { workerMemory } from "../mcp/binary.ts"
-import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
+import { memoryMounts, workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
   readonly path: string
@@ -97,6 +98,19 @@ const make = Effect.gen(function* () {
     }
   })
 
+  /**
+   * The named volumes a worker mounts must be ours or absent (the engine then creates them with our labels). A via-parent
+   * spawn needs no look: the parent's start checked them. Without the parent, another HAL9000_HOME of the same instance
+   * may own volumes of these names: mounting them would hand this worker that home's shared memory.
+   */
+  const checkVolumesOurs = (names: ReadonlyArray<string>) =>
+    Effect.forEach(names, (name) =>
+      Effect.flatMap(engine.inspectVolume(name), (v) => {
+        if (Option.isNone(v)) return Effect.void
+        const ownership = ownershipOf(v.value.Labels, owner)
+        return ownership === "ours" ? Effect.void : Effect.fail(new ForeignObject({ kind: "volume", name, owner: describeOwner(v.value.Labels, ownership) }))
+      }), { concurrency: "unbounded", discard: true })
+
   /** Free unless a container has the session's name, or a warm worker is claimed for it. */
   const checkNameFree = (session: string) =>
     Effect.gen(function* () {
@@ -137,7 +151,13 @@ const make = Effect.gen(function* () {
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
       const [parentRun] = yield* Effect.all(
-        [req.viaParent ? Effect.map(checkParent, Option.some) : Effect.succeed(Option.none()), checkNameFree(session), ensureHome(settings)],
+        [
+          req.viaParent
+            ? Effect.map(checkParent, Option.some)
+            : Effect.as(checkVolumesOurs(memoryMounts({ owner, claudyBinary: null }).map((m) => m.Source)), Option.none()),
+          checkNameFree(session),
+          ensureHome(settings)
+        ],
         { concurrency: "unbounded" }
       )
 
