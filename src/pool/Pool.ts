@@ -3,7 +3,7 @@
  * `claim` hands a session to one with host file operations only (O_EXCL claim, session script, FIFO write);
  * `reconcile` is one observe -> plan -> act pass of the manager.
  */
-import { Context, Effect, Either, Exit, Layer, Option, Schedule } from "effect"
+import { Context, Effect, Either, Exit, Layer, Option } from "effect"
 import { statSync } from "node:fs"
 import { Settings } from "../config/Settings.ts"
 import { StateError } from "../domain/errors.ts"
@@ -23,9 +23,6 @@ import { listSlots, removeSlot, type SessionHandoff, signalSlot, slotDir, waitRe
 
 /** A slot without a container is an orphan only after this long: a spawn creates the slot just before its container. */
 const ORPHAN_SLOT_GRACE_MS = 10_000
-
-/** Engine hiccups are retried with capped exponential backoff before a loop pass gives up. */
-const engineRetry = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
 
 export interface Claimed {
   readonly id: string
@@ -194,7 +191,8 @@ const make = Effect.gen(function* () {
         idleTimeoutMs: settings.idleTimeout * 1000,
         nowMs: Date.now()
       })
-      yield* Effect.forEach(actions, (a) => act(a, port).pipe(Effect.retry(engineRetry)), { concurrency: 4 })
+      // No retry here: the Engine retries what is transient, and a failed action is planned again on the next pass.
+      yield* Effect.forEach(actions, (a) => act(a, port), { concurrency: 4 })
       yield* removeOrphanSlots
       yield* mirror
       return { actions, parentRunning: Option.isSome(port), projects }
