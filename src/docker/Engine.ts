@@ -124,6 +124,8 @@ export const engineAt = (address: EngineAddress, callDeadline: Duration.Duration
     )
 
   const enc = encodeURIComponent
+  const removeByName = (name: string) =>
+    expect("remove container", { method: "DELETE", path: `/containers/${enc(name)}`, query: { force: true } }, [204, 404]).pipe(Effect.ignore)
   const filters = (f: Filters) => JSON.stringify(f)
 
   return {
@@ -135,8 +137,18 @@ export const engineAt = (address: EngineAddress, callDeadline: Duration.Duration
     inspectContainer: (nameOrId: string) => maybe("inspect container", `/containers/${enc(nameOrId)}/json`, Answers.containerInspect()),
     listContainers: (f: Filters) =>
       json("list containers", { method: "GET", path: "/containers/json", query: { all: true, filters: filters(f) } }, Answers.containerList()),
+    /**
+     * A create that got no answer (deadline passed, connection cut) may still have happened: the container of that
+     * name is removed (best effort) before the error is reported, so a failed create leaves nothing behind.
+     */
     createContainer: (name: string, body: unknown) =>
-      json("create container", { method: "POST", path: "/containers/create", query: { name }, body }, Answers.created()),
+      json("create container", { method: "POST", path: "/containers/create", query: { name }, body }, Answers.created()).pipe(
+        Effect.tapError((e) =>
+          e._tag === "DockerTimeout" || (e._tag === "DockerUnavailable" && e.reason === "connection reset")
+            ? removeByName(name)
+            : Effect.void
+        )
+      ),
     startContainer: (id: string) =>
       expect("start container", { method: "POST", path: `/containers/${enc(id)}/start` }, [204, 304]).pipe(Effect.asVoid),
     stopContainer: (id: string, timeoutSeconds: number) =>

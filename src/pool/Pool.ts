@@ -12,7 +12,7 @@ import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
 import { Sessions } from "../sessions/Sessions.ts"
-import { createWorker, discardWorker } from "../spawn/createWorker.ts"
+import { acquireWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
 import { type WorkerShape, workerContainerName, workerFingerprint, workerUser } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
@@ -77,18 +77,17 @@ const make = Effect.gen(function* () {
     })
   })
 
+  /** A warm worker that is ready, or none: a failure or an interrupt at any step discards what was created. */
   const createWarm = (project: string, port: number) =>
     Effect.gen(function* () {
-      const w = yield* createWorker(engine, home, defaultShape(project, port))
-      const undo = discardWorker(engine, home, w)
-      yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
+      const w = yield* acquireWorker(engine, home, defaultShape(project, port))
+      yield* engine.startContainer(w.id)
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
       if (!(yield* waitReady(home, w.slot, 30_000))) {
-        yield* undo
         return yield* new StateError({ path: slotDir(home, w.slot), operation: "wait for the warm worker in", detail: "its entrypoint never opened the claim FIFO (see: docker logs)" })
       }
       return w
-    })
+    }).pipe(Effect.scoped)
 
   /** Remove a warm worker nobody serves; the manager takes the claim first so a spawn cannot get it meanwhile. */
   const removeWarm = (id: string, slot: string, alreadyClaimed: boolean) =>
@@ -233,20 +232,28 @@ const make = Effect.gen(function* () {
       let dead = 0
       for (const c of candidates) {
         if (dead >= maxDead) break
-        if (!(yield* tryClaim(home, c.slot, handoff.session))) continue
         const claimed = { id: c.id, name: c.name, slot: c.slot }
-        // From here the worker is ours: unless the session was handed over, it is removed — also when the hand-off
-        // fails (a stale mirror entry whose slot is gone) or the spawn is interrupted.
-        const handedOver = yield* Effect.gen(function* () {
-          yield* writeHandoff(home, c.slot, handoff)
-          yield* beforeSignal(claimed)
-          return yield* signalSlot(home, c.slot, 50)
-        }).pipe(
-          Effect.orElseSucceed(() => false),
-          Effect.onExit((exit) =>
-            Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
+        // Once claimed the worker is ours: unless the session was handed over, it is removed — also when the hand-off
+        // fails (a stale mirror entry whose slot is gone) or the spawn is interrupted, even right after the claim.
+        const handedOver = yield* Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(tryClaim(home, c.slot, handoff.session), (won): Effect.Effect<boolean | "lost"> =>
+            !won
+              ? Effect.succeed("lost" as const)
+              : restore(
+                  Effect.gen(function* () {
+                    yield* writeHandoff(home, c.slot, handoff)
+                    yield* beforeSignal(claimed)
+                    return yield* signalSlot(home, c.slot, 50)
+                  })
+                ).pipe(
+                  Effect.orElseSucceed(() => false),
+                  Effect.onExit((exit) =>
+                    Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
+                  )
+                )
           )
         )
+        if (handedOver === "lost") continue
         if (handedOver) return Option.some(claimed)
         dead++
       }

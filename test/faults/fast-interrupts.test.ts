@@ -47,9 +47,12 @@ const onEvent = (b: Sandbox, role: string) => {
   const waiters: Array<{ action: string; resolve: () => void }> = []
   void (async () => {
     const decoder = new TextDecoder()
+    const reader = events.stdout.getReader()
     let buf = ""
-    for await (const chunk of events.stdout) {
-      buf += decoder.decode(chunk)
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) return
+      buf += decoder.decode(value)
       let i: number
       while ((i = buf.indexOf("\n")) >= 0) {
         const action = buf.slice(0, i).trim()
@@ -110,6 +113,54 @@ describe("signals end commands with 130/143 after their finalizers", () => {
       expect(await containers(b, "helper")).toEqual([])
       expect(readdirSync(dest)).toEqual([])
       expect((await b.claudy(["daemon", "status"])).code).toBe(0)
+    } finally {
+      events.stop()
+    }
+  })
+})
+
+describe("an interrupt at any point leaves no container and no slot", () => {
+  // [role, what is run, event after which the signal is sent, signal]
+  const cases = [
+    ["worker", "a cold spawn", "create", "SIGTERM"],
+    ["worker", "a cold spawn", "start", "SIGINT"],
+    ["warm", "a warm start (pool warm)", "create", "SIGINT"],
+    ["warm", "a warm start (pool warm)", "start", "SIGTERM"]
+  ] as const
+  for (const [role, what, event, signal] of cases) {
+    test(`${what}, ${signal} after the engine's ${event} event`, async () => {
+      const b = await sandboxWithParent(t)
+      const p = project()
+      const events = onEvent(b, role)
+      try {
+        const args = role === "worker" ? ["--via-parent", "-d", "--name", "cut", p, "--", "sleep", "600"] : ["pool", "warm", p]
+        const cmd = start(b, args)
+        await events.next(event)
+        cmd.kill(signal)
+        const r = await output(cmd)
+        expect(r.code).toBe(signal === "SIGINT" ? 130 : 143)
+        expect(await containers(b, role)).toEqual([])
+        expect(slots(b)).toEqual([])
+        // the name is free again: the same spawn succeeds
+        if (role === "worker") expect((await b.claudy(args)).code).toBe(0)
+      } finally {
+        events.stop()
+      }
+    })
+  }
+
+  test("reset removes the helper of a backup killed with -9 (no finalizer can run)", async () => {
+    const b = await sandboxWithParent(t)
+    const events = onEvent(b, "helper")
+    try {
+      const backup = start(b, ["backup", "--dest", t.tempDir("claudy-killed-backup-")])
+      await events.next("create")
+      backup.kill("SIGKILL")
+      await backup.exited
+      expect((await containers(b, "helper")).length).toBe(1)
+      const r = await b.claudy(["reset"])
+      expect(r.code).toBe(0)
+      expect(await containers(b, "helper")).toEqual([])
     } finally {
       events.stop()
     }
