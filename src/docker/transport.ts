@@ -2,8 +2,10 @@
  * The smallest Engine API client that works in Bun, Node and Deno: one JSON request, one answer.
  * dockerode costs ~30 ms of start-up (its ssh2 graph), so it is loaded only for streams (image build).
  * Bun: fetch with `{ unix }` (≈4 ms a call). Node/Deno: node:http with `socketPath`.
- * Neither transport has a timeout of its own: Bun's fetch would end a call idle for 5 minutes (a `/wait` on a long
- * session), so it is off (`timeout: false`), and deadlines are the Engine's, per call, through the abort signal.
+ * Neither transport has a timeout of its own: deadlines are the Engine's, per call, through the abort signal. Bun
+ * documents an idle timeout for fetch (`timeout: false` turns it off); a `/wait` on a long session is idle for as long
+ * as the session runs, so it is off (measured with Bun 1.4.5: a unix-socket fetch idle for 310 s completes either way;
+ * test/faults/long-wait keeps it so across Bun versions).
  */
 import type { EngineAddress } from "./address.ts"
 
