@@ -27,7 +27,7 @@ import { signalSlot, writeHandoff } from "../pool/slot.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
-import { createWorker, discardWorker } from "./createWorker.ts"
+import { acquireWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
@@ -208,37 +208,36 @@ const make = Effect.gen(function* () {
       } else {
         // The image is looked at only when the engine says it is missing (one call fewer on every cold spawn): then
         // it is pulled as the settings allow, or refused with the image error, and the create is tried once more.
-        const create = createWorker(engine, home, shape, session)
-        const cold = yield* create.pipe(
-          Effect.catchIf(
-            (e) => e._tag === "DockerApiError" && e.status === 404,
-            () => Effect.zipRight(images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing"), create)
-          ),
-          Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
-            // 409: a concurrent spawn took the name between our check and create.
-            e.status === 409
-              ? Effect.fail(new SessionNameTaken({ name: session, container: workerContainerName(settings.instance, session), project: "", state: "just created by another claudy" }))
-              : Effect.fail(e)
-          )
-        )
-        containerId = cold.id
-        // Until the session is handed over, any failure or an interrupt (Ctrl-C) removes what this spawn created.
+        const create = acquireWorker(engine, home, shape, session)
+        // Until the session is handed over, any failure or an interrupt (Ctrl-C, SIGTERM) at any step removes what
+        // this spawn created: the worker is a resource of this scope, kept only when the scope succeeds.
         const running = yield* Deferred.make<void>()
-        yield* Effect.gen(function* () {
-          yield* writeHandoff(home, cold.slot, handoff)
-          yield* attachFirst(cold, running)
-          yield* engine.startContainer(cold.id)
+        const cold = yield* Effect.gen(function* () {
+          const w = yield* create.pipe(
+            Effect.catchIf(
+              (e) => e._tag === "DockerApiError" && e.status === 404,
+              () => Effect.zipRight(images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing"), create)
+            ),
+            Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
+              // 409: a concurrent spawn took the name between our check and create.
+              e.status === 409
+                ? Effect.fail(new SessionNameTaken({ name: session, container: workerContainerName(settings.instance, session), project: "", state: "just created by another claudy" }))
+                : Effect.fail(e)
+            )
+          )
+          yield* writeHandoff(home, w.slot, handoff)
+          yield* attachFirst(w, running)
+          yield* engine.startContainer(w.id)
           yield* Deferred.succeed(running, undefined)
-          if (!(yield* signalSlot(home, cold.slot, 10_000))) {
+          if (!(yield* signalSlot(home, w.slot, 10_000))) {
             return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
           }
+          return w
         }).pipe(
-          Effect.onExit((exit) =>
-            Exit.isSuccess(exit)
-              ? Effect.void
-              : Effect.zipRight(Deferred.interrupt(running), discardWorker(engine, home, cold))
-          )
+          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Deferred.interrupt(running))),
+          Effect.scoped
         )
+        containerId = cold.id
       }
       yield* logSpawn(home, {
         at: new Date().toISOString(),
