@@ -11,14 +11,34 @@ import { describeError, renderReport } from "./report.ts"
 import { cli } from "./root.ts"
 import { SessionCommand, splitArgv } from "./sessionCommand.ts"
 
-/** SIGTERM is how systemd and `pool stop` end a foreground loop: a clean stop, exit 0. Ctrl-C (SIGINT) is 130. */
-let terminated = false
+/**
+ * The signal that ended the run, if any: runMain interrupts the main fiber on SIGINT and SIGTERM, so finalizers run
+ * (containers and slots of an unfinished spawn are removed, a backup's parent started again) before the exit code.
+ */
+let signalled: "SIGINT" | "SIGTERM" | undefined
+/** The foreground loops systemd and `pool stop` end with SIGTERM: for them SIGTERM is a clean stop. */
+let foregroundLoop = false
 
-/** For the process that runs a command itself (not for the control server's requests): SIGTERM means a clean stop. */
-export const exitZeroOnSigterm = () =>
-  process.once("SIGTERM", () => {
-    terminated = true
-  })
+/** `daemon run`, `pool run` and `serve` (pure): the commands for which SIGTERM is the normal way to stop. */
+export const isForegroundLoop = (argv: ReadonlyArray<string>) =>
+  ((argv[2] === "daemon" || argv[2] === "pool") && argv[3] === "run") || argv[2] === "serve"
+
+/**
+ * The exit code after a signal (pure): SIGTERM ends a foreground loop with 0, anything else with 128 + the signal's
+ * number (130 for Ctrl-C, 143 for SIGTERM), also when the work was done before the interrupt took effect: a command
+ * that was killed (e.g. by `timeout`) is never reported as a success.
+ */
+export const signalExitCode = (signal: "SIGINT" | "SIGTERM", loop: boolean) =>
+  signal === "SIGINT" ? EXIT.interrupted : loop ? EXIT.ok : EXIT.terminated
+
+/**
+ * For the process that runs a command itself (not the control server's requests, which share one process): remember
+ * the signal that ends it, for the exit code.
+ */
+export const watchSignals = (argv: ReadonlyArray<string>) => {
+  foregroundLoop = isForegroundLoop(argv)
+  for (const s of ["SIGINT", "SIGTERM"] as const) process.once(s, () => (signalled ??= s))
+}
 
 export const program = (argv: ReadonlyArray<string>) => {
   const wantsJson = argv.includes("--json")
@@ -43,17 +63,18 @@ export const program = (argv: ReadonlyArray<string>) => {
 }
 
 /**
- * For runMain's teardown (and the control server's answers): success 0, SilentExit its code, interrupt 130, anything
- * else 1 (after printing it to `stderr`).
+ * For runMain's teardown (and the control server's answers): success 0, SilentExit its code, after a signal 130/143
+ * (0 for a foreground loop's SIGTERM), anything else 1 (after printing it to `stderr`).
  */
 export const exitCodeOf = (
   exit: Exit.Exit<unknown, unknown>,
   stderr: (text: string) => void = (text) => process.stderr.write(text)
 ): number => {
-  if (Exit.isSuccess(exit)) return EXIT.ok
-  const failure = Cause.failureOption(exit.cause)
+  const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
   if (Option.isSome(failure) && failure.value instanceof SilentExit) return failure.value.code
-  if (Cause.isInterruptedOnly(exit.cause)) return terminated ? EXIT.ok : EXIT.interrupted
+  if (signalled !== undefined && (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause))) return signalExitCode(signalled, foregroundLoop)
+  if (Exit.isSuccess(exit)) return EXIT.ok
+  if (Cause.isInterruptedOnly(exit.cause)) return EXIT.interrupted
   stderr(`Error: unexpected failure (a bug in claudy; please report it)\n${Cause.pretty(exit.cause)}\n`)
   return EXIT.failure
 }

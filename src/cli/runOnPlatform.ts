@@ -14,7 +14,7 @@ import { HttpServe } from "../observe/HttpServe.ts"
 import { withLogger } from "../observe/logger.ts"
 import { withColourPolicy } from "./colourPolicy.ts"
 import { lazyTerminal } from "./lazyTerminal.ts"
-import { exitZeroOnSigterm, program, teardown } from "./program.ts"
+import { program, teardown, watchSignals } from "./program.ts"
 
 export interface PlatformParts {
   readonly fileSystem: Layer.Layer<FileSystem>
@@ -35,7 +35,7 @@ export const platformLayer = (parts: PlatformParts) =>
 
 export const runOnPlatform = (runMain: RunMain, parts: PlatformParts) => {
   const platform = platformLayer(parts)
-  exitZeroOnSigterm()
+  watchSignals(process.argv)
   runMain(withLogger(program(process.argv).pipe((e) => withColourPolicy(e), Effect.provide(platform))), {
     disableErrorReporting: true,
     disablePrettyLogger: true,
