@@ -1,7 +1,8 @@
 /**
  * `claudy reset`: remove what this claudy created, by label and HAL9000_HOME only — never by name prefix.
  * Default: stop the pool manager, remove sessions, warm workers and the parent; keep volumes (data) and images.
- * `--volumes` also removes the three volumes (asked for explicitly with --yes), `--images` the images claudy built.
+ * `--volumes` also removes the data volumes (the parent's three and the Claude home; asked for explicitly with --yes),
+ * `--images` the images claudy built.
  * `--force` is the emergency mode for a stuck parent: kill instead of a graceful stop.
  */
 import { Effect } from "effect"
@@ -13,6 +14,7 @@ import { Engine } from "../docker/Engine.ts"
 import { pidFile } from "../pool/files.ts"
 import { stopManager } from "../pool/pidFile.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
+import { markerFile } from "../spawn/claudeHome.ts"
 import { maintenance } from "./maintenance.ts"
 
 export interface ResetOptions {
@@ -67,6 +69,8 @@ export const reset = (o: ResetOptions) =>
         yield* engine.removeVolume(v.Name)
         volumes.push(v.Name)
       }
+      // whom the Claude home was given to: a volume recreated within the same second must not look prepared
+      yield* Effect.sync(() => rmSync(markerFile(settings.home), { force: true }))
     }
     const images: Array<string> = []
     if (o.images) {

@@ -7,6 +7,7 @@
 import { fingerprint, LABEL, type Owner, ownerLabels } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { SLOT_TARGET } from "../pool/slot.ts"
+import { claudeHomeEnv, claudeHomeMount } from "./claudeHome.ts"
 import type { Limits } from "./limits.ts"
 
 /** The image's own non-root user (`claude`, whose home is /home/claude). */
@@ -48,7 +49,8 @@ export const workerFingerprint = (r: WorkerShape) =>
     network: networkModeOf(r),
     port: r.viaParent ? r.chromadbPort : null,
     user: r.user,
-    tty: r.tty
+    tty: r.tty,
+    claudeHome: claudeHomeMount(r.owner.instance).Source
   })
 
 export const limitsLabel = (l: Limits) =>
@@ -84,6 +86,7 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
       Env: [
         `CLAUDY_SLOT=${SLOT_TARGET}`,
         `ANTHROPIC_API_KEY_FILE=${SECRET_TARGET}`,
+        ...claudeHomeEnv,
         ...(shape.viaParent
           ? [`CHROMADB_HOST=localhost`, `CHROMADB_PORT=${shape.chromadbPort}`, `CHROMADB_URL=http://localhost:${shape.chromadbPort}`]
           : [])
@@ -105,7 +108,8 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
         NetworkMode: network,
         Mounts: [
           { Type: "bind", Source: shape.projectDir, Target: WORKSPACE, ReadOnly: false },
-          { Type: "bind", Source: id.slotDir, Target: SLOT_TARGET, ReadOnly: true }
+          { Type: "bind", Source: id.slotDir, Target: SLOT_TARGET, ReadOnly: true },
+          claudeHomeMount(shape.owner.instance)
         ],
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],
