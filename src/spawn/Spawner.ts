@@ -2,7 +2,7 @@
  * Spawning a worker: every check first (limits, name, env, project, parent, image), so bad input never leaves a
  * container behind; then create, record, and either return once it runs (detached) or attach the terminal.
  */
-import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option } from "effect"
+import { Context, Deferred, Effect, Either, ExecutionStrategy, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
@@ -29,13 +29,15 @@ import { createWorker, discardWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
-import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
+import { extraSessionName, projectSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
 import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
   readonly path: string
   readonly cwd: string
   readonly name?: string | undefined
+  /** `--new`: another session beside the project's own, instead of reattaching to it */
+  readonly fresh?: boolean
   readonly viaParent: boolean
   readonly detach: boolean
   readonly image?: string | undefined
@@ -46,6 +48,8 @@ export interface SpawnRequest {
 
 export type SpawnResult =
   | { readonly _tag: "detached"; readonly session: string; readonly container: string }
+  /** the project's session runs already: attach to it (or, detached, report it) instead of starting a second one */
+  | { readonly _tag: "running"; readonly session: string; readonly containerId: string; readonly tty: boolean; readonly project: string }
   | { readonly _tag: "exited"; readonly session: string; readonly code: number }
   | { readonly _tag: "detached-by-user"; readonly session: string }
 
@@ -91,19 +95,15 @@ const make = Effect.gen(function* () {
     return publishedPort(parent.value) ?? settings.chromadbPort
   })
 
-  /** Free unless a container has the session's name, or a warm worker is claimed for it. */
-  const checkNameFree = (session: string) =>
-    Effect.gen(function* () {
-      // sessions.container fails with ForeignObject for a same-named container that is not ours
-      const existing = yield* sessions.container(session)
-      if (Option.isSome(existing)) {
-        return yield* new SessionNameTaken({
-          name: session,
-          container: workerContainerName(settings.instance, session),
-          project: existing.value.Config.Labels?.[LABEL.project] ?? "",
-          state: existing.value.State.Status
-        })
-      }
+  /** The session's container if one exists (sessions.container fails with ForeignObject for one not ours). */
+  const existingSession = (session: string) => sessions.container(session)
+
+  const nameTaken = (session: string, c: { readonly Config: { readonly Labels?: Record<string, string> | null }; readonly State: { readonly Status: string } }) =>
+    new SessionNameTaken({
+      name: session,
+      container: workerContainerName(settings.instance, session),
+      project: c.Config.Labels?.[LABEL.project] ?? "",
+      state: c.State.Status
     })
 
   const spawn = (req: SpawnRequest) =>
@@ -121,18 +121,34 @@ const make = Effect.gen(function* () {
         )
       }
       const project = yield* resolveProject(req.path, req.cwd, { userHome: homedir(), halHome: home })
-      const session = req.name ?? defaultSessionName(project.dir, randomBytes(6).toString("base64url"))
+      // Without --name, the project's own session (found again on the next run), or with --new one beside it.
+      const byProject = req.name === undefined && req.fresh !== true
+      const session =
+        req.name ?? (req.fresh === true ? extraSessionName(project.dir, randomBytes(6).toString("base64url")) : projectSessionName(project.dir))
       const image = req.image ?? settings.workerImage
       const user = workerUser(project.owner)
 
-      // 2. The name is ours for the rest of this spawn (two concurrent spawns of one --name: one wins here).
-      yield* reserveName(home, session)
+      // 2. The name is ours until the worker runs (two concurrent spawns of one name: one wins here). Not for the
+      // whole attached session: the next `claudy PATH` must find the session and attach to it.
+      const naming = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+      yield* reserveName(home, session).pipe(Scope.extend(naming))
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
-      const [chromadbPort] = yield* Effect.all(
-        [req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort), checkNameFree(session), ensureHome(settings)],
+      const [chromadbPort, existing] = yield* Effect.all(
+        [req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort), existingSession(session), ensureHome(settings)],
         { concurrency: "unbounded" }
       )
+      if (Option.isSome(existing)) {
+        const c = existing.value
+        if (!byProject) return yield* nameTaken(session, c)
+        if (c.State.Running) {
+          yield* Scope.close(naming, Exit.void)
+          return { _tag: "running", session, containerId: c.Id, tty: c.Config.Tty ?? false, project: project.dir } satisfies SpawnResult
+        }
+        // The project's session has ended: a new one takes its name (the old container, ours, is replaced).
+        yield* sessions.remove(session, false)
+        yield* Effect.logInfo(`session ${session} had ${c.State.Status === "created" ? "not started" : `exited (${c.State.ExitCode ?? "?"})`}: starting a new one under the same name`)
+      }
 
       if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
       if (settings.anthropicApiKey === "") yield* Effect.logWarning("ANTHROPIC_API_KEY is not set: Claude Code in the worker will ask you to log in")
@@ -178,7 +194,7 @@ const make = Effect.gen(function* () {
           Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
             // 409: a concurrent spawn took the name between our check and create.
             e.status === 409
-              ? Effect.fail(new SessionNameTaken({ name: session, container: workerContainerName(settings.instance, session), project: "", state: "just created by another claudy" }))
+              ? Effect.fail(nameTaken(session, { Config: {}, State: { Status: "just created by another claudy" } }))
               : Effect.fail(e)
           )
         )
@@ -209,6 +225,7 @@ const make = Effect.gen(function* () {
         poolable,
         ms: Math.round(performance.now() - startedAt)
       })
+      yield* Scope.close(naming, Exit.void)
 
       // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt), a
       // detached cold one is recorded now, and an attached session (again) when it ends.

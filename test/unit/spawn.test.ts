@@ -8,7 +8,7 @@ import { pidsMaxHits } from "../../src/sessions/limitHits.ts"
 import { decodeRecord, recordFromContainer, statusOf } from "../../src/sessions/record.ts"
 import { resolveLimits } from "../../src/spawn/limits.ts"
 import { refusedReason } from "../../src/spawn/projectPath.ts"
-import { defaultSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
+import { extraSessionName, projectSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
 import { validateEnvPairs } from "../../src/spawn/Spawner.ts"
 import { type WorkerShape, workerFingerprint, workerSpec as specOf, workerUser } from "../../src/spawn/workerSpec.ts"
 
@@ -35,11 +35,16 @@ describe("session names", () => {
     const r = validateSessionName(n)
     expect(Either.isLeft(r) && r.left.includes(why)).toBe(true)
   })
-  test("default names come from the project and are valid", () => {
-    const n = defaultSessionName("/home/me/src/My App!", "Ab12_-Xy")
-    expect(n).toBe("my-app-ab12xy")
-    expect(Either.isRight(validateSessionName(n))).toBe(true)
-    expect(Either.isRight(validateSessionName(defaultSessionName("/", "zzzzzz")))).toBe(true)
+  test("a project's session name is its base name plus a hash of its real path: valid and stable", () => {
+    const n = projectSessionName("/home/me/src/My App!")
+    expect(n).toMatch(/^my-app-[0-9a-f]{8}$/)
+    expect(projectSessionName("/home/me/src/My App!")).toBe(n)
+    expect(projectSessionName("/home/other/My App!")).not.toBe(n)
+    for (const dir of ["/", "/x/" + "Long Name ".repeat(10), "/x/---", "/x/a-".repeat(20)]) {
+      expect(Either.isRight(validateSessionName(projectSessionName(dir)))).toBe(true)
+      expect(Either.isRight(validateSessionName(extraSessionName(dir, "Ab_9")))).toBe(true)
+    }
+    expect(extraSessionName("/home/me/src/My App!", "Ab_9-x")).toBe(`${n}-ab9x`)
   })
 })
 
@@ -121,8 +126,11 @@ describe("worker spec", () => {
     expect(b.HostConfig.NetworkMode).toBe("container:hal9000-parent")
     expect(b.HostConfig.Mounts).toEqual([
       { Type: "bind", Source: "/srv/app", Target: "/workspace", ReadOnly: false },
-      { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true }
+      { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true },
+      { Type: "volume", Source: "hal9000-claude-home", Target: "/home/claude/.claude", ReadOnly: false }
     ])
+    expect(b.Env).toContain("CLAUDE_CONFIG_DIR=/home/claude/.claude")
+    expect(b.Env).toContain("CLAUDE_HOME=/home/claude/.claude")
     expect(JSON.stringify(b)).not.toContain("docker.sock")
     expect(b.Env).toContain("ANTHROPIC_API_KEY_FILE=/run/claudy/anthropic_api_key")
     expect(b.Env).toContain("CLAUDY_SLOT=/run/claudy")
@@ -174,6 +182,9 @@ describe("worker spec", () => {
     expect(workerFingerprint(request({ user: { uid: 5, gid: 5 } }))).not.toBe(a)
     expect(workerFingerprint(request({ projectDir: "/srv/other" }))).not.toBe(a)
     expect(workerFingerprint(request({ limits: { enabled: false, memory: null, cpus: null, pidsLimit: null } }))).not.toBe(a)
+    expect(workerFingerprint(request({ image: "img:2" }))).not.toBe(a)
+    // the Claude home is the instance's: another instance's warm worker never serves this one
+    expect(workerFingerprint(request({ owner: { instance: "other", home: "abcabcabcabc" } }))).not.toBe(a)
   })
 })
 
