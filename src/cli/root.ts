@@ -8,7 +8,19 @@ import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { VERSION_LINE } from "../version.ts"
 
-const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
+/** The Authentication section of --help (docs/SECURITY.md has the details). */
+const AUTHENTICATION =
+  "AUTHENTICATION: a session's Claude Code uses, in this order, (1) ANTHROPIC_API_KEY in claudy's environment, " +
+  "(2) the key file HAL9000_HOME/secrets/anthropic_key (yours, mode 0400 or 0600; refused otherwise), " +
+  "(3) the login kept in the Claude home volume <instance>-claude-home: log in once with `claudy login`. " +
+  "A key reaches the worker as a file readable by its user only, never in its environment. `claudy auth status` says which is in use."
+
+const SESSIONS =
+  "SESSIONS: without --name a project has one session, named after its path: running claudy again on it attaches to it " +
+  "(with --detach: reports it); --new starts another beside it."
+
+const SPAWN_SUMMARY = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
+const SPAWN_DESCRIPTION = `${SPAWN_SUMMARY}\n\n${SESSIONS}\n\n${AUTHENTICATION}`
 
 const loadSpawn = () => import("./spawnCommand.ts")
 const loadOps = () => import("./opsCommand.ts")
@@ -22,7 +34,7 @@ const SUBCOMMANDS = {
   daemon: () => import("./daemonCommand.ts").then((m) => m.daemonCommand),
   spawn: () =>
     loadSpawn().then((m) =>
-      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_SUMMARY))
     ),
   sessions: () => import("./sessionsCommand.ts").then((m) => m.sessionsCommand),
   pool: () => import("./poolCommand.ts").then((m) => m.poolCommand),
@@ -32,6 +44,8 @@ const SUBCOMMANDS = {
   restore: () => loadOps().then((m) => m.opsCommands.restore),
   reset: () => loadOps().then((m) => m.opsCommands.reset),
   config: () => import("./configCommand.ts").then((m) => m.configCommand),
+  login: () => import("./authCommand.ts").then((m) => m.loginCommand),
+  auth: () => import("./authCommand.ts").then((m) => m.authCommand),
   images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand)
 } as const
 
@@ -45,7 +59,7 @@ const rootWith = (subs: ReadonlyArray<Sub>) =>
     )
   ).pipe(
     Command.withDescription(
-      "Run isolated Claude Code workers in containers next to a shared ChromaDB. `claudy [spawn options] [PATH]` is `claudy spawn …`"
+      `Run isolated Claude Code workers in containers next to a shared ChromaDB. \`claudy [spawn options] [PATH]\` is \`claudy spawn …\`\n\n${SESSIONS}\n\n${AUTHENTICATION}`
     ),
     Command.withSubcommands(subs as [Sub, ...Array<Sub>])
   )

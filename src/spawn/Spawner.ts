@@ -5,6 +5,7 @@
 import { Context, Deferred, Effect, Either, ExecutionStrategy, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { homedir } from "node:os"
+import { keyFile, resolveApiKey } from "../auth/apiKey.ts"
 import { Settings } from "../config/Settings.ts"
 import {
   AttachFailed,
@@ -44,6 +45,8 @@ export interface SpawnRequest {
   readonly env: ReadonlyArray<string>
   readonly command: ReadonlyArray<string>
   readonly limits: LimitFlags
+  /** `claudy login`: no API key for this session (Claude Code must ask for a login, not use the key) */
+  readonly withoutApiKey?: boolean
 }
 
 export type SpawnResult =
@@ -112,6 +115,7 @@ const make = Effect.gen(function* () {
       // 1. Everything that needs no engine.
       const limits = yield* fromEither(resolveLimits(req.limits, settings))
       const env = yield* fromEither(validateEnvPairs(req.env))
+      const apiKey = req.withoutApiKey === true ? { source: "none" as const, key: "" } : yield* resolveApiKey(settings)
       if (req.name !== undefined) {
         yield* fromEither(
           Either.mapLeft(
@@ -151,7 +155,11 @@ const make = Effect.gen(function* () {
       }
 
       if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
-      if (settings.anthropicApiKey === "") yield* Effect.logWarning("ANTHROPIC_API_KEY is not set: Claude Code in the worker will ask you to log in")
+      if (apiKey.source === "none" && req.withoutApiKey !== true) {
+        yield* Effect.logWarning(
+          `ANTHROPIC_API_KEY is not set and there is no ${keyFile(home)}: Claude Code uses the login kept in its home, or asks you to log in (claudy auth status; claudy login)`
+        )
+      }
       if (project.owner.uid === 0) {
         yield* Effect.logWarning(
           `${project.dir} is owned by root: the worker runs as uid ${user.uid} and can change only what that uid may; chown the project to its real owner`
@@ -161,7 +169,7 @@ const make = Effect.gen(function* () {
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
       const shape: WorkerShape = { owner, image, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
-      const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
+      const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
       const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort)) && req.viaParent
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
