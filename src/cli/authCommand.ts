@@ -34,12 +34,12 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
           ? `unknown: ${s.login.detail ?? ""}`
           : s.login.persisted
             ? `yes${s.login.method ? ` (${s.login.method}${s.login.subscription ? `, ${s.login.subscription}` : ""})` : ""}`
-            : `no${s.login.detail ? ` (${s.login.detail})` : ""}`
+            : `no${s.login.detail ? `: ${s.login.detail}` : ""}`
       yield* Console.log(
         table([
           ["Sessions use:", SOURCE_TEXT[s.source]],
           ["API key file:", `${s.api_key_file}${s.source === "file" ? " (in use)" : ""}`],
-          ["Login kept:", `${login} in volume ${s.claude_home}`]
+          ["Login kept:", `${login}; volume ${s.claude_home}`]
         ])
       )
     })
