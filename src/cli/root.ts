@@ -46,7 +46,8 @@ const SUBCOMMANDS = {
   config: () => import("./configCommand.ts").then((m) => m.configCommand),
   login: () => import("./authCommand.ts").then((m) => m.loginCommand),
   auth: () => import("./authCommand.ts").then((m) => m.authCommand),
-  images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand)
+  images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand),
+  profiles: () => import("./profilesCommand.ts").then((m) => m.profilesCommand)
 } as const
 
 type Sub = Awaited<ReturnType<(typeof SUBCOMMANDS)[keyof typeof SUBCOMMANDS]>>

@@ -28,7 +28,11 @@ export const spawnConfig = {
   cpus: optionalText("cpus", "CPU limit, e.g. 1.5 (default WORKER_CPUS)"),
   pidsLimit: optionalText("pids-limit", "Maximum number of processes (default WORKER_PIDS_LIMIT)"),
   noLimits: Options.boolean("no-limits").pipe(Options.withDescription("Run without memory, cpu and pids limits (recorded and logged)")),
-  image: optionalText("image", "Worker image (default WORKER_IMAGE)"),
+  image: optionalText("image", "Worker image (default WORKER_IMAGE, or the profile's image)"),
+  profile: optionalText(
+    "profile",
+    "Language profile: base, python, node, java or a custom one (default: detected from the project's files; claudy profiles list)"
+  ),
   env: Options.text("e").pipe(
     Options.withAlias("env"),
     Options.repeated,
@@ -51,6 +55,7 @@ type SpawnArgs = {
   readonly pidsLimit: Option.Option<string>
   readonly noLimits: boolean
   readonly image: Option.Option<string>
+  readonly profile: Option.Option<string>
   readonly env: ReadonlyArray<string>
   readonly set: ReadonlyArray<string>
   readonly path: Option.Option<string>
@@ -89,6 +94,7 @@ export const spawnHandler = (a: SpawnArgs) =>
           viaParent: a.viaParent,
           detach: a.detach,
           image: Option.getOrUndefined(a.image),
+          profile: Option.getOrUndefined(a.profile),
           env: a.env,
           command,
           limits: {

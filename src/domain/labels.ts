@@ -16,7 +16,8 @@ export const LABEL = {
   limits: "io.hal9000.limits",
   parent: "io.hal9000.parent",
   slot: "io.hal9000.slot",
-  dockerfile: "io.hal9000.dockerfile"
+  dockerfile: "io.hal9000.dockerfile",
+  profile: "io.hal9000.profile"
 } as const
 
 export type Role = "parent" | "worker" | "warm" | "volume" | "image" | "helper"

@@ -13,7 +13,9 @@ import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
+import { chooseProfile } from "../images/profiles.ts"
 import { resolveLimits } from "../spawn/limits.ts"
+import { imageForProfile } from "../spawn/profileImage.ts"
 import { type WorkerShape, workerContainerName, workerFingerprint, workerUser } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
 import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
@@ -48,12 +50,16 @@ const make = Effect.gen(function* () {
     )
   )
 
-  /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm. */
-  const defaultShape = (projectDir: string, chromadbPort: number): WorkerShape => {
+  /**
+   * The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm. The image is the project's
+   * profile's (the spawn resolves it, the pool with `profileOf`); base, the worker image, when not given.
+   */
+  const defaultShape = (projectDir: string, chromadbPort: number, on: { readonly image: string; readonly profile: string } = { image: settings.workerImage, profile: "base" }): WorkerShape => {
     const st = statSync(projectDir)
     return {
       owner,
-      image: settings.workerImage,
+      image: on.image,
+      profile: on.profile,
       projectDir,
       limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
       viaParent: true,
@@ -80,9 +86,18 @@ const make = Effect.gen(function* () {
     })
   })
 
+  /** A project's profile image as its default spawn would choose it (detected; base while its image is not built). */
+  const profileOf = (project: string) =>
+    Effect.orElseSucceed(
+      Effect.flatMap(Either.match(chooseProfile(undefined, project, home), { onLeft: Effect.fail, onRight: Effect.succeed }), (choice) =>
+        imageForProfile(engine, settings.workerImage, choice)
+      ),
+      () => ({ image: settings.workerImage, profile: "base" })
+    )
+
   const createWarm = (project: string, port: number) =>
     Effect.gen(function* () {
-      const w = yield* createWorker(engine, home, defaultShape(project, port))
+      const w = yield* createWorker(engine, home, defaultShape(project, port, yield* profileOf(project)))
       const undo = discardWorker(engine, home, w)
       yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.

@@ -29,6 +29,8 @@ import { type AttachResult, attachSession } from "./attach.ts"
 import { createWorker, discardWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
+import { chooseProfile } from "../images/profiles.ts"
+import { imageForProfile } from "./profileImage.ts"
 import { resolveProject } from "./projectPath.ts"
 import { extraSessionName, projectSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
 import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
@@ -42,6 +44,8 @@ export interface SpawnRequest {
   readonly viaParent: boolean
   readonly detach: boolean
   readonly image?: string | undefined
+  /** `--profile`: a language profile's image (default: detected from the project's files) */
+  readonly profile?: string | undefined
   readonly env: ReadonlyArray<string>
   readonly command: ReadonlyArray<string>
   readonly limits: LimitFlags
@@ -129,7 +133,19 @@ const make = Effect.gen(function* () {
       const byProject = req.name === undefined && req.fresh !== true
       const session =
         req.name ?? (req.fresh === true ? extraSessionName(project.dir, randomBytes(6).toString("base64url")) : projectSessionName(project.dir))
-      const image = req.image ?? settings.workerImage
+      if (req.image !== undefined && req.profile !== undefined) {
+        return yield* new UsageError({ detail: "--image and --profile both choose the worker image", fix: "give one of them" })
+      }
+      // The profile: --profile, else detected from the project's files; none with a user's --image.
+      const choice =
+        req.image === undefined
+          ? yield* fromEither(
+              Either.mapLeft(
+                chooseProfile(req.profile, project.dir, home),
+                (why) => new UsageError({ detail: why, fix: "claudy profiles list shows the profiles and their images" })
+              )
+            )
+          : undefined
       const user = workerUser(project.owner)
 
       // 2. The name is ours until the worker runs (two concurrent spawns of one name: one wins here). Not for the
@@ -138,8 +154,13 @@ const make = Effect.gen(function* () {
       yield* reserveName(home, session).pipe(Scope.extend(naming))
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
-      const [chromadbPort, existing] = yield* Effect.all(
-        [req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort), existingSession(session), ensureHome(settings)],
+      const [chromadbPort, existing, profiled] = yield* Effect.all(
+        [
+          req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort),
+          existingSession(session),
+          choice === undefined ? Effect.succeed(undefined) : imageForProfile(engine, settings.workerImage, choice),
+          ensureHome(settings)
+        ],
         { concurrency: "unbounded" }
       )
       if (Option.isSome(existing)) {
@@ -168,9 +189,17 @@ const make = Effect.gen(function* () {
 
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
-      const shape: WorkerShape = { owner, image, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
+      const image = req.image ?? profiled?.image ?? settings.workerImage
+      if (profiled?.missing !== undefined) {
+        yield* Effect.logWarning(
+          `profile ${profiled.missing.profile} (detected from ${choice?.file}) has no image ${profiled.missing.image}: using base; build it with: claudy images build --profile ${profiled.missing.profile}`
+        )
+      } else if (profiled !== undefined && profiled.profile !== "base") {
+        yield* Effect.logInfo(`profile ${profiled.profile} (${choice?.how === "flag" ? "--profile" : `detected from ${choice?.file}`}): image ${image}`)
+      }
+      const shape: WorkerShape = { owner, image, profile: req.image === undefined ? (profiled?.profile ?? "base") : null, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
       const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
-      const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort)) && req.viaParent
+      const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort, profiled)) && req.viaParent
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
       let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined

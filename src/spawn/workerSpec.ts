@@ -30,6 +30,8 @@ export const warmContainerName = (instance: string, slot: string) => `${instance
 export interface WorkerShape {
   readonly owner: Owner
   readonly image: string
+  /** the language profile the image is for (base: the worker image itself; null: an --image of the user's) */
+  readonly profile: string | null
   readonly projectDir: string
   readonly limits: Limits
   readonly viaParent: boolean
@@ -102,6 +104,7 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
         [LABEL.project]: shape.projectDir,
         [LABEL.spec]: spec,
         [LABEL.limits]: limitsLabel(l),
+        [LABEL.profile]: shape.profile ?? "",
         [LABEL.parent]: shape.viaParent ? parentName(shape.owner.instance) : ""
       },
       HostConfig: {

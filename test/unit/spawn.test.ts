@@ -101,6 +101,7 @@ describe("env pairs", () => {
 const request = (over: Partial<WorkerShape> = {}): WorkerShape => ({
   owner: { instance: "hal9000", home: "abcabcabcabc" },
   image: "img:1",
+  profile: "base",
   projectDir: "/srv/app",
   limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
   viaParent: true,
