@@ -94,7 +94,7 @@ const make = Effect.gen(function* () {
             {
               t: req.tag,
               dockerfile: recipe.dockerfile,
-              buildargs: { BASE_IMAGE: req.baseImage, ...req.buildArgs },
+              buildargs: req.buildArgs ?? { BASE_IMAGE: req.baseImage },
               labels: { [LABEL.managed]: "true", [LABEL.role]: "image", [LABEL.dockerfile]: hash, [LABEL.version]: VERSION },
               rm: true,
               forcerm: true
