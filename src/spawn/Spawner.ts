@@ -99,7 +99,11 @@ const make = Effect.gen(function* () {
       return yield* new ParentNotRunning({ container: name, state: Option.isNone(parent) ? "absent" : "not claudy's" })
     }
     if (!parent.value.State.Running) return yield* new ParentNotRunning({ container: name, state: parent.value.State.Status })
-    return publishedPort(parent.value) ?? settings.chromadbPort
+    return {
+      port: publishedPort(parent.value) ?? settings.chromadbPort,
+      id: parent.value.Id,
+      startedAt: parent.value.State.StartedAt ?? ""
+    }
   })
 
   /** The session's container if one exists (sessions.container fails with ForeignObject for one not ours). */
@@ -154,9 +158,9 @@ const make = Effect.gen(function* () {
       yield* reserveName(home, session).pipe(Scope.extend(naming))
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
-      const [chromadbPort, existing, profiled] = yield* Effect.all(
+      const [parentRun, existing, profiled] = yield* Effect.all(
         [
-          req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort),
+          req.viaParent ? Effect.map(checkParent, Option.some) : Effect.succeed(Option.none()),
           existingSession(session),
           choice === undefined ? Effect.succeed(undefined) : imageForProfile(engine, settings.workerImage, choice),
           ensureHome(settings)
@@ -197,9 +201,21 @@ const make = Effect.gen(function* () {
       } else if (profiled !== undefined && profiled.profile !== "base") {
         yield* Effect.logInfo(`profile ${profiled.profile} (${choice?.how === "flag" ? "--profile" : `detected from ${choice?.file}`}): image ${image}`)
       }
-      const shape: WorkerShape = { owner, image, profile: req.image === undefined ? (profiled?.profile ?? "base") : null, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
+      const shape: WorkerShape = {
+        owner,
+        image,
+        profile: req.image === undefined ? (profiled?.profile ?? "base") : null,
+        projectDir: project.dir,
+        limits,
+        viaParent: req.viaParent,
+        chromadbPort: Option.match(parentRun, { onNone: () => settings.chromadbPort, onSome: (p) => p.port }),
+        parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) }),
+        user,
+        tty
+      }
       const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
-      const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort, profiled)) && req.viaParent
+      // Only a spawn of the shape the pool keeps warm, joined to the parent's current run, can take a warm worker.
+      const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p, profiled)))
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
       let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined
