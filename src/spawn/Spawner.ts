@@ -2,7 +2,7 @@
  * Spawning a worker: every check first (limits, name, env, project, parent, image), so bad input never leaves a
  * container behind; then create, record, and either return once it runs (detached) or attach the terminal.
  */
-import { Context, Deferred, Effect, Either, ExecutionStrategy, Exit, Fiber, Layer, Option, Scope } from "effect"
+import { Context, Deferred, Effect, Either, ExecutionStrategy, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { homedir } from "node:os"
 import { keyFile, resolveApiKey } from "../auth/apiKey.ts"
@@ -155,7 +155,11 @@ const make = Effect.gen(function* () {
       // 2. The name is ours until the worker runs (two concurrent spawns of one name: one wins here). Not for the
       // whole attached session: the next `claudy PATH` must find the session and attach to it.
       const naming = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-      yield* reserveName(home, session).pipe(Scope.extend(naming))
+      // The project's own session being spawned by another claudy right now: wait for it, then attach or report it.
+      yield* reserveName(home, session).pipe(
+        Scope.extend(naming),
+        byProject ? Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 600, while: (e) => e._tag === "SessionNameTaken" }) : (e) => e
+      )
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
       const [parentRun, existing, profiled] = yield* Effect.all(

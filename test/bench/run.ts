@@ -232,10 +232,10 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     running.base.push(await timeToRunning("docker", (m) => [...dockerArgs, ...touch(m)], undefined, perRound.runs))
     await cleanupSessions()
-    running.cold.push(await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], undefined, perRound.runs))
+    running.cold.push(await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", "--new", project, "--", ...touch(m)], undefined, perRound.runs))
     await cleanupSessions()
     running.warm.push(
-      await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], () => run([CLAUDY, "pool", "warm", project], b.env), perRound.runs)
+      await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", "--new", project, "--", ...touch(m)], () => run([CLAUDY, "pool", "warm", project], b.env), perRound.runs)
     )
     await cleanupSessions()
   }
@@ -290,7 +290,7 @@ try {
   for (let i = 0; i < BURSTS; i++) {
     dockerBursts.push(await burst(() => dockerRun.split(" ")))
     await cleanupSessions()
-    claudyBursts.push(await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"]))
+    claudyBursts.push(await burst(() => [CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"]))
     if (i < BURSTS - 1) await cleanupSessions()
   }
   const perSecond = (bs: ReadonlyArray<{ seconds: number }>) => statsOf(bs.map((x) => 50 / x.seconds))
@@ -314,7 +314,7 @@ try {
   })
 
   // --- listing with 100 workers (the 50 above plus 50 more)
-  await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"])
+  await burst(() => [CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"])
   const filter = `label=io.hal9000.instance=${b.instance}`
   const [list100, pool100, ps100] = await hyperfine([`${CLAUDY} sessions list`, `${CLAUDY} pool status`, `docker ps --filter ${filter}`], { runs: 10 })
   compare("`claudy sessions list`, 100 workers", list100!, ps100!, "`docker ps --filter label=…`", 2)

@@ -194,6 +194,16 @@ describe("one session per project", () => {
     expect((await inspect(`${b.instance}-worker-${first.name}`)).Id).not.toBe(id)
   })
 
+  test("concurrent spawns of one project start one session: every one prints its name, exit 0", async () => {
+    const p = project()
+    const results = await Promise.all([0, 1, 2, 3].map(() => b.claudy(["--via-parent", "-d", p, "--", "sleep", "300"])))
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0])
+    expect(new Set(results.map((r) => r.stdout.trim())).size).toBe(1)
+    expect(results.filter((r) => r.stderr.includes("already runs")).length).toBe(3)
+    const workers = (await docker("ps", "-aq", "--filter", `label=io.hal9000.project=${p}`)).stdout.trim().split("\n").filter(Boolean)
+    expect(workers).toHaveLength(1)
+  })
+
   test("the warm pool serves a project's first spawn", async () => {
     const p = project()
     await b.claudy(["pool", "warm", p])

@@ -71,9 +71,11 @@ describe("via-parent workers", () => {
     expect(c.HostConfig.SecurityOpt).toEqual(["no-new-privileges"])
     expect(c.HostConfig.Privileged).toBe(false)
     expect(c.Config.User).toBe("1000:1000")
-    const mounts = c.Mounts.map((m: any) => `${m.Type}:${m.Source}:${m.Destination}`)
+    const mounts = c.Mounts.map((m: any) => `${m.Type}:${m.Type === "volume" ? m.Name : m.Source}:${m.Destination}`)
     const slot = c.Config.Labels["io.hal9000.slot"]
-    expect(mounts.sort()).toEqual([`bind:${b.home}/pool/slots/${slot}:/run/claudy`, `bind:${project}:/workspace`].sort())
+    expect(mounts.sort()).toEqual(
+      [`bind:${b.home}/pool/slots/${slot}:/run/claudy`, `bind:${project}:/workspace`, `volume:${b.instance}-claude-home:/home/claude/.claude`].sort()
+    )
     expect(c.Mounts.find((m: any) => m.Destination === "/run/claudy").RW).toBe(false)
     expect(JSON.stringify(c)).not.toContain("docker.sock")
     expect(c.Config.Labels).toMatchObject({
@@ -139,7 +141,7 @@ describe("via-parent workers", () => {
   test("10 concurrent detached spawns give 10 distinct sessions with valid records", async () => {
     const before = await workerCount()
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => b.claudy(["--via-parent", "--detach", project, "--", "sleep", "300"]))
+      Array.from({ length: 10 }, () => b.claudy(["--via-parent", "--detach", "--new", project, "--", "sleep", "300"]))
     )
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0))
     const names = results.map((r) => r.stdout.trim())
