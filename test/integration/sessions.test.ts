@@ -279,3 +279,30 @@ describe("profiles", () => {
     expect(missing.stderr).toContain("claudy images build --profile mine")
   })
 })
+
+describe("backup, restore and reset cover the Claude home", () => {
+  test("a backup has claude-home.tar.gz; restore brings the home back; reset --volumes removes it", async () => {
+    const p = project()
+    const dest = t.tempDir("claudy-sess-backup-")
+    const taken = await b.claudy(["backup", "--dest", dest])
+    expect(taken.code).toBe(0)
+    const dir = /Backup written to (\S+)/.exec(taken.stdout)![1]!
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))
+    expect(manifest.volumes.find((v: any) => v.role === "claude-home")).toMatchObject({ volume: `${b.instance}-claude-home`, file: "claude-home.tar.gz" })
+
+    const after = await spawn(["--new", p, "--", "sh", "-c", "claude mcp add -s user after-backup -- echo x && echo added; sleep 300"])
+    await waitLog(after.name, "added")
+    expect((await b.claudy(["sessions", "stop", "--all"])).code).toBe(0)
+    const restored = await b.claudy(["restore", dir])
+    expect(restored.code).toBe(0)
+    const check = await spawn(["--new", p, "--", "sh", "-c", `${LIST_SERVERS}; sleep 300`])
+    const servers = await waitLog(check.name, "servers=")
+    expect(servers).toContain("kept-server")
+    expect(servers).not.toContain("after-backup")
+
+    const reset = await b.claudy(["reset", "--volumes", "--yes"])
+    expect(reset.code).toBe(0)
+    expect(reset.stdout).toContain(`${b.instance}-claude-home`)
+    expect((await docker("volume", "inspect", `${b.instance}-claude-home`)).code).not.toBe(0)
+  })
+})
