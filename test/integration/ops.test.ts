@@ -244,7 +244,8 @@ describe("reset", () => {
       expect(r.stdout).toContain("Volumes kept")
       const left = (await docker("ps", "-aq", "--filter", `label=io.hal9000.instance=${a.instance}`)).stdout.trim()
       expect(left).toBe("")
-      expect((await docker("volume", "ls", "-q", "--filter", `label=io.hal9000.instance=${a.instance}`)).stdout.trim().split("\n")).toHaveLength(3)
+      // the parent's three and the Claude home (made by the spawn above)
+      expect((await docker("volume", "ls", "-q", "--filter", `label=io.hal9000.instance=${a.instance}`)).stdout.trim().split("\n")).toHaveLength(4)
       expect(existsSync(join(a.home, "sessions"))).toBe(false)
 
       const wipe = await a.claudy(["reset", "--volumes", "--yes", "--force"])
