@@ -257,6 +257,13 @@ describe("profiles", () => {
     expect(rec.profile).toBe("python")
     expect(rec.image).toMatch(/:worker-python$/)
     expect((await inspect(`${b.instance}-worker-${s.name}`)).Config.Labels["io.hal9000.profile"]).toBe("python")
+
+    // the warm pool keeps a python project warm with the python image, and its spawn takes it
+    const q = project({ "requirements.txt": "" })
+    expect((await b.claudy(["pool", "warm", q])).stdout).toContain("Created 1 warm worker")
+    const w = await spawn([q, "--", "sleep", "300"])
+    expect(spawnsLog().find((e) => e.session === w.name)?.served).toBe("warm")
+    expect(JSON.parse((await b.claudy(["sessions", "inspect", w.name, "--json"])).stdout)).toMatchObject({ profile: "python" })
   })
 
   test("a custom profile must start FROM the worker image; one not built is a clear error naming the build command", async () => {
