@@ -17,7 +17,7 @@ describe("profile detection", () => {
     [["package.json"], "node", "package.json"],
     [["README.md"], "base", undefined]
   ] as const)("%p -> %s", (files, profile, file) => {
-    expect(detectProfile("/p", has(...files))).toEqual({ profile, file })
+    expect(detectProfile("/p", has(...files))).toEqual({ profile, file } as ReturnType<typeof detectProfile>)
   })
 })
 
