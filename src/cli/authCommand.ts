@@ -77,6 +77,9 @@ export const loginCommand = Command.make(
         const spawner = yield* Spawner
         const sessions = yield* Sessions
         const name = `login-${randomBytes(4).toString("hex")}`
+        // A closed terminal (SIGHUP) ends the login like Ctrl-C would: as an interrupt, so its worker is removed.
+        const hangup = () => process.kill(process.pid, "SIGTERM")
+        yield* Effect.acquireRelease(Effect.sync(() => process.once("SIGHUP", hangup)), () => Effect.sync(() => process.off("SIGHUP", hangup)))
         const dir = yield* Effect.acquireRelease(Effect.sync(loginWorkspace), (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true })))
         yield* Console.error(`Logging in with Claude Code in a worker; the login is kept in the Claude home for every later session.`)
         const r = yield* spawner
