@@ -111,7 +111,9 @@ const timeToReady = async (name: string, start: () => Promise<unknown>, reset: (
     const t0 = performance.now()
     await start()
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/api/v2/heartbeat`).then((r) => r.ok).catch(() => false)
+      // 100 ms a try, as a health checker would: a connection the engine's port proxy accepts while the container is
+      // still starting can hang for a second, which would measure the poller, not the recovery.
+      const ok = await fetch(`http://127.0.0.1:${port}/api/v2/heartbeat`, { signal: AbortSignal.timeout(100) }).then((r) => r.ok).catch(() => false)
       if (ok) break
       if (performance.now() - t0 > 60_000) throw new Error(`${name}: no heartbeat within 60 s`)
       await Bun.sleep(10)
@@ -262,6 +264,37 @@ try {
   )
   await run([CLAUDY, "daemon", "start"], b.env)
   compare("daemon start → heartbeat (images present, parent absent)", startParent, baseParent, "`docker run -d` parent image + curl loop", 1.2)
+
+  // --- the parent docker-killed under daemon run -> heartbeat (the supervisor acts on the engine's die event); target
+  // ≤ 1 s median. Baseline: what an operator types without a supervisor (the restart policy never restarts a killed
+  // container): docker kill, then docker start, until the heartbeat answers.
+  const hport = await freePort()
+  const supervisor = Bun.spawn([CLAUDY, "daemon", "run"], {
+    env: { ...env, HAL9000_HTTP_ADDR: `127.0.0.1:${hport}` },
+    stdout: "ignore",
+    stderr: "ignore"
+  })
+  const supervisorReady = () =>
+    waitFor("the supervisor's /health/ready", async () =>
+      (await fetch(`http://127.0.0.1:${hport}/health/ready`).then((r) => r.ok).catch(() => false)) ? true : undefined, 60_000)
+  await supervisorReady()
+  const recovered = await timeToReady("docker kill under daemon run", () => docker("kill", parent), supervisorReady, b.port)
+  supervisor.kill("SIGTERM")
+  await supervisor.exited
+  const byHand = await timeToReady(
+    "docker kill, docker start",
+    () => docker("kill", parent).then(() => docker("start", parent)),
+    async () => undefined,
+    b.port
+  )
+  rows.push({
+    figure: "parent `docker kill`ed under `daemon run` → heartbeat",
+    claudy: spread(recovered),
+    baseline: `\`docker kill\` + \`docker start\` by hand: ${spread(byHand)}`,
+    ratio: `${(recovered.median / byHand.median).toFixed(2)}×`,
+    target: "≤ 1 s median",
+    met: recovered.median <= 1
+  })
 
   // --- 50 concurrent detached spawns vs 50 parallel docker run -d: throughput
   // CPU seconds, from /proc (clock ticks, 100/s): the whole machine's busy time, and that of this process's waited-for
