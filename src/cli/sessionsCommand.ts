@@ -67,7 +67,7 @@ const inspect = Command.make("inspect", { name: nameArg, json: jsonOption, set: 
           ["Name:", r.name],
           ["Status:", r.status === "exited" && r.exit_code !== null ? `exited (${r.exit_code})` : r.status],
           ["Container:", `${r.container_name} (${r.container_id.slice(0, 12)})`],
-          ["Image:", r.image],
+          ["Image:", r.profile ? `${r.image} (profile ${r.profile})` : r.image],
           ["Project:", r.project_dir],
           ["Network:", r.network_mode],
           ["Parent:", r.parent ?? "(none)"],
