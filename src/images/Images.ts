@@ -108,7 +108,7 @@ const make = Effect.gen(function* () {
               (event: { stream?: string; error?: string; status?: string }) => {
                 if (event.error) failure = event.error.trim()
                 const line = (event.stream ?? event.status ?? event.error ?? "").trimEnd()
-                if (line) req.progress(`${req.kind}: ${line}`)
+                if (line) req.progress(`${req.recipe === undefined ? req.kind : req.tag}: ${line}`)
               }
             )
           })
