@@ -132,7 +132,7 @@ describe("doctor", () => {
     const r = await b.claudy(["doctor", "--json"])
     expect(r.code).toBe(0)
     const names = JSON.parse(r.stdout).checks.map((c: any) => c.name)
-    for (const n of ["engine", "limits", "storage", "disk", "parent image", "worker image", "volume chromadb", "parent", "port", "HAL9000_HOME", "pool manager"]) {
+    for (const n of ["engine", "limits", "storage", "disk", "parent image", "worker image", "volume chromadb", "claude home", "parent", "port", "HAL9000_HOME", "credentials", "pool manager"]) {
       expect(names).toContain(n)
     }
     const text = await b.claudy(["doctor"])

@@ -108,6 +108,9 @@ describe("authentication", () => {
     expect(r.stderr).toContain("chmod 0400")
     const status = await b.claudy(["auth", "status", "--json"])
     expect(status.code).toBe(2)
+    const doctor = await b.claudy(["doctor"])
+    expect(doctor.code).toBe(1)
+    expect(doctor.stdout).toMatch(/FAIL\s+credentials\s+the API key file .* is refused: its mode is 0644/)
     expect((await docker("ps", "-aq", "--filter", `label=io.hal9000.project=${p}`)).stdout.trim()).toBe("")
   })
 
