@@ -48,8 +48,11 @@ export const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("
 export const defaultBackupRoot = (home: string) => dirname(home)
 export const backupPrefix = (home: string) => `${basename(home)}-backup-`
 
-/** What home.tar.gz leaves out: runtime files (slots with their FIFOs and API keys, claims, the pool mirror, locks). */
-const HOME_EXCLUDES = ["./pool/slots", "./pool/claims", "./pool/workers", "./pool/pool-manager.pid", "./maintenance", "./sessions/.*.spawning"]
+/**
+ * What home.tar.gz leaves out: runtime files (slots with their FIFOs and API keys, claims, the pool mirror, locks) and
+ * the API key file (secrets/): a backup is not a place for a key the user can set again.
+ */
+const HOME_EXCLUDES = ["./secrets", "./pool/slots", "./pool/claims", "./pool/workers", "./pool/pool-manager.pid", "./maintenance", "./sessions/.*.spawning"]
 
 export const backup = (destRoot?: string) =>
   Effect.gen(function* () {
