@@ -102,7 +102,7 @@ export const describeError = (e: ClaudyError): Report => {
     case "HelperFailed":
       return r(EXIT.failure, "see the output above; claudy doctor checks the engine, images and volumes")
     case "StateError":
-      return r(EXIT.failure, "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
+      return r(EXIT.failure, e.fix ?? "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
   }
 }
 

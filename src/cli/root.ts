@@ -47,7 +47,8 @@ const SUBCOMMANDS = {
   login: () => import("./authCommand.ts").then((m) => m.loginCommand),
   auth: () => import("./authCommand.ts").then((m) => m.authCommand),
   images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand),
-  profiles: () => import("./profilesCommand.ts").then((m) => m.profilesCommand)
+  profiles: () => import("./profilesCommand.ts").then((m) => m.profilesCommand),
+  mcp: () => import("./mcpCommand.ts").then((m) => m.mcpCommand)
 } as const
 
 type Sub = Awaited<ReturnType<(typeof SUBCOMMANDS)[keyof typeof SUBCOMMANDS]>>

@@ -11,16 +11,15 @@ import { type ApiKey, resolveApiKey } from "../auth/apiKey.ts"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { SUPERVISOR_LOG } from "../daemon/supervisorLog.ts"
-import { StateError } from "../domain/errors.ts"
 import { ownerFilter } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
 import { managerLog } from "../pool/files.ts"
 import { poolStatus } from "../pool/status.ts"
+import { fsError, hostFile } from "../state/hostFile.ts"
 import { ownerOf } from "../state/home.ts"
 import { stamp } from "./backup.ts"
 import { doctor } from "./doctor.ts"
-
 
 const asText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 2))
 
@@ -32,8 +31,6 @@ export const debugBundle = (out?: string) =>
     const owner = ownerOf(settings)
     const name = `hal9000-debug-${stamp(new Date())}`
     const target = resolve(out ?? `${name}.tar.gz`)
-    const work = mkdtempSync(join(tmpdir(), "claudy-debug-"))
-    const dir = join(work, name)
     // The key from the environment or the key file: scrubbed from every file, should a log have caught it.
     const key = yield* resolveApiKey(settings).pipe(Effect.orElseSucceed((): ApiKey => ({ source: "none", key: "" })))
     const secrets = [settings.anthropicApiKey, key.key].filter((s) => s.length >= 4)
@@ -53,6 +50,11 @@ export const debugBundle = (out?: string) =>
     files["config.json"] = Object.fromEntries(
       sources.map((s) => [s.name, { value: s.secret ? (s.raw === "" ? "(unset)" : "(set, redacted)") : s.raw, source: s.source }])
     )
+    const work = yield* Effect.acquireRelease(
+      hostFile(join(tmpdir(), "claudy-debug-*"), "create a work directory", () => mkdtempSync(join(tmpdir(), "claudy-debug-"))),
+      (w) => Effect.ignore(hostFile(w, "remove", () => rmSync(w, { recursive: true, force: true })))
+    )
+    const dir = join(work, name)
     return yield* Effect.try({
       try: () => {
         mkdirSync(dir, { recursive: true })
@@ -68,6 +70,6 @@ export const debugBundle = (out?: string) =>
         execFileSync("tar", ["czf", target, "-C", work, name])
         return target
       },
-      catch: (e) => new StateError({ path: target, operation: "write debug bundle", detail: e instanceof Error ? e.message : String(e) })
-    }).pipe(Effect.ensuring(Effect.sync(() => rmSync(work, { recursive: true, force: true }))))
-  })
+      catch: fsError(target, "write debug bundle")
+    })
+  }).pipe(Effect.scoped)

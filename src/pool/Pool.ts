@@ -11,6 +11,8 @@ import { LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
+import { workerMemory } from "../mcp/binary.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { chooseProfile } from "../images/profiles.ts"
@@ -25,6 +27,7 @@ import {
   workerFingerprint,
   workerUser
 } from "../spawn/workerSpec.ts"
+import { hostFile } from "../state/hostFile.ts"
 import { ownerOf } from "../state/home.ts"
 import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
 import { type MirrorEntry, readMirror, readProjects, readSpawns, readTarget, syncMirror } from "./files.ts"
@@ -60,28 +63,27 @@ const make = Effect.gen(function* () {
   )
 
   /**
-   * The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm. The image is the project's
-   * profile's (the spawn resolves it, the pool with `profileOf`); base, the worker image, when not given.
+   * The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm (`projectOwner`: its uid/gid).
+   * The image is the project's profile's (the spawn resolves it, the pool with `profileOf`); base when not given.
    */
   const defaultShape = (
     projectDir: string,
     parent: ParentRun & { readonly port: number },
+    projectOwner: { readonly uid: number; readonly gid: number },
     on: { readonly image: string; readonly profile: string } = { image: settings.workerImage, profile: "base" }
-  ): WorkerShape => {
-    const st = statSync(projectDir)
-    return {
-      owner,
-      image: on.image,
-      profile: on.profile,
-      projectDir,
-      limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
-      viaParent: true,
-      chromadbPort: parent.port,
-      parent: { id: parent.id, startedAt: parent.startedAt },
-      user: workerUser({ uid: st.uid, gid: st.gid }),
-      tty: true
-    }
-  }
+  ): WorkerShape => ({
+    owner,
+    image: on.image,
+    profile: on.profile,
+    projectDir,
+    limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
+    viaParent: true,
+    chromadbPort: parent.port,
+    parent: { id: parent.id, startedAt: parent.startedAt },
+    user: workerUser(projectOwner),
+    tty: true,
+    ...workerMemory(settings)
+  })
 
   const observe = Effect.gen(function* () {
     const [containers, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner, "warm")), readClaims(home)])
@@ -113,7 +115,9 @@ const make = Effect.gen(function* () {
 
   const createWarm = (project: string, parent: ParentRun & { readonly port: number }) =>
     Effect.gen(function* () {
-      const w = yield* createWorker(engine, home, defaultShape(project, parent, yield* profileOf(project)))
+      yield* requireLocalEngine(engine.address, "a warm worker")
+      const st = yield* hostFile(project, "read the owner of", () => statSync(project))
+      const w = yield* createWorker(engine, home, defaultShape(project, parent, st, yield* profileOf(project)))
       const undo = discardWorker(engine, home, w)
       yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
@@ -276,7 +280,9 @@ const make = Effect.gen(function* () {
           yield* beforeSignal(claimed)
           return yield* signalSlot(home, c.slot, 50)
         }).pipe(
-          Effect.orElseSucceed(() => false),
+          // A worker that is gone (its slot too: ENOENT) is dead, and the next one is tried; a disk that cannot take
+          // the hand-off (full, read-only) fails the spawn with that error, it is not turned into a cold start.
+          Effect.catchAll((e) => (e instanceof StateError && e.code !== "ENOENT" ? Effect.fail(e) : Effect.succeed(false))),
           Effect.onExit((exit) =>
             Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
           )
