@@ -17,6 +17,7 @@ import { ForeignObject, StateError } from "../domain/errors.ts"
 import { describeOwner, type Owner, ownerLabels, ownershipOf } from "../domain/labels.ts"
 import { claudeHomeVolume } from "../domain/names.ts"
 import type { EngineShape } from "../docker/Engine.ts"
+import type { VolumeInspect } from "../docker/types.ts"
 import { runHelperWith } from "../ops/helper.ts"
 import { VERSION } from "../version.ts"
 
@@ -46,19 +47,27 @@ const readMarker = (home: string) => {
   }
 }
 
-/** The volume, ours; created (labelled) when absent. A same-named volume claudy did not make is refused. */
+/**
+ * The volume, ours; created (labelled) when absent. One of another HAL9000_HOME with the same instance (the name is
+ * per instance) is not touched: None, and the worker runs without a kept home, with a warning. One that is not
+ * claudy's at all is refused.
+ */
 export const ensureClaudeHomeVolume = (engine: EngineShape, owner: Owner) =>
   Effect.gen(function* () {
     const name = claudeHomeVolume(owner.instance)
     const found = yield* engine.inspectVolume(name)
     if (Option.isSome(found)) {
       const ownership = ownershipOf(found.value.Labels, owner)
-      if (ownership !== "ours") return yield* new ForeignObject({ kind: "volume", name, owner: describeOwner(found.value.Labels, ownership) })
-      return found.value
+      if (ownership === "foreign") return yield* new ForeignObject({ kind: "volume", name, owner: describeOwner(found.value.Labels, ownership) })
+      if (ownership === "other-home") {
+        yield* Effect.logWarning(`${name} belongs to another HAL9000_HOME of instance ${owner.instance}: this worker gets no kept Claude home (use another HAL9000_INSTANCE)`)
+        return Option.none<VolumeInspect>()
+      }
+      return found
     }
     yield* engine.createVolume(name, ownerLabels(owner, "volume", VERSION))
     yield* Effect.logInfo(`created volume ${name} (the Claude home: login, settings, plugins)`)
-    return Option.getOrThrow(yield* engine.inspectVolume(name))
+    return yield* engine.inspectVolume(name)
   })
 
 /**

@@ -1,5 +1,5 @@
 /** Create a worker container with its slot — the one path for cold spawns and warm pool workers alike. */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import type { EngineShape } from "../docker/Engine.ts"
 import { createSlot, removeSlot } from "../pool/slot.ts"
@@ -19,7 +19,7 @@ export const createWorker = (engine: EngineShape, home: string, shape: WorkerSha
     const claudeHome = yield* ensureClaudeHomeVolume(engine, shape.owner)
     const slot = newSlotId()
     const slotDir = yield* createSlot(home, slot)
-    const spec = workerSpec(shape, {
+    const spec = workerSpec(Option.isSome(claudeHome) ? shape : { ...shape, withoutClaudeHome: true }, {
       role: session === undefined ? "warm" : "worker",
       name: session === undefined ? warmContainerName(shape.owner.instance, slot) : workerContainerName(shape.owner.instance, session),
       slot,
@@ -32,9 +32,11 @@ export const createWorker = (engine: EngineShape, home: string, shape: WorkerSha
     )
     const created = { id: Id, name: spec.name, slot, fingerprint: spec.fingerprint }
     // After the create: its image is present now, and the helper needs one with a shell.
-    yield* prepareClaudeHome(engine, home, shape.owner, shape.image, shape.user, claudeHome).pipe(
-      Effect.tapError(() => discardWorker(engine, home, created))
-    )
+    if (Option.isSome(claudeHome)) {
+      yield* prepareClaudeHome(engine, home, shape.owner, shape.image, shape.user, claudeHome.value).pipe(
+        Effect.tapError(() => discardWorker(engine, home, created))
+      )
+    }
     return created
   })
 

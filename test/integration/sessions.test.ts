@@ -58,13 +58,14 @@ describe("the Claude home", () => {
 
     // cold
     const cold = await spawn(["--new", p1, "--", "sh", "-c", `${LIST_SERVERS}; sleep 300`])
-    expect(await waitLog(cold.name, "servers=")).toContain("servers=kept-server")
+    // the user's server kept beside claudy's own (merged by the worker's entrypoint)
+    expect(await waitLog(cold.name, "servers=")).toMatch(/servers=\S*kept-server/)
 
     // warm: the pool's worker for p2 has the same home
     const p2 = project()
     expect((await b.claudy(["pool", "warm", p2])).stdout).toContain("Created 1 warm worker")
     const warm = await spawn([p2, "--", "sh", "-c", `${LIST_SERVERS}; sleep 300`])
-    expect(await waitLog(warm.name, "servers=")).toContain("servers=kept-server")
+    expect(await waitLog(warm.name, "servers=")).toMatch(/servers=\S*kept-server/)
     expect(spawnsLog().find((s) => s.session === warm.name)?.served).toBe("warm")
   })
 
