@@ -15,7 +15,10 @@ export const SUBCOMMAND_NAMES = [
   "restore",
   "reset",
   "config",
+  "login",
+  "auth",
   "images",
+  "profiles",
   "mcp",
   "serve"
 ] as const

@@ -1,8 +1,9 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Settings } from "../config/Settings.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Images } from "../images/Images.ts"
+import { buildProfile } from "../images/profileBuild.ts"
 import { type ImageKind, RECIPES } from "../images/recipes.ts"
 import { setOption } from "./common.ts"
 import { withSet } from "./services.ts"
@@ -22,16 +23,25 @@ const caOption = Options.file("ca-cert", { exists: "yes" }).pipe(
   Options.withDescription("Extra CA certificate (PEM) trusted by apt and npm during the build, e.g. a proxy's (repeatable)")
 )
 const forceOption = Options.boolean("force").pipe(Options.withDescription("Rebuild even when an identical image exists"))
+const profileOption = Options.text("profile").pipe(
+  Options.optional,
+  Options.withDescription("Build a language profile's image on top of the worker image instead: python, node, java or a custom one (claudy profiles list)")
+)
 
 const build = Command.make(
   "build",
-  { which, base: baseOption, caCert: caOption, force: forceOption, set: setOption },
-  ({ which, base, caCert, force, set }) =>
+  { which, base: baseOption, caCert: caOption, force: forceOption, profile: profileOption, set: setOption },
+  ({ which, base, caCert, force, profile, set }) =>
     withSet(
       set,
         Effect.gen(function* () {
           const { settings } = yield* Settings
           yield* (yield* Engine).ping
+          if (Option.isSome(profile)) {
+            yield* Console.error(`Building profile ${profile.value} on ${settings.workerImage}`)
+            const r = yield* buildProfile(profile.value, { caCertFiles: caCert, force, progress: (line) => process.stderr.write(`${line}\n`) })
+            return yield* Console.log(`profile ${profile.value}: ${r.tag} ${r.reused ? "reused" : "built"} (${r.id.slice(7, 19)})`)
+          }
           const images = yield* Images
           const kinds: ReadonlyArray<ImageKind> = which === "all" ? ["parent", "worker"] : [which]
           for (const kind of kinds) {
@@ -49,7 +59,7 @@ const build = Command.make(
           }
         })
     )
-).pipe(Command.withDescription("Build the parent and worker images from the Dockerfiles embedded in claudy"))
+).pipe(Command.withDescription("Build the parent and worker images from the Dockerfiles embedded in claudy, or with --profile NAME a language profile's image"))
 
 const kindArg = Args.choice<ImageKind>([
   ["parent", "parent"],

@@ -56,7 +56,9 @@ export const describeError = (e: ClaudyError): Report => {
     case "ImageNotFound":
       return r(
         EXIT.imageMissing,
-        `build it locally: claudy images build ${e.role}   (or pull ${e.image} where a registry is reachable)`
+        e.profile
+          ? `build it: claudy images build --profile ${e.profile}   (claudy profiles list shows every profile and its image)`
+          : `build it locally: claudy images build ${e.role}   (or pull ${e.image} where a registry is reachable)`
       )
     case "ImageBuildFailed":
       return r(

@@ -9,7 +9,19 @@ import { Console, Effect } from "effect"
 import { VERSION_LINE } from "../version.ts"
 import { isSpawnForm, isSubcommand, type SubcommandName } from "./argvShape.ts"
 
-const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
+/** The Authentication section of --help (docs/SECURITY.md has the details). */
+const AUTHENTICATION =
+  "AUTHENTICATION: a session's Claude Code uses, in this order, (1) ANTHROPIC_API_KEY in claudy's environment, " +
+  "(2) the key file HAL9000_HOME/secrets/anthropic_key (yours, mode 0400 or 0600; refused otherwise), " +
+  "(3) the login kept in the Claude home volume <instance>-claude-home: log in once with `claudy login`. " +
+  "A key reaches the worker as a file readable by its user only, never in its environment. `claudy auth status` says which is in use."
+
+const SESSIONS =
+  "SESSIONS: without --name a project has one session, named after its path: running claudy again on it attaches to it " +
+  "(with --detach: reports it); --new starts another beside it."
+
+const SPAWN_SUMMARY = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
+const SPAWN_DESCRIPTION = `${SPAWN_SUMMARY}\n\n${SESSIONS}\n\n${AUTHENTICATION}`
 
 const loadSpawn = () => import("./spawnCommand.ts")
 const loadOps = () => import("./opsCommand.ts")
@@ -23,7 +35,7 @@ const SUBCOMMANDS = {
   daemon: () => import("./daemonCommand.ts").then((m) => m.daemonCommand),
   spawn: () =>
     loadSpawn().then((m) =>
-      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_SUMMARY))
     ),
   sessions: () => import("./sessionsCommand.ts").then((m) => m.sessionsCommand),
   pool: () => import("./poolCommand.ts").then((m) => m.poolCommand),
@@ -33,12 +45,16 @@ const SUBCOMMANDS = {
   restore: () => loadOps().then((m) => m.opsCommands.restore),
   reset: () => loadOps().then((m) => m.opsCommands.reset),
   config: () => import("./configCommand.ts").then((m) => m.configCommand),
+  login: () => import("./authCommand.ts").then((m) => m.loginCommand),
+  auth: () => import("./authCommand.ts").then((m) => m.authCommand),
   images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand),
+  profiles: () => import("./profilesCommand.ts").then((m) => m.profilesCommand),
   mcp: () => import("./mcpCommand.ts").then((m) => m.mcpCommand),
   serve: () => import("./serveCommand.ts").then((m) => m.serveCommand)
 } as const
-// argvShape.ts names the subcommands for the code that runs before this module: every one has its loader here.
+// argvShape.ts names the subcommands for the code that runs before this module: the same names both ways.
 void (SUBCOMMANDS satisfies Record<SubcommandName, unknown>)
+void (null as unknown as keyof typeof SUBCOMMANDS satisfies SubcommandName)
 
 type Sub = Awaited<ReturnType<(typeof SUBCOMMANDS)[SubcommandName]>>
 
@@ -50,7 +66,7 @@ const rootWith = (subs: ReadonlyArray<Sub>) =>
     )
   ).pipe(
     Command.withDescription(
-      "Run isolated Claude Code workers in containers next to a shared ChromaDB. `claudy [spawn options] [PATH]` is `claudy spawn …`"
+      `Run isolated Claude Code workers in containers next to a shared ChromaDB. \`claudy [spawn options] [PATH]\` is \`claudy spawn …\`\n\n${SESSIONS}\n\n${AUTHENTICATION}`
     ),
     Command.withSubcommands(subs as [Sub, ...Array<Sub>])
   )

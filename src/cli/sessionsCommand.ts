@@ -1,9 +1,11 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect } from "effect"
-import { SilentExit } from "../domain/errors.ts"
+import { Console, Effect, Option } from "effect"
+import { SilentExit, UsageError } from "../domain/errors.ts"
+import { LABEL } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import type { SessionRecord } from "../sessions/record.ts"
 import { followLogs } from "../sessions/followLogs.ts"
+import { shellInSession } from "../sessions/shell.ts"
 import { type SessionView, Sessions } from "../sessions/Sessions.ts"
 import { attachSession } from "../spawn/attach.ts"
 import { jsonOption, printJson, setOption, table } from "./common.ts"
@@ -65,7 +67,7 @@ const inspect = Command.make("inspect", { name: nameArg, json: jsonOption, set: 
           ["Name:", r.name],
           ["Status:", r.status === "exited" && r.exit_code !== null ? `exited (${r.exit_code})` : r.status],
           ["Container:", `${r.container_name} (${r.container_id.slice(0, 12)})`],
-          ["Image:", r.image],
+          ["Image:", r.profile ? `${r.image} (profile ${r.profile})` : r.image],
           ["Project:", r.project_dir],
           ["Network:", r.network_mode],
           ["Parent:", r.parent ?? "(none)"],
@@ -116,15 +118,49 @@ const logs = Command.make(
     )
 ).pipe(Command.withDescription("Print a session's output"))
 
-const stop = Command.make("stop", { name: nameArg, set: setOption }, ({ name, set }) =>
+const stop = Command.make(
+  "stop",
+  {
+    name: nameArg.pipe(Args.optional),
+    all: Options.boolean("all").pipe(Options.withDescription("Stop every running session of this HAL9000_HOME")),
+    set: setOption
+  },
+  ({ name, all, set }) =>
+    withSet(
+      set,
+      Effect.gen(function* () {
+        const sessions = yield* Sessions
+        if (all === Option.isSome(name)) {
+          return yield* new UsageError({ detail: "sessions stop takes a session NAME or --all, and not both", fix: "claudy sessions stop NAME, or claudy sessions stop --all" })
+        }
+        if (all) {
+          const { sessions: views } = yield* sessions.list
+          const running = views.filter((v) => v.running).map((v) => v.record.name)
+          yield* Effect.forEach(running, (n) => sessions.stop(n), { concurrency: 4 })
+          return yield* Console.log(running.length === 0 ? "No running sessions" : `Stopped ${running.length}: ${running.join(", ")}`)
+        }
+        const n = Option.getOrThrow(name)
+        const v = yield* sessions.stop(n)
+        yield* Console.log(`Session ${n} stopped (${v.record.status}); remove it with: claudy sessions rm ${n}`)
+      })
+    )
+).pipe(Command.withDescription("Stop a session's container, or every running one with --all (records and containers stay until rm)"))
+
+const shell = Command.make("shell", { name: nameArg, set: setOption }, ({ name, set }) =>
   withSet(
     set,
     Effect.gen(function* () {
-      const v = yield* (yield* Sessions).stop(name)
-      yield* Console.log(`Session ${name} stopped (${v.record.status}); remove it with: claudy sessions rm ${name}`)
+      const c = yield* (yield* Sessions).requireContainer(name)
+      if (!c.State.Running) {
+        return yield* Console.error(`Session ${name} is not running (${c.State.Status}): a shell needs its worker running; start a new one with claudy ${c.Config.Labels?.[LABEL.project] ?? "PATH"}`).pipe(
+          Effect.zipRight(Effect.fail(new SilentExit({ code: 1 })))
+        )
+      }
+      const code = yield* shellInSession((yield* Engine).address, name, c.Id, c.Config.User ?? "")
+      if (code !== 0) return yield* new SilentExit({ code })
     })
   )
-).pipe(Command.withDescription("Stop a session's container (the record and container stay until rm)"))
+).pipe(Command.withDescription("Open a shell in a running session's worker, as its user, in /workspace (exit the shell to leave; the session runs on)"))
 
 const rm = Command.make(
   "rm",
@@ -144,6 +180,6 @@ const rm = Command.make(
 ).pipe(Command.withDescription("Remove a session: its container, record and secret file"))
 
 export const sessionsCommand = Command.make("sessions").pipe(
-  Command.withDescription("List, inspect, attach to, follow, stop and remove sessions"),
-  Command.withSubcommands([list, inspect, attach, logs, stop, rm])
+  Command.withDescription("List, inspect, attach to, open a shell in, follow, stop and remove sessions"),
+  Command.withSubcommands([list, inspect, attach, shell, logs, stop, rm])
 )

@@ -3,7 +3,9 @@ import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { SilentExit } from "../domain/errors.ts"
 import { invocation } from "../config/invocation.ts"
-import { Spawner } from "../spawn/Spawner.ts"
+import { Engine } from "../docker/Engine.ts"
+import { attachSession } from "../spawn/attach.ts"
+import { type SpawnResult, Spawner } from "../spawn/Spawner.ts"
 import { setOption } from "./common.ts"
 import { SessionCommand } from "./sessionCommand.ts"
 import { withSet } from "./services.ts"
@@ -19,12 +21,19 @@ export const spawnConfig = {
     Options.withAlias("d"),
     Options.withDescription("Run in the background: print the session name and return once the worker runs")
   ),
-  name: optionalText("name", "Session name (default: <project>-<random>): a-z, 0-9 and '-', at most 40"),
+  name: optionalText("name", "Session name (default: the project's own, <base>-<hash of its path>): a-z, 0-9 and '-', at most 40"),
+  fresh: Options.boolean("new").pipe(
+    Options.withDescription("Start another session beside the project's running one (default: attach to it, or report it with --detach)")
+  ),
   memory: optionalText("memory", "Memory limit in Docker syntax, e.g. 512m, 8g (default WORKER_MEMORY)"),
   cpus: optionalText("cpus", "CPU limit, e.g. 1.5 (default WORKER_CPUS)"),
   pidsLimit: optionalText("pids-limit", "Maximum number of processes (default WORKER_PIDS_LIMIT)"),
   noLimits: Options.boolean("no-limits").pipe(Options.withDescription("Run without memory, cpu and pids limits (recorded and logged)")),
-  image: optionalText("image", "Worker image (default WORKER_IMAGE)"),
+  image: optionalText("image", "Worker image (default WORKER_IMAGE, or the profile's image)"),
+  profile: optionalText(
+    "profile",
+    "Language profile: base, python, node, java or a custom one (default: detected from the project's files; claudy profiles list)"
+  ),
   env: Options.text("e").pipe(
     Options.withAlias("env"),
     Options.repeated,
@@ -41,15 +50,35 @@ type SpawnArgs = {
   readonly viaParent: boolean
   readonly detach: boolean
   readonly name: Option.Option<string>
+  readonly fresh: boolean
   readonly memory: Option.Option<string>
   readonly cpus: Option.Option<string>
   readonly pidsLimit: Option.Option<string>
   readonly noLimits: boolean
   readonly image: Option.Option<string>
+  readonly profile: Option.Option<string>
   readonly env: ReadonlyArray<string>
   readonly set: ReadonlyArray<string>
   readonly path: Option.Option<string>
 }
+
+/** The project's session runs already: attach to it and say so, or (detached) report it and succeed. */
+const reattach = (r: Extract<SpawnResult, { _tag: "running" }>, detach: boolean, command: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const ignored = command.length > 0 ? ` (the command after -- is not run: it runs only in a new session)` : ""
+    if (detach) {
+      yield* Console.error(
+        `session ${r.session} already runs for ${r.project}: not starting another${ignored}. ` +
+          `Attach: claudy sessions attach ${r.session}; another one beside it: --new`
+      )
+      return yield* Console.log(r.session)
+    }
+    yield* Console.error(`session ${r.session} already runs for ${r.project}: attaching${ignored} (detach: ctrl-p ctrl-q; another session: --new)`)
+    const engine = yield* Engine
+    const result = yield* attachSession(engine.address, r.session, r.containerId, { tty: r.tty })
+    if (result._tag === "detached") return yield* Console.error(`\ndetached from session ${r.session}; it runs on (claudy sessions attach ${r.session})`)
+    if (result.code !== 0) return yield* new SilentExit({ code: result.code })
+  })
 
 export const spawnHandler = (a: SpawnArgs) =>
   Effect.gen(function* () {
@@ -63,9 +92,11 @@ export const spawnHandler = (a: SpawnArgs) =>
           path: Option.getOrElse(a.path, () => "."),
           cwd,
           name: Option.getOrUndefined(a.name),
+          fresh: a.fresh,
           viaParent: a.viaParent,
           detach: a.detach,
           image: Option.getOrUndefined(a.image),
+          profile: Option.getOrUndefined(a.profile),
           env: a.env,
           command,
           limits: {
@@ -78,6 +109,8 @@ export const spawnHandler = (a: SpawnArgs) =>
         switch (r._tag) {
           case "detached":
             return yield* Console.log(r.session)
+          case "running":
+            return yield* reattach(r, a.detach, command)
           case "detached-by-user":
             return yield* Console.error(`\ndetached from session ${r.session}; it runs on (claudy sessions attach ${r.session})`)
           case "exited":

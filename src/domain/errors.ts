@@ -78,10 +78,13 @@ export class ImageNotFound extends Data.TaggedError("ImageNotFound")<{
   readonly image: string
   readonly role: "parent" | "worker"
   readonly pullError?: string
+  /** the language profile whose image it is (profile images are built locally, never pulled) */
+  readonly profile?: string
 }> {
   override get message() {
     const why = this.pullError ? ` (pull failed: ${this.pullError})` : ""
-    return `Unable to find image '${this.image}' locally${why}`
+    const of = this.profile ? ` (the ${this.profile} profile's image)` : ""
+    return `Unable to find image '${this.image}' locally${of}${why}`
   }
 }
 

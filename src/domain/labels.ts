@@ -19,7 +19,8 @@ export const LABEL = {
   parentId: "io.hal9000.parent-id",
   parentStarted: "io.hal9000.parent-started",
   slot: "io.hal9000.slot",
-  dockerfile: "io.hal9000.dockerfile"
+  dockerfile: "io.hal9000.dockerfile",
+  profile: "io.hal9000.profile"
 } as const
 
 export type Role = "parent" | "worker" | "warm" | "volume" | "image" | "helper"

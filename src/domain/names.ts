@@ -12,7 +12,7 @@ export const parentName = (instance: string) => `${instance}-parent`
 export const VOLUME_ROLES = ["chromadb", "memorybank", "plugins"] as const
 export type VolumeRole = (typeof VOLUME_ROLES)[number]
 
-export const volumeName = (instance: string, role: VolumeRole) => `${instance}-${role}`
+export const volumeName = (instance: string, role: VolumeRole | "claude-home") => `${instance}-${role}`
 
 /** Where each volume is mounted in the parent. The ChromaDB one follows CHROMADB_DATA_DIR. */
 export const volumeTargets = (chromaDataDir: string): Record<VolumeRole, string> => ({
@@ -20,3 +20,14 @@ export const volumeTargets = (chromaDataDir: string): Record<VolumeRole, string>
   memorybank: "/data/membank",
   plugins: "/data/plugins"
 })
+
+/**
+ * Claude Code's whole config directory, kept across sessions in every worker (not in the parent): login, settings,
+ * plugins and the user's MCP servers. Created on a worker's first spawn, so a spawn without the parent has it too.
+ */
+export const CLAUDE_HOME_ROLE = "claude-home"
+export const claudeHomeVolume = (instance: string) => `${instance}-${CLAUDE_HOME_ROLE}`
+
+/** Every volume claudy keeps data in, as backup and restore cover them. */
+export const DATA_VOLUME_ROLES = [...VOLUME_ROLES, CLAUDE_HOME_ROLE] as const
+export type DataVolumeRole = (typeof DATA_VOLUME_ROLES)[number]

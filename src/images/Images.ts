@@ -5,7 +5,7 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { basename, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { ImageBuildFailed, ImageNotFound, type StateError } from "../domain/errors.ts"
 import { fingerprint, LABEL } from "../domain/labels.ts"
@@ -15,7 +15,7 @@ import type { ImageInspect } from "../docker/types.ts"
 import { fsError, hostFile } from "../state/hostFile.ts"
 import { VERSION } from "../version.ts"
 import type { PullPolicy } from "./pullPolicy.ts"
-import { type ImageKind, RECIPES } from "./recipes.ts"
+import { type ImageKind, type Recipe, RECIPES } from "./recipes.ts"
 
 export interface BuildRequest {
   readonly kind: ImageKind
@@ -23,6 +23,10 @@ export interface BuildRequest {
   readonly baseImage: string
   readonly caCertFiles: ReadonlyArray<string>
   readonly force: boolean
+  /** a profile's recipe instead of the kind's embedded one, with its build arguments and what else its hash covers */
+  readonly recipe?: Recipe
+  readonly buildArgs?: Readonly<Record<string, string>>
+  readonly hashAlso?: unknown
   /** where progress lines go */
   readonly progress: (line: string) => void
 }
@@ -61,10 +65,10 @@ const make = Effect.gen(function* () {
 
   const build = (req: BuildRequest): Effect.Effect<BuildOutcome, ImageBuildFailed | StateError | EngineError> =>
     Effect.gen(function* () {
-      const recipe = RECIPES[req.kind]
+      const recipe = req.recipe ?? RECIPES[req.kind]
       const certs = yield* readCerts(req.caCertFiles)
       // Same recipe, base and certificates -> same image: reuse it unless --force.
-      const hash = fingerprint({ files: recipe.files, base: req.baseImage, certs })
+      const hash = fingerprint({ files: recipe.files, base: req.baseImage, certs, ...(req.hashAlso !== undefined ? { also: req.hashAlso } : {}) })
       const existing = yield* engine.inspectImage(req.tag)
       if (!req.force && Option.isSome(existing) && existing.value.Config?.Labels?.[LABEL.dockerfile] === hash) {
         req.progress(`${req.tag}: up to date (recipe ${hash}), reusing ${existing.value.Id.slice(7, 19)}`)
@@ -77,7 +81,10 @@ const make = Effect.gen(function* () {
       yield* hostFile(dir, "write the build context into", () => {
         mkdirSync(join(dir, "extra-ca"))
         writeFileSync(join(dir, "extra-ca", ".keep"), "")
-        for (const [name, content] of Object.entries(recipe.files)) writeFileSync(join(dir, name), content)
+        for (const [name, content] of Object.entries(recipe.files)) {
+          mkdirSync(dirname(join(dir, name)), { recursive: true })
+          writeFileSync(join(dir, name), content)
+        }
         for (const c of certs) writeFileSync(join(dir, "extra-ca", c.name), c.content)
       })
       const src = [...Object.keys(recipe.files), "extra-ca"]
@@ -90,7 +97,7 @@ const make = Effect.gen(function* () {
             {
               t: req.tag,
               dockerfile: recipe.dockerfile,
-              buildargs: { BASE_IMAGE: req.baseImage },
+              buildargs: req.buildArgs ?? { BASE_IMAGE: req.baseImage },
               labels: { [LABEL.managed]: "true", [LABEL.role]: "image", [LABEL.dockerfile]: hash, [LABEL.version]: VERSION },
               rm: true,
               forcerm: true
@@ -104,7 +111,7 @@ const make = Effect.gen(function* () {
               (event: { stream?: string; error?: string; status?: string }) => {
                 if (event.error) failure = event.error.trim()
                 const line = (event.stream ?? event.status ?? event.error ?? "").trimEnd()
-                if (line) req.progress(`${req.kind}: ${line}`)
+                if (line) req.progress(`${req.recipe === undefined ? req.kind : req.tag}: ${line}`)
               }
             )
           })

@@ -1,5 +1,5 @@
 /**
- * Backup and restore of the three volumes and HAL9000_HOME's state (the guide's rollback-dind.sh, as verbs).
+ * Backup and restore of the data volumes (the parent's three and the Claude home) and HAL9000_HOME's state (the guide's rollback-dind.sh, as verbs).
  * A backup is a directory `<home>-backup-YYYYMMDD-HHMMSS` with one tar.gz per volume, `home.tar.gz`, a manifest with
  * sha256 sums and a SHA256SUMS file. Backup stops the parent while it archives (ChromaDB's files are then at rest)
  * and starts it again. Restore verifies every checksum before it touches anything.
@@ -12,7 +12,7 @@ import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { BackupInvalid, type StateError } from "../domain/errors.ts"
 import { ownerLabels, ownershipOf } from "../domain/labels.ts"
-import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
+import { DATA_VOLUME_ROLES, parentName, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
 import { fsError, hostFile, listDir } from "../state/hostFile.ts"
@@ -22,7 +22,7 @@ import { runHelper } from "./helper.ts"
 import { maintenance } from "./maintenance.ts"
 
 /** Only the names backup writes: they are used in the helper's shell command, so nothing else is accepted. */
-const FileName = Schema.String.pipe(Schema.pattern(/^[a-z]+\.tar\.gz$/))
+const FileName = Schema.String.pipe(Schema.pattern(/^[a-z][a-z-]*\.tar\.gz$/))
 const Entry = Schema.Struct({ file: FileName, sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/)), bytes: Schema.Number })
 export const Manifest = Schema.Struct({
   format: Schema.Literal(1),
@@ -30,7 +30,7 @@ export const Manifest = Schema.Struct({
   claudy_version: Schema.String,
   instance: Schema.String,
   home: Schema.String,
-  volumes: Schema.Array(Schema.extend(Entry, Schema.Struct({ role: Schema.Literal(...VOLUME_ROLES), volume: Schema.String }))),
+  volumes: Schema.Array(Schema.extend(Entry, Schema.Struct({ role: Schema.Literal(...DATA_VOLUME_ROLES), volume: Schema.String }))),
   home_state: Entry
 })
 export type Manifest = typeof Manifest.Type
@@ -52,8 +52,11 @@ export const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("
 export const defaultBackupRoot = (home: string) => dirname(home)
 export const backupPrefix = (home: string) => `${basename(home)}-backup-`
 
-/** What home.tar.gz leaves out: runtime files (slots with their FIFOs and API keys, claims, the pool mirror, locks). */
-const HOME_EXCLUDES = ["./pool/slots", "./pool/claims", "./pool/workers", "./pool/pool-manager.pid", "./maintenance", "./sessions/.*.spawning"]
+/**
+ * What home.tar.gz leaves out: runtime files (slots with their FIFOs and API keys, claims, the pool mirror, locks) and
+ * the API key file (secrets/): a backup is not a place for a key the user can set again.
+ */
+const HOME_EXCLUDES = ["./secrets", "./pool/slots", "./pool/claims", "./pool/workers", "./pool/pool-manager.pid", "./maintenance", "./sessions/.*.spawning"]
 
 export const backup = (destRoot?: string) =>
   Effect.gen(function* () {
@@ -78,7 +81,7 @@ export const backup = (destRoot?: string) =>
     const archive = Effect.gen(function* () {
       if (wasRunning) yield* parent.stop
       const volumes: Array<Manifest["volumes"][number]> = []
-      for (const role of VOLUME_ROLES) {
+      for (const role of DATA_VOLUME_ROLES) {
         const vname = volumeName(settings.instance, role)
         const v = yield* engine.inspectVolume(vname)
         if (Option.isNone(v) || ownershipOf(v.value.Labels, owner) !== "ours") continue

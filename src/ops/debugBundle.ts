@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process"
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { type ApiKey, resolveApiKey } from "../auth/apiKey.ts"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { SUPERVISOR_LOG } from "../daemon/supervisorLog.ts"
@@ -30,8 +31,10 @@ export const debugBundle = (out?: string) =>
     const owner = ownerOf(settings)
     const name = `hal9000-debug-${stamp(new Date())}`
     const target = resolve(out ?? `${name}.tar.gz`)
-    const secret = settings.anthropicApiKey
-    const scrub = (t: string) => (secret.length >= 4 ? t.split(secret).join("<redacted>") : t)
+    // The key from the environment or the key file: scrubbed from every file, should a log have caught it.
+    const key = yield* resolveApiKey(settings).pipe(Effect.orElseSucceed((): ApiKey => ({ source: "none", key: "" })))
+    const secrets = [settings.anthropicApiKey, key.key].filter((s) => s.length >= 4)
+    const scrub = (t: string) => secrets.reduce((text, secret) => text.split(secret).join("<redacted>"), t)
     const files: Record<string, unknown> = {}
     const attempt = <A, R>(label: string, e: Effect.Effect<A, unknown, R>) =>
       e.pipe(Effect.catchAll((err) => Effect.succeed(`${label} failed: ${err instanceof Error ? err.message : String(err)}`)))
@@ -43,6 +46,7 @@ export const debugBundle = (out?: string) =>
     files["daemon-status.json"] = yield* attempt("daemon status", parent.status)
     files["pool-status.json"] = yield* attempt("pool status", poolStatus)
     files["doctor.json"] = yield* attempt("doctor", doctor)
+    files["auth.json"] = { api_key_source: key.source, ...(key.path ? { api_key_file: key.path } : {}) }
     files["config.json"] = Object.fromEntries(
       sources.map((s) => [s.name, { value: s.secret ? (s.raw === "" ? "(unset)" : "(set, redacted)") : s.raw, source: s.source }])
     )

@@ -4,11 +4,12 @@
  */
 import { Effect, Option } from "effect"
 import { accessSync, constants, statfsSync, statSync } from "node:fs"
+import { resolveApiKey } from "../auth/apiKey.ts"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { portIsFree } from "../daemon/portHolder.ts"
 import { ownershipOf } from "../domain/labels.ts"
-import { VOLUME_ROLES, volumeName } from "../domain/names.ts"
+import { claudeHomeVolume, VOLUME_ROLES, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
 import { pidFile } from "../pool/files.ts"
 import { runningManager } from "../pool/pidFile.ts"
@@ -87,6 +88,15 @@ export const doctor = Effect.gen(function* () {
             : check(`volume ${role}`, "fail", `${name} exists but is not this claudy's`, "rename it, or use HAL9000_INSTANCE=<other name>")
       )
     }
+    const claudeHome = claudeHomeVolume(settings.instance)
+    const ch = yield* engine.inspectVolume(claudeHome)
+    checks.push(
+      Option.isNone(ch)
+        ? check("claude home", "ok", `${claudeHome} does not exist yet (the first spawn creates it)`)
+        : ownershipOf(ch.value.Labels, owner) === "ours"
+          ? check("claude home", "ok", `${claudeHome}: Claude Code's login, settings and plugins for every session`)
+          : check("claude home", "fail", `${claudeHome} exists but is not this claudy's`, "rename it, or use HAL9000_INSTANCE=<other name>")
+    )
     const status = yield* parent.status.pipe(Effect.either)
     if (status._tag === "Left") {
       checks.push(check("parent", "fail", status.left.message, "see: claudy daemon status"))
@@ -121,6 +131,16 @@ export const doctor = Effect.gen(function* () {
       : homeModeLevel(homeCheck.right) === "ok"
         ? check("HAL9000_HOME", "ok", `${home} writable, mode ${(homeCheck.right & 0o777).toString(8)}`)
         : check("HAL9000_HOME", "warn", `${home} is mode ${(homeCheck.right & 0o777).toString(8)}: other users can read session records`, `chmod 700 ${home}`)
+  )
+  const key = yield* resolveApiKey(settings).pipe(Effect.either)
+  checks.push(
+    key._tag === "Left"
+      ? check("credentials", "fail", key.left.detail, key.left.fix)
+      : key.right.source === "env"
+        ? check("credentials", "ok", "ANTHROPIC_API_KEY from the environment")
+        : key.right.source === "file"
+          ? check("credentials", "ok", `API key file ${key.right.path}`)
+          : check("credentials", "ok", "no API key: sessions use the login kept in the Claude home (claudy auth status; claudy login)")
   )
   const pm = yield* runningManager(pidFile(home))
   checks.push(

@@ -5,8 +5,8 @@
 import { Effect, Option } from "effect"
 import { Settings } from "../config/Settings.ts"
 import { HelperFailed } from "../domain/errors.ts"
-import { ownerLabels } from "../domain/labels.ts"
-import { Engine } from "../docker/Engine.ts"
+import { type Owner, ownerLabels } from "../domain/labels.ts"
+import { Engine, type EngineShape } from "../docker/Engine.ts"
 import { ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 
@@ -21,12 +21,25 @@ export const runHelper = (task: string, script: string, mounts: ReadonlyArray<He
   Effect.gen(function* () {
     const engine = yield* Engine
     const { settings } = yield* Settings
+    return yield* runHelperWith(engine, { owner: ownerOf(settings), image: settings.parentImage }, task, script, mounts)
+  })
+
+/** A helper in any image with a shell (the worker image for the Claude home: the parent image may be absent). */
+export const runHelperWith = (
+  engine: EngineShape,
+  on: { readonly owner: Owner; readonly image: string; readonly user?: string; readonly env?: ReadonlyArray<string> },
+  task: string,
+  script: string,
+  mounts: ReadonlyArray<HelperMount>
+) =>
+  Effect.gen(function* () {
     const body = {
-      Image: settings.parentImage,
+      Image: on.image,
       Entrypoint: ["/bin/sh", "-c"],
       Cmd: [script],
-      User: "0:0",
-      Labels: ownerLabels(ownerOf(settings), "helper", VERSION),
+      User: on.user ?? "0:0",
+      Env: [...(on.env ?? [])],
+      Labels: ownerLabels(on.owner, "helper", VERSION),
       HostConfig: {
         NetworkMode: "none",
         Mounts: mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly }))
@@ -34,12 +47,14 @@ export const runHelper = (task: string, script: string, mounts: ReadonlyArray<He
     }
     // Created uninterruptibly and removed however this ends (done, failed, Ctrl-C or SIGTERM): none is left behind.
     const { Id } = yield* Effect.acquireRelease(
-      engine.createContainer(`${settings.instance}-helper-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, body),
+      engine.createContainer(`${on.owner.instance}-helper-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, body),
       ({ Id }) => engine.removeContainer(Id, { force: true }).pipe(Effect.ignore)
     )
     yield* engine.startContainer(Id)
     const code = yield* engine.waitContainer(Id)
-    if (code !== 0) return yield* new HelperFailed({ task, code, output: yield* engine.containerLogs(Id, 20) })
+    const output = yield* engine.containerLogs(Id, 200)
+    if (code !== 0) return yield* new HelperFailed({ task, code, output })
+    return output
   }).pipe(Effect.scoped)
 
 export const imagePresent = Effect.gen(function* () {

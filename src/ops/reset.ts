@@ -2,7 +2,8 @@
  * `claudy reset`: remove what this claudy created, by label and HAL9000_HOME only — never by name prefix.
  * Default: stop the pool manager, remove sessions, warm workers, helpers (of a backup that was killed) and the parent;
  * keep volumes (data) and images.
- * `--volumes` also removes the three volumes (asked for explicitly with --yes), `--images` the images claudy built.
+ * `--volumes` also removes the data volumes (the parent's three and the Claude home; asked for explicitly with --yes),
+ * `--images` the images claudy built.
  * `--force` is the emergency mode for a stuck parent: kill instead of a graceful stop.
  */
 import { Effect } from "effect"
@@ -15,6 +16,7 @@ import { pidFile } from "../pool/files.ts"
 import { stopManager } from "../pool/pidFile.ts"
 import { hostFile } from "../state/hostFile.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
+import { markerFile } from "../spawn/claudeHome.ts"
 import { maintenance } from "./maintenance.ts"
 
 export interface ResetOptions {
@@ -73,6 +75,8 @@ export const reset = (o: ResetOptions) =>
         yield* engine.removeVolume(v.Name)
         volumes.push(v.Name)
       }
+      // whom the Claude home was given to: a volume recreated within the same second must not look prepared
+      yield* Effect.sync(() => rmSync(markerFile(settings.home), { force: true }))
     }
     const images: Array<string> = []
     if (o.images) {

@@ -15,7 +15,9 @@ import { requireLocalEngine } from "../docker/localEngine.ts"
 import { workerMemory } from "../mcp/binary.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { acquireWorker } from "../spawn/createWorker.ts"
+import { chooseProfile } from "../images/profiles.ts"
 import { resolveLimits } from "../spawn/limits.ts"
+import { imageForProfile } from "../spawn/profileImage.ts"
 import {
   type ParentRun,
   parentRunKey,
@@ -57,14 +59,19 @@ const make = Effect.gen(function* () {
     )
   )
 
-  /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm (`projectOwner`: its uid/gid). */
+  /**
+   * The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm (`projectOwner`: its uid/gid).
+   * The image is the project's profile's (the spawn resolves it, the pool with `profileOf`); base when not given.
+   */
   const defaultShape = (
     projectDir: string,
     parent: ParentRun & { readonly port: number },
-    projectOwner: { readonly uid: number; readonly gid: number }
+    projectOwner: { readonly uid: number; readonly gid: number },
+    on: { readonly image: string; readonly profile: string } = { image: settings.workerImage, profile: "base" }
   ): WorkerShape => ({
     owner,
-    image: settings.workerImage,
+    image: on.image,
+    profile: on.profile,
     projectDir,
     limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
     viaParent: true,
@@ -94,12 +101,21 @@ const make = Effect.gen(function* () {
     })
   })
 
+  /** A project's profile image as its default spawn would choose it (detected; base while its image is not built). */
+  const profileOf = (project: string) =>
+    Effect.orElseSucceed(
+      Effect.flatMap(Either.match(chooseProfile(undefined, project, home), { onLeft: Effect.fail, onRight: Effect.succeed }), (choice) =>
+        imageForProfile(engine, settings.workerImage, choice)
+      ),
+      () => ({ image: settings.workerImage, profile: "base" })
+    )
+
   /** A warm worker that is ready, or none: a failure or an interrupt at any step discards what was created. */
   const createWarm = (project: string, parent: ParentRun & { readonly port: number }) =>
     Effect.gen(function* () {
       yield* requireLocalEngine(engine.address, "a warm worker")
       const st = yield* hostFile(project, "read the owner of", () => statSync(project))
-      const w = yield* acquireWorker(engine, home, defaultShape(project, parent, st))
+      const w = yield* acquireWorker(engine, home, defaultShape(project, parent, st, yield* profileOf(project)))
       yield* engine.startContainer(w.id)
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
       if (!(yield* waitReady(home, w.slot, 30_000))) {

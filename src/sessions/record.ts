@@ -37,7 +37,9 @@ export const SessionRecord = Schema.Struct({
   status: SessionStatus,
   exit_code: Schema.NullOr(Schema.Number),
   instance: Schema.String,
-  updated_at: Schema.String
+  updated_at: Schema.String,
+  /** the language profile (base, python, node, java or a custom one); null for a user's --image or an older record */
+  profile: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 export type SessionRecord = typeof SessionRecord.Type
 
@@ -75,7 +77,8 @@ export const recordFromContainer = (
     status,
     exit_code: c.State.Running || status === "created" ? null : (c.State.ExitCode ?? null),
     instance: labels[LABEL.instance] ?? "",
-    updated_at: now
+    updated_at: now,
+    profile: labels[LABEL.profile] ? labels[LABEL.profile]! : null
   }
 }
 

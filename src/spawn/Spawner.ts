@@ -2,9 +2,10 @@
  * Spawning a worker: every check first (limits, name, env, project, parent, image), so bad input never leaves a
  * container behind; then create, record, and either return once it runs (detached) or attach the terminal.
  */
-import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option } from "effect"
+import { Context, Deferred, Effect, Either, ExecutionStrategy, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { homedir } from "node:os"
+import { keyFile, resolveApiKey } from "../auth/apiKey.ts"
 import { Settings } from "../config/Settings.ts"
 import {
   AttachFailed,
@@ -30,8 +31,10 @@ import { type AttachResult, attachSession } from "./attach.ts"
 import { acquireWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
+import { chooseProfile } from "../images/profiles.ts"
+import { imageForProfile } from "./profileImage.ts"
 import { resolveProject } from "./projectPath.ts"
-import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
+import { extraSessionName, projectSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
 import { workerMemory } from "../mcp/binary.ts"
 import { memoryMounts, workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
@@ -39,16 +42,24 @@ export interface SpawnRequest {
   readonly path: string
   readonly cwd: string
   readonly name?: string | undefined
+  /** `--new`: another session beside the project's own, instead of reattaching to it */
+  readonly fresh?: boolean
   readonly viaParent: boolean
   readonly detach: boolean
   readonly image?: string | undefined
+  /** `--profile`: a language profile's image (default: detected from the project's files) */
+  readonly profile?: string | undefined
   readonly env: ReadonlyArray<string>
   readonly command: ReadonlyArray<string>
   readonly limits: LimitFlags
+  /** `claudy login`: no API key for this session (Claude Code must ask for a login, not use the key) */
+  readonly withoutApiKey?: boolean
 }
 
 export type SpawnResult =
   | { readonly _tag: "detached"; readonly session: string; readonly container: string }
+  /** the project's session runs already: attach to it (or, detached, report it) instead of starting a second one */
+  | { readonly _tag: "running"; readonly session: string; readonly containerId: string; readonly tty: boolean; readonly project: string }
   | { readonly _tag: "exited"; readonly session: string; readonly code: number }
   | { readonly _tag: "detached-by-user"; readonly session: string }
 
@@ -111,19 +122,15 @@ const make = Effect.gen(function* () {
         return ownership === "ours" ? Effect.void : Effect.fail(new ForeignObject({ kind: "volume", name, owner: describeOwner(v.value.Labels, ownership) }))
       }), { concurrency: "unbounded", discard: true })
 
-  /** Free unless a container has the session's name, or a warm worker is claimed for it. */
-  const checkNameFree = (session: string) =>
-    Effect.gen(function* () {
-      // sessions.container fails with ForeignObject for a same-named container that is not ours
-      const existing = yield* sessions.container(session)
-      if (Option.isSome(existing)) {
-        return yield* new SessionNameTaken({
-          name: session,
-          container: workerContainerName(settings.instance, session),
-          project: existing.value.Config.Labels?.[LABEL.project] ?? "",
-          state: existing.value.State.Status
-        })
-      }
+  /** The session's container if one exists (sessions.container fails with ForeignObject for one not ours). */
+  const existingSession = (session: string) => sessions.container(session)
+
+  const nameTaken = (session: string, c: { readonly Config: { readonly Labels?: Record<string, string> | null }; readonly State: { readonly Status: string } }) =>
+    new SessionNameTaken({
+      name: session,
+      container: workerContainerName(settings.instance, session),
+      project: c.Config.Labels?.[LABEL.project] ?? "",
+      state: c.State.Status
     })
 
   const spawn = (req: SpawnRequest) =>
@@ -133,6 +140,7 @@ const make = Effect.gen(function* () {
       yield* requireLocalEngine(engine.address, "a spawn")
       const limits = yield* fromEither(resolveLimits(req.limits, settings))
       const env = yield* fromEither(validateEnvPairs(req.env))
+      const apiKey = req.withoutApiKey === true ? { source: "none" as const, key: "" } : yield* resolveApiKey(settings)
       if (req.name !== undefined) {
         yield* fromEither(
           Either.mapLeft(
@@ -142,27 +150,64 @@ const make = Effect.gen(function* () {
         )
       }
       const project = yield* resolveProject(req.path, req.cwd, { userHome: homedir(), halHome: home })
-      const session = req.name ?? defaultSessionName(project.dir, randomBytes(6).toString("base64url"))
-      const image = req.image ?? settings.workerImage
+      // Without --name, the project's own session (found again on the next run), or with --new one beside it.
+      const byProject = req.name === undefined && req.fresh !== true
+      const session =
+        req.name ?? (req.fresh === true ? extraSessionName(project.dir, randomBytes(6).toString("base64url")) : projectSessionName(project.dir))
+      if (req.image !== undefined && req.profile !== undefined) {
+        return yield* new UsageError({ detail: "--image and --profile both choose the worker image", fix: "give one of them" })
+      }
+      // The profile: --profile, else detected from the project's files; none with a user's --image.
+      const choice =
+        req.image === undefined
+          ? yield* fromEither(
+              Either.mapLeft(
+                chooseProfile(req.profile, project.dir, home),
+                (why) => new UsageError({ detail: why, fix: "claudy profiles list shows the profiles and their images" })
+              )
+            )
+          : undefined
       const user = workerUser(project.owner)
 
-      // 2. The name is ours for the rest of this spawn (two concurrent spawns of one --name: one wins here).
-      yield* reserveName(home, session)
+      // 2. The name is ours until the worker runs (two concurrent spawns of one name: one wins here). Not for the
+      // whole attached session: the next `claudy PATH` must find the session and attach to it.
+      const naming = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+      // The project's own session being spawned by another claudy right now: wait for it, then attach or report it.
+      yield* reserveName(home, session).pipe(
+        Scope.extend(naming),
+        byProject ? Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 600, while: (e) => e._tag === "SessionNameTaken" }) : (e) => e
+      )
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
-      const [parentRun] = yield* Effect.all(
+      const [parentRun, existing, profiled] = yield* Effect.all(
         [
           req.viaParent
             ? Effect.map(checkParent, Option.some)
             : Effect.as(checkVolumesOurs(memoryMounts({ owner, claudyBinary: null }).map((m) => m.Source)), Option.none()),
-          checkNameFree(session),
+          existingSession(session),
+          choice === undefined ? Effect.succeed(undefined) : imageForProfile(engine, settings.workerImage, choice),
           ensureHome(settings)
         ],
         { concurrency: "unbounded" }
       )
+      if (Option.isSome(existing)) {
+        const c = existing.value
+        if (!byProject) return yield* nameTaken(session, c)
+        if (c.State.Running) {
+          yield* Scope.close(naming, Exit.void)
+          return { _tag: "running", session, containerId: c.Id, tty: c.Config.Tty ?? false, project: project.dir } satisfies SpawnResult
+        }
+        // The project's session has ended: a new one takes its name (the old container, ours, is replaced).
+        yield* sessions.remove(session, false)
+        yield* Effect.logInfo(`session ${session} had ${c.State.Status === "created" ? "not started" : `exited (${c.State.ExitCode ?? "?"})`}: starting a new one under the same name`)
+      }
 
       if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
-      if (settings.anthropicApiKey === "") yield* Effect.logWarning("ANTHROPIC_API_KEY is not set: Claude Code in the worker will ask you to log in")
+      if (apiKey.source === "none" && req.withoutApiKey !== true) {
+        yield* Effect.logWarning(
+          `ANTHROPIC_API_KEY is not set and there is no ${keyFile(home)}: Claude Code uses the login kept in its home, or asks you to log in (claudy auth status; claudy login)`
+        )
+      }
       if (project.owner.uid === 0) {
         yield* Effect.logWarning(
           `${project.dir} is owned by root: the worker runs as uid ${user.uid} and can change only what that uid may; chown the project to its real owner`
@@ -171,9 +216,18 @@ const make = Effect.gen(function* () {
 
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
+      const image = req.image ?? profiled?.image ?? settings.workerImage
+      if (profiled?.missing !== undefined) {
+        yield* Effect.logWarning(
+          `profile ${profiled.missing.profile} (detected from ${choice?.file}) has no image ${profiled.missing.image}: using base; build it with: claudy images build --profile ${profiled.missing.profile}`
+        )
+      } else if (profiled !== undefined && profiled.profile !== "base") {
+        yield* Effect.logInfo(`profile ${profiled.profile} (${choice?.how === "flag" ? "--profile" : `detected from ${choice?.file}`}): image ${image}`)
+      }
       const shape: WorkerShape = {
         owner,
         image,
+        profile: req.image === undefined ? (profiled?.profile ?? "base") : null,
         projectDir: project.dir,
         limits,
         viaParent: req.viaParent,
@@ -183,9 +237,9 @@ const make = Effect.gen(function* () {
         tty,
         ...workerMemory(settings)
       }
-      const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
+      const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
       // Only a spawn of the shape the pool keeps warm, joined to the parent's current run, can take a warm worker.
-      const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p, project.owner)))
+      const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p, project.owner, profiled)))
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
       let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined
@@ -221,7 +275,7 @@ const make = Effect.gen(function* () {
             Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
               // 409: a concurrent spawn took the name between our check and create.
               e.status === 409
-                ? Effect.fail(new SessionNameTaken({ name: session, container: workerContainerName(settings.instance, session), project: "", state: "just created by another claudy" }))
+                ? Effect.fail(nameTaken(session, { Config: {}, State: { Status: "just created by another claudy" } }))
                 : Effect.fail(e)
             )
           )
@@ -247,6 +301,7 @@ const make = Effect.gen(function* () {
         poolable,
         ms: Math.round(performance.now() - startedAt)
       })
+      yield* Scope.close(naming, Exit.void)
 
       // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt), a
       // detached cold one is recorded now, and an attached session (again) when it ends.

@@ -1,8 +1,9 @@
 /** Create a worker container with its slot — the one path for cold spawns and warm pool workers alike. */
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import type { EngineShape } from "../docker/Engine.ts"
 import { createSlot, removeSlot } from "../pool/slot.ts"
+import { ensureClaudeHomeVolume, prepareClaudeHome } from "./claudeHome.ts"
 import { VERSION } from "../version.ts"
 import { warmContainerName, type WorkerShape, workerContainerName, workerSpec } from "./workerSpec.ts"
 
@@ -14,9 +15,11 @@ export const newSlotId = () => randomBytes(6).toString("hex")
  */
 export const createWorker = (engine: EngineShape, home: string, shape: WorkerShape, session?: string) =>
   Effect.gen(function* () {
+    // Before the create: the engine would otherwise make the volume itself, unlabelled.
+    const claudeHome = yield* ensureClaudeHomeVolume(engine, shape.owner)
     const slot = newSlotId()
     const slotDir = yield* createSlot(home, slot)
-    const spec = workerSpec(shape, {
+    const spec = workerSpec(Option.isSome(claudeHome) ? shape : { ...shape, withoutClaudeHome: true }, {
       role: session === undefined ? "warm" : "worker",
       name: session === undefined ? warmContainerName(shape.owner.instance, slot) : workerContainerName(shape.owner.instance, session),
       slot,
@@ -27,7 +30,14 @@ export const createWorker = (engine: EngineShape, home: string, shape: WorkerSha
     const { Id } = yield* engine.createContainer(spec.name, spec.createBody).pipe(
       Effect.tapError(() => removeSlot(home, slot).pipe(Effect.ignore))
     )
-    return { id: Id, name: spec.name, slot, fingerprint: spec.fingerprint }
+    const created = { id: Id, name: spec.name, slot, fingerprint: spec.fingerprint }
+    // After the create: its image is present now, and the helper needs one with a shell.
+    if (Option.isSome(claudeHome)) {
+      yield* prepareClaudeHome(engine, home, shape.owner, shape.image, shape.user, claudeHome.value).pipe(
+        Effect.tapError(() => discardWorker(engine, home, created))
+      )
+    }
+    return created
   })
 
 /** Undo `createWorker`: remove the container and its slot (the cleanup of a spawn or warm start that failed). */

@@ -9,14 +9,15 @@ import { parentName, volumeName } from "../domain/names.ts"
 import { CLAUDY_IN_WORKER, MEMORY_BANK_ROOT } from "../mcp/registrations.ts"
 import { SLOT_TARGET } from "../pool/slot.ts"
 import { VERSION } from "../version.ts"
+import { claudeHomeMount, CLAUDE_CONFIG_DIR } from "./claudeHome.ts"
 import type { Limits } from "./limits.ts"
 
 /** The image's own non-root user (`claude`, whose home is /home/claude). */
 export const IMAGE_USER = { uid: 1000, gid: 1000 }
 export const WORKSPACE = "/workspace"
 export const SECRET_TARGET = `${SLOT_TARGET}/anthropic_api_key`
-/** Claude Code's config dir (its .claude.json holds the MCP registrations); CLAUDE_HOME names the same for scripts. */
-export const CLAUDE_CONFIG_DIR = "/home/claude/.claude"
+/** Claude Code's config dir, the Claude home (its .claude.json holds the MCP registrations); CLAUDE_HOME the same. */
+export { CLAUDE_CONFIG_DIR }
 export const PLUGINS_TARGET = "/data/plugins"
 
 /**
@@ -51,6 +52,8 @@ export const parentRunOfLabels = (labels: Record<string, string> | null | undefi
 export interface WorkerShape {
   readonly owner: Owner
   readonly image: string
+  /** the language profile the image is for (base: the worker image itself; null: an --image of the user's) */
+  readonly profile: string | null
   readonly projectDir: string
   readonly limits: Limits
   readonly viaParent: boolean
@@ -59,6 +62,8 @@ export interface WorkerShape {
   readonly parent: ParentRun | null
   readonly user: { readonly uid: number; readonly gid: number }
   readonly tty: boolean
+  /** the Claude home volume belongs to another HAL9000_HOME of this instance: none is mounted */
+  readonly withoutClaudeHome?: boolean
   /** The host's claudy executable, mounted read-only so `claudy mcp chroma` in the worker is the host's own build. */
   readonly claudyBinary: string | null
   /** HAL9000_EMBEDDING as written: the worker's chroma tools must embed like the host's. */
@@ -78,8 +83,8 @@ export const workerFingerprint = (r: WorkerShape) =>
     parent: r.viaParent ? parentRunKey(r.parent) : null,
     user: r.user,
     tty: r.tty,
-    // the memory: a warm worker made before these existed (or with another binary or embedding) is not reused
-    memory: { binary: r.claudyBinary, version: VERSION, embedding: r.embedding, volumes: memoryMounts(r).map((m) => m.Source) }
+    memory: { binary: r.claudyBinary, version: VERSION, embedding: r.embedding, volumes: memoryMounts(r).map((m) => m.Source) },
+    claudeHome: r.withoutClaudeHome === true ? null : claudeHomeMount(r.owner.instance).Source
   })
 
 /**
@@ -160,6 +165,7 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
         [LABEL.project]: shape.projectDir,
         [LABEL.spec]: spec,
         [LABEL.limits]: limitsLabel(l),
+        [LABEL.profile]: shape.profile ?? "",
         [LABEL.parent]: shape.viaParent ? parentName(shape.owner.instance) : "",
         ...(shape.viaParent && shape.parent ? { [LABEL.parentId]: shape.parent.id, [LABEL.parentStarted]: shape.parent.startedAt } : {})
       },
@@ -168,7 +174,8 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
         Mounts: [
           { Type: "bind", Source: shape.projectDir, Target: WORKSPACE, ReadOnly: false },
           { Type: "bind", Source: id.slotDir, Target: SLOT_TARGET, ReadOnly: true },
-          ...memoryMounts(shape)
+          ...memoryMounts(shape),
+          ...(shape.withoutClaudeHome === true ? [] : [claudeHomeMount(shape.owner.instance)])
         ],
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],

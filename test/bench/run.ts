@@ -335,10 +335,10 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     running.base.push(await timeToRunning("docker", (m) => [...dockerArgs, ...touch(m)], undefined, perRound.runs))
     await cleanupSessions()
-    running.cold.push(await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], undefined, perRound.runs, inProcessEnv))
+    running.cold.push(await timeToRunning("cold", (m) => [CLAUDY, "--via-parent", "-d", "--new", project, "--", ...touch(m)], undefined, perRound.runs, inProcessEnv))
     await cleanupSessions()
     running.warm.push(
-      await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", project, "--", ...touch(m)], () => run([CLAUDY, "pool", "warm", project], b.env), perRound.runs, inProcessEnv)
+      await timeToRunning("warm", (m) => [CLAUDY, "--via-parent", "-d", "--new", project, "--", ...touch(m)], () => run([CLAUDY, "pool", "warm", project], b.env), perRound.runs, inProcessEnv)
     )
     await cleanupSessions()
   }
@@ -423,7 +423,7 @@ try {
   const dockerBursts: Array<Burst> = []
   const claudyBursts: Array<Burst> = []
   const servedBursts: Array<Burst> = []
-  const spawnArgv = () => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"]
+  const spawnArgv = () => [CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"]
   for (let i = 0; i < BURSTS; i++) {
     dockerBursts.push(await burst(() => dockerRun.split(" ")))
     await cleanupSessions()
@@ -464,7 +464,7 @@ try {
   burstRow("served", servedRate, servedFailures, 1.0)
 
   // --- listing with 100 workers (the 50 above plus 50 more)
-  await burst(() => [CLAUDY, "--via-parent", "-d", project, "--", "sleep", "600"])
+  await burst(() => [CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"])
   const filter = `label=io.hal9000.instance=${b.instance}`
   const [list100, pool100, ps100] = await hyperfine([`${CLAUDY} sessions list`, `${CLAUDY} pool status`, `docker ps --filter ${filter}`], { runs: 10, env: inProcessEnv })
   compare("`claudy sessions list`, 100 workers, in-process", list100!, ps100!, "`docker ps --filter label=…`", 2)

@@ -3,7 +3,7 @@
  * combinations. Each row asserts the message, the exit code, and that the engine's object list did not change.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { docker, type Sandbox, sandboxWithParent, tcpEngine, tracked } from "../support/harness.ts"
 
@@ -11,6 +11,17 @@ const t = tracked()
 let b: Sandbox
 let project: string
 let file: string
+/** HAL9000_HOMEs with a key file others may read, one of another user, and profiles that are not on the worker image */
+const keyIn = (home: string, mode: number, uid?: number) => {
+  mkdirSync(join(home, "secrets"), { recursive: true })
+  writeFileSync(join(home, "secrets", "anthropic_key"), "sk-ant-bad-input\n")
+  chmodSync(join(home, "secrets", "anthropic_key"), mode)
+  if (uid !== undefined) chownSync(join(home, "secrets", "anthropic_key"), uid, uid)
+}
+const profileIn = (home: string, name: string, dockerfile: string) => {
+  mkdirSync(join(home, "profiles", name), { recursive: true })
+  writeFileSync(join(home, "profiles", name, "Dockerfile"), dockerfile)
+}
 let engineOverTcp: Awaited<ReturnType<typeof tcpEngine>>
 /** DOCKER_HOST=tcp://… to this host's engine: filled in once the forwarder listens */
 const tcp: Record<string, string> = {}
@@ -22,6 +33,12 @@ beforeAll(async () => {
   file = join(project, "a-file")
   writeFileSync(file, "x")
 })
+const readableKeyHome = t.tempDir("claudy-badinput-home-")
+keyIn(readableKeyHome, 0o644)
+profileIn(readableKeyHome, "alien", "# a profile on another base\nFROM debian:trixie-slim\n")
+profileIn(readableKeyHome, "nofrom", "ARG X=1\nRUN true\n")
+const foreignKeyHome = t.tempDir("claudy-badinput-home-")
+keyIn(foreignKeyHome, 0o400, 4321)
 afterAll(async () => {
   await engineOverTcp?.close()
   await t.cleanup()
@@ -82,6 +99,14 @@ const rows: Array<Row> = [
   ["no-limits and cpus", () => ["--via-parent", "-d", "--no-limits", "--cpus", "2", project], {}, "--no-limits cannot be combined with --cpus", 2],
   ["env without =", () => ["--via-parent", "-d", "-e", "FOO", project], {}, "-e 'FOO' is not KEY=VALUE", 2],
   ["unknown flag", () => ["--via-parent", "--memroy", "1g", project], {}, "Received unknown argument", 2],
+  ["profile name uppercase", () => ["--via-parent", "-d", "--profile", "Py", project], {}, "'Py' is not a profile name", 2],
+  ["profile unknown", () => ["--via-parent", "-d", "--profile", "cobol", project], {}, "there is no profile 'cobol'", 2],
+  ["profile and image", () => ["--via-parent", "-d", "--profile", "python", "--image", "x:1", project], {}, "--image and --profile both choose", 2],
+  // authentication
+  ["key file readable by others", () => ["--via-parent", "-d", project], { HAL9000_HOME: readableKeyHome }, "is refused: its mode is 0644: group or others may read it", 2],
+  ["key file of another user", () => ["--via-parent", "-d", project], { HAL9000_HOME: foreignKeyHome }, "is refused: it belongs to uid 4321", 2],
+  ["auth status, unsafe key file", () => ["auth", "status"], { HAL9000_HOME: readableKeyHome }, "chmod 0400", 2],
+  ["login without a terminal", () => ["login"], {}, "claudy login runs Claude Code's own login, which needs a terminal", 2],
   ["spawn on a tcp:// engine", () => ["--via-parent", "-d", project], tcp, "a spawn needs the Docker engine on this host, and DOCKER_HOST=tcp://", 2],
   ["TLS for a tcp:// engine", () => ["daemon", "status"], { DOCKER_HOST: "tcp://127.0.0.1:2376", DOCKER_TLS_VERIFY: "1" }, "DOCKER_TLS_VERIFY is set for DOCKER_HOST=tcp://127.0.0.1:2376", 2],
   // sessions
@@ -90,6 +115,9 @@ const rows: Array<Row> = [
   ["logs unknown", () => ["sessions", "logs", "nobody"], {}, "No session named 'nobody'", 2],
   ["stop unknown", () => ["sessions", "stop", "nobody"], {}, "No session named 'nobody'", 2],
   ["rm unknown", () => ["sessions", "rm", "nobody"], {}, "No session named 'nobody'", 2],
+  ["shell unknown", () => ["sessions", "shell", "nobody"], {}, "No session named 'nobody'", 2],
+  ["stop with neither name nor --all", () => ["sessions", "stop"], {}, "sessions stop takes a session NAME or --all", 2],
+  ["stop with both", () => ["sessions", "stop", "--all", "nobody"], {}, "sessions stop takes a session NAME or --all", 2],
   ["logs tail not a number", () => ["sessions", "logs", "x", "--tail", "many"], {}, "many", 2],
   // pool
   ["scale negative", () => ["pool", "scale", "-1"], {}, "pool scale -1 is outside 0..MAX_WARM_WORKERS (5)", 2],
@@ -113,7 +141,11 @@ const rows: Array<Row> = [
   // images
   ["images unknown kind", () => ["images", "build", "both"], {}, "Expected one of the following cases: all, parent, worker", 2],
   ["dockerfile unknown kind", () => ["images", "dockerfile", "cache"], {}, "Expected one of the following cases: parent, worker", 2],
-  ["ca cert missing", () => ["images", "build", "--ca-cert", "/no/ca.pem"], {}, "/no/ca.pem", 2]
+  ["ca cert missing", () => ["images", "build", "--ca-cert", "/no/ca.pem"], {}, "/no/ca.pem", 2],
+  ["build unknown profile", () => ["images", "build", "--profile", "cobol"], {}, "there is no profile 'cobol'", 2],
+  ["build base profile", () => ["images", "build", "--profile", "base"], {}, "the base profile is the worker image itself", 2],
+  ["profile Dockerfile not FROM the worker image", () => ["images", "build", "--profile", "alien"], { HAL9000_HOME: readableKeyHome }, "it starts FROM debian:trixie-slim, not the worker image", 2],
+  ["profile Dockerfile without FROM", () => ["images", "build", "--profile", "nofrom"], { HAL9000_HOME: readableKeyHome }, "its first instruction is 'RUN', not FROM", 2]
 ]
 
 describe("bad input", () => {

@@ -133,7 +133,7 @@ describe("doctor", () => {
     const r = await b.claudy(["doctor", "--json"])
     expect(r.code).toBe(0)
     const names = JSON.parse(r.stdout).checks.map((c: any) => c.name)
-    for (const n of ["engine", "limits", "storage", "disk", "parent image", "worker image", "volume chromadb", "parent", "port", "HAL9000_HOME", "pool manager"]) {
+    for (const n of ["engine", "limits", "storage", "disk", "parent image", "worker image", "volume chromadb", "claude home", "parent", "port", "HAL9000_HOME", "credentials", "pool manager"]) {
       expect(names).toContain(n)
     }
     const text = await b.claudy(["doctor"])
@@ -259,7 +259,8 @@ describe("reset", () => {
       // of this instance only the other home's session is left
       expect((await docker("ps", "-aq", "--no-trunc", "--filter", label)).stdout.trim()).toBe(kept)
       expect((await inspect(kept)).State.Running).toBe(true)
-      expect((await docker("volume", "ls", "-q", "--filter", label)).stdout.trim().split("\n")).toHaveLength(3)
+      // the parent's three and the Claude home (made by the spawn above)
+      expect((await docker("volume", "ls", "-q", "--filter", label)).stdout.trim().split("\n")).toHaveLength(4)
       expect(existsSync(join(a.home, "sessions"))).toBe(false)
       expect(existsSync(join(sameInstance.home, "sessions", "kept.json"))).toBe(true)
 

@@ -80,7 +80,8 @@ describe("via-parent workers", () => {
         // the shared memory (docs/MEMORY.md): never ChromaDB's own volume, which only the parent mounts
         `volume:${b.instance}-memorybank:/data/membank:rw`,
         `volume:${b.instance}-plugins:/data/plugins:ro`,
-        `bind:${CLAUDY}:/usr/local/bin/claudy:ro`
+        `bind:${CLAUDY}:/usr/local/bin/claudy:ro`,
+        `volume:${b.instance}-claude-home:/home/claude/.claude:rw`
       ].sort()
     )
     expect(c.Mounts.find((m: any) => m.Destination === "/run/claudy").RW).toBe(false)
@@ -148,7 +149,7 @@ describe("via-parent workers", () => {
   test("10 concurrent detached spawns give 10 distinct sessions with valid records", async () => {
     const before = await workerCount()
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => b.claudy(["--via-parent", "--detach", project, "--", "sleep", "300"]))
+      Array.from({ length: 10 }, () => b.claudy(["--via-parent", "--detach", "--new", project, "--", "sleep", "300"]))
     )
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0))
     const names = results.map((r) => r.stdout.trim())

@@ -245,6 +245,26 @@ export const startSupervisor = async (t: { box: (extra?: Record<string, string>)
   return { b, port, proc }
 }
 
+/** A tmux session running `command` in a real terminal (rows x cols), with the helpers TTY tests need. */
+export const tmux = (name: string) => {
+  const pane = async () => (await run(["tmux", "capture-pane", "-p", "-t", name])).stdout
+  return {
+    start: (command: string, cols = 120, rows = 40) => run(["tmux", "new-session", "-d", "-s", name, "-x", String(cols), "-y", String(rows), command]),
+    pane,
+    keys: (...k: Array<string>) => run(["tmux", "send-keys", "-t", name, ...k]),
+    resize: (cols: number, rows: number) => run(["tmux", "resize-window", "-t", name, "-x", String(cols), "-y", String(rows)]),
+    waitPane: (text: string | RegExp, ms = 30_000) =>
+      waitFor(`${name}'s pane to show ${text}`, async () => {
+        const p = await pane()
+        return (typeof text === "string" ? p.includes(text) : text.test(p)) ? p : undefined
+      }, ms),
+    kill: () => run(["tmux", "kill-session", "-t", name])
+  }
+}
+
+/** `env K=V … claudy ARGS` for a shell command line (tmux runs one). */
+export const claudyLine = (b: Sandbox, args: string) => `env ${Object.entries(b.env).map(([k, v]) => `${k}=${v}`).join(" ")} ${CLAUDY} ${args}`
+
 /** This host's engine offered on a tcp:// port, as a remote engine would be; `close` stops it (call it in afterAll). */
 export const tcpEngine = async () => {
   const server = createServer((client) => {

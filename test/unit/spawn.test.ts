@@ -8,7 +8,7 @@ import { pidsMaxHits } from "../../src/sessions/limitHits.ts"
 import { decodeRecord, recordFromContainer, statusOf } from "../../src/sessions/record.ts"
 import { resolveLimits } from "../../src/spawn/limits.ts"
 import { refusedReason } from "../../src/spawn/projectPath.ts"
-import { defaultSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
+import { extraSessionName, projectSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
 import { validateEnvPairs } from "../../src/spawn/Spawner.ts"
 import { type WorkerShape, workerFingerprint, workerSpec as specOf, workerUser } from "../../src/spawn/workerSpec.ts"
 
@@ -35,11 +35,16 @@ describe("session names", () => {
     const r = validateSessionName(n)
     expect(Either.isLeft(r) && r.left.includes(why)).toBe(true)
   })
-  test("default names come from the project and are valid", () => {
-    const n = defaultSessionName("/home/me/src/My App!", "Ab12_-Xy")
-    expect(n).toBe("my-app-ab12xy")
-    expect(Either.isRight(validateSessionName(n))).toBe(true)
-    expect(Either.isRight(validateSessionName(defaultSessionName("/", "zzzzzz")))).toBe(true)
+  test("a project's session name is its base name plus a hash of its real path: valid and stable", () => {
+    const n = projectSessionName("/home/me/src/My App!")
+    expect(n).toMatch(/^my-app-[0-9a-f]{8}$/)
+    expect(projectSessionName("/home/me/src/My App!")).toBe(n)
+    expect(projectSessionName("/home/other/My App!")).not.toBe(n)
+    for (const dir of ["/", "/x/" + "Long Name ".repeat(10), "/x/---", "/x/a-".repeat(20)]) {
+      expect(Either.isRight(validateSessionName(projectSessionName(dir)))).toBe(true)
+      expect(Either.isRight(validateSessionName(extraSessionName(dir, "Ab_9")))).toBe(true)
+    }
+    expect(extraSessionName("/home/me/src/My App!", "Ab_9-x")).toBe(`${n}-ab9x`)
   })
 })
 
@@ -129,6 +134,7 @@ describe("env pairs", () => {
 const request = (over: Partial<WorkerShape> = {}): WorkerShape => ({
   owner: { instance: "hal9000", home: "abcabcabcabc" },
   image: "img:1",
+  profile: "base",
   projectDir: "/srv/app",
   limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
   viaParent: true,
@@ -162,7 +168,8 @@ describe("worker spec", () => {
       // the shared memory: the memory bank read-write, the plugins and the host's claudy read-only
       { Type: "volume", Source: "hal9000-memorybank", Target: "/data/membank", ReadOnly: false, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
       { Type: "volume", Source: "hal9000-plugins", Target: "/data/plugins", ReadOnly: true, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
-      { Type: "bind", Source: "/usr/local/bin/claudy-host", Target: "/usr/local/bin/claudy", ReadOnly: true }
+      { Type: "bind", Source: "/usr/local/bin/claudy-host", Target: "/usr/local/bin/claudy", ReadOnly: true },
+      { Type: "volume", Source: "hal9000-claude-home", Target: "/home/claude/.claude", ReadOnly: false }
     ])
     expect(b.Env).toEqual(
       expect.arrayContaining([
@@ -240,6 +247,7 @@ describe("worker spec", () => {
     expect(workerFingerprint(request({ claudyBinary: null }))).not.toBe(a)
     expect(workerFingerprint(request({ claudyBinary: "/opt/other/claudy" }))).not.toBe(a)
     expect(workerFingerprint(request({ embedding: "ollama:nomic-embed-text@http://10.0.0.2:11434" }))).not.toBe(a)
+    // the Claude home is the instance's: another instance's warm worker never serves this one
     expect(workerFingerprint(request({ owner: { instance: "other", home: "abcabcabcabc" } }))).not.toBe(a)
   })
 })
