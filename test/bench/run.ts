@@ -297,7 +297,7 @@ try {
   const dockerRun =
     `docker run -d --label claudy.bench=${b.instance} --network container:${parent} --memory 4g --memory-swap 4g --cpus 2 ` +
     `--pids-limit 100 --cap-drop ALL --security-opt no-new-privileges --user 1000:1000 -v ${project}:/workspace ${workerImage} sleep 600`
-  const cold = `${CLAUDY} --via-parent -d ${project} -- sleep 600`
+  const cold = `${CLAUDY} --via-parent -d --new ${project} -- sleep 600` // --new: a new session each run, not the project's running one reported
   // The engine's speed drifts over minutes: the baseline, the cold and the warm spawn take turns, ROUNDS rounds of
   // RUNS / ROUNDS runs each (after warm-ups), and each figure pools its rounds. Each warm run finds exactly one warm
   // worker, made by --prepare (not timed).
