@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN   := node_modules/.bin/bun
 TSC   := node_modules/.bin/tsc
 
-.PHONY: up test build images typecheck unit integration bench faults clean deps
+.PHONY: up test build images typecheck unit integration bench faults clean deps docs man
 
 # `npm install` with the committed lockfile (exact pins): npm 11's `npm ci` rejects lockfiles that npm 11 itself
 # writes without other platforms' optional packages (bun's, deno's), so `ci` cannot be used here.
@@ -45,6 +45,14 @@ faults: build
 bench: build
 	scripts/test-env
 	$(BUN) run test/bench/run.ts
+
+# claudy(1) and docs/CLI.md's command list, rendered from the command tree (test/unit/docs.test.ts checks CLI.md).
+man: deps
+	@mkdir -p dist
+	$(BUN) scripts/docs.ts man dist/claudy.1
+
+docs: deps
+	$(BUN) scripts/docs.ts cli-md
 
 clean:
 	rm -rf dist .cache

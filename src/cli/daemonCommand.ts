@@ -4,7 +4,7 @@ import { Parent, type ParentStatus } from "../daemon/Parent.ts"
 import { SilentExit } from "../domain/errors.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
-import { jsonOption, printJson, setOption, table } from "./common.ts"
+import { jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
 import { EXIT } from "./exitCodes.ts"
 import { startManager } from "./poolCommand.ts"
 import { withSet } from "./services.ts"
@@ -36,7 +36,15 @@ const startAndReport = (recreate: boolean) =>
 
 const start = Command.make("start", { recreate: recreateOption, set: setOption }, ({ recreate, set }) =>
   withSet(set, startAndReport(recreate))
-).pipe(Command.withDescription("Create or start the parent container and wait until ChromaDB answers (idempotent)"))
+).pipe(
+  Command.withDescription(
+    withExamples("Create or start the parent container and wait until ChromaDB answers (idempotent)", [
+      ["claudy daemon start", "start the parent with the current settings (a healthy one is left alone)"],
+      ["CHROMADB_PORT=8080 claudy daemon start --recreate", "apply new settings: the parent is recreated, its volumes kept"],
+      ["ENABLE_POOL_MANAGER=true claudy daemon start", "also start the pool manager"]
+    ])
+  )
+)
 
 const stop = Command.make("stop", { set: setOption }, ({ set }) =>
   withSet(
@@ -122,7 +130,7 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
   )
 )
 
-const tailOption = Options.integer("tail").pipe(Options.withDefault(50), Options.withDescription("Number of lines"))
+const tailOption = Options.integer("tail").pipe(Options.withPseudoName("N"), Options.withDefault(50), Options.withDescription("Number of lines"))
 
 const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail, set }) =>
   withSet(

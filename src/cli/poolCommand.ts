@@ -15,7 +15,7 @@ import { Pool } from "../pool/Pool.ts"
 import { resolveProject } from "../spawn/projectPath.ts"
 import { ensureHome } from "../state/home.ts"
 import { readLock } from "../state/lockFile.ts"
-import { jsonOption, printJson, setOption, table } from "./common.ts"
+import { jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
 import { withSet } from "./services.ts"
 
 /** How to run this same claudy again: the compiled binary, or the runtime plus the entry script. */
@@ -73,7 +73,15 @@ const start = Command.make("start", { set: setOption }, ({ set }) =>
       )
     })
   )
-).pipe(Command.withDescription("Start the pool manager in the background (pid file and log under HAL9000_HOME)"))
+).pipe(
+  Command.withDescription(
+    withExamples("Start the pool manager in the background (pid file and log under HAL9000_HOME)", [
+      ["claudy pool start", "keep MIN_WARM_WORKERS warm workers ready (a second start says it is already running)"],
+      ["MIN_WARM_WORKERS=2 IDLE_TIMEOUT=600 claudy pool start", "two warm workers, idle ones reaped after 10 minutes"],
+      ["claudy pool warm ~/src/app && claudy pool start", "keep ~/src/app warm: its next spawn takes a worker at once"]
+    ])
+  )
+)
 
 const stop = Command.make("stop", { set: setOption }, ({ set }) =>
   withSet(

@@ -8,7 +8,6 @@ import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { VERSION_LINE } from "../version.ts"
 
-const SPAWN_DESCRIPTION = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
 
 const loadSpawn = () => import("./spawnCommand.ts")
 const loadOps = () => import("./opsCommand.ts")
@@ -22,7 +21,7 @@ const SUBCOMMANDS = {
   daemon: () => import("./daemonCommand.ts").then((m) => m.daemonCommand),
   spawn: () =>
     loadSpawn().then((m) =>
-      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION))
+      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(m.spawnDescription))
     ),
   sessions: () => import("./sessionsCommand.ts").then((m) => m.sessionsCommand),
   pool: () => import("./poolCommand.ts").then((m) => m.poolCommand),
@@ -50,9 +49,12 @@ const rootWith = (subs: ReadonlyArray<Sub>) =>
     Command.withSubcommands(subs as [Sub, ...Array<Sub>])
   )
 
+/** The whole tree, every subcommand loaded: for claudy(1) and docs/CLI.md (scripts/docs), never for a command. */
+export const fullTree = () => Promise.all(Object.values(SUBCOMMANDS).map((load) => load())).then(rootWith)
+
 // `claudy --via-parent /path`: the spawn command under the program's own name.
 const spawnRoot = () =>
-  loadSpawn().then((m) => Command.make("claudy", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION)))
+  loadSpawn().then((m) => Command.make("claudy", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(m.spawnDescription)))
 
 const ROOT_FLAGS = new Set(["-h", "--help", "--version", "--completions", "--wizard", "--log-level"])
 const isSubcommand = (name: string | undefined): name is keyof typeof SUBCOMMANDS =>
@@ -67,13 +69,16 @@ export const isSpawnForm = (argv: ReadonlyArray<string>) => {
 /**
  * @effect/cli sees `--help` only right after the command path (`claudy daemon start --help`); after other flags it
  * reads it as an argument. Users put it anywhere, so move it behind the command path (at most group + command).
+ * It also names the full path in the usage line (`$ claudy daemon logs …`, not `$ logs …`) only when every level
+ * was asked for help: a parent that sees `--help` prefixes its name to its child's usage, one that does not passes the
+ * child's help up unchanged. So `--help` follows each word: `claudy --help daemon --help logs --help`.
  */
 export const normalizeHelp = (argv: ReadonlyArray<string>, spawnForm: boolean): Array<string> => {
   const rest = argv.slice(2)
   if (!rest.includes("--help") && !rest.includes("-h")) return [...argv]
   const firstFlag = rest.findIndex((a) => a.startsWith("-"))
-  const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag)
-  return [...argv.slice(0, 2), ...(spawnForm ? [] : words.slice(0, 2)), "--help"]
+  const words = spawnForm ? [] : (firstFlag < 0 ? rest : rest.slice(0, firstFlag)).slice(0, 2)
+  return [...argv.slice(0, 2), "--help", ...words.flatMap((w) => [w, "--help"])]
 }
 
 /**

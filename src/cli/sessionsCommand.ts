@@ -100,7 +100,7 @@ const logs = Command.make(
   {
     name: nameArg,
     follow: Options.boolean("follow").pipe(Options.withAlias("f"), Options.withDescription("Keep printing new output")),
-    tail: Options.integer("tail").pipe(Options.withDefault(200), Options.withDescription("Lines from the end")),
+    tail: Options.integer("tail").pipe(Options.withPseudoName("N"), Options.withDefault(200), Options.withDescription("Lines from the end")),
     set: setOption
   },
   ({ name, follow, tail, set }) =>

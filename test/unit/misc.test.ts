@@ -86,9 +86,13 @@ describe("which command tree parses argv", () => {
 import { normalizeHelp } from "../../src/cli/root.ts"
 describe("--help anywhere", () => {
   const argv = (...a: Array<string>) => ["bun", "claudy", ...a]
-  test("moves --help behind the command path", () => {
-    expect(normalizeHelp(argv("daemon", "start", "--recreate", "--help"), false)).toEqual(argv("daemon", "start", "--help"))
-    expect(normalizeHelp(argv("sessions", "inspect", "foo", "-h"), false)).toEqual(argv("sessions", "inspect", "--help"))
+  test("moves --help behind each word of the command path (so the usage line shows the full path)", () => {
+    expect(normalizeHelp(argv("daemon", "start", "--recreate", "--help"), false)).toEqual(
+      argv("--help", "daemon", "--help", "start", "--help")
+    )
+    expect(normalizeHelp(argv("sessions", "inspect", "foo", "-h"), false)).toEqual(
+      argv("--help", "sessions", "--help", "inspect", "--help")
+    )
     expect(normalizeHelp(argv("--via-parent", "/p", "--help"), true)).toEqual(argv("--help"))
   })
   test("leaves argv without --help alone", () => expect(normalizeHelp(argv("daemon", "status"), false)).toEqual(argv("daemon", "status")))
