@@ -3,13 +3,19 @@ SHELL := /bin/bash
 BUN   := node_modules/.bin/bun
 TSC   := node_modules/.bin/tsc
 
-.PHONY: up test build images typecheck unit integration bench faults clean deps docs man
+.PHONY: up test build images typecheck unit integration bench faults clean deps docs man lockfile
 
-# `npm install` with the committed lockfile (exact pins): npm 11's `npm ci` rejects lockfiles that npm 11 itself
-# writes without other platforms' optional packages (bun's, deno's), so `ci` cannot be used here.
+# `npm ci`: exactly the committed lockfile, never rewritten. The lockfile lists every platform's optional packages of
+# bun and deno (an `npm install` over an existing node_modules drops the other platforms' ones, and `npm ci` then
+# refuses the file); regenerate it after changing package.json with `make lockfile`.
 node_modules/.installed: package.json package-lock.json
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# A complete lockfile, resolved from package.json alone (all platforms), whatever node_modules holds.
+lockfile:
+	rm -f package-lock.json
+	npm install --package-lock-only --no-audit --no-fund --loglevel=error
 
 deps: node_modules/.installed
 
