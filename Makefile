@@ -3,7 +3,15 @@ SHELL := /bin/bash
 BUN   := node_modules/.bin/bun
 TSC   := node_modules/.bin/tsc
 
-.PHONY: up test build images typecheck unit integration bench faults clean deps docs man lockfile
+.PHONY: up test build images typecheck unit integration bench faults clean deps docs man lockfile stage install uninstall release
+
+# make install: PREFIX and DESTDIR as usual (sudo make install; make install DESTDIR=pkg PREFIX=/usr).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+# What install, uninstall and release handle, relative to PREFIX: each file once, here.
+SHIPPED := bin/claudy lib/systemd/system/claudy.service share/man/man1/claudy.1 \
+  share/bash-completion/completions/claudy share/zsh/site-functions/_claudy share/fish/vendor_completions.d/claudy.fish \
+  share/doc/claudy/README.md share/doc/claudy/OPERATIONS.md share/doc/claudy/LICENSE
 
 # `npm ci`: exactly the committed lockfile, never rewritten. The lockfile lists every platform's optional packages of
 # bun and deno (an `npm install` over an existing node_modules drops the other platforms' ones, and `npm ci` then
@@ -59,6 +67,29 @@ man: deps
 
 docs: deps
 	$(BUN) scripts/docs.ts cli-md
+
+# The shipped files under dist/stage/PREFIX-relative paths; the unit and the docs name PREFIX's paths.
+stage: build man
+	scripts/stage dist/stage "$(PREFIX)"
+
+install: stage
+	@for f in $(SHIPPED); do \
+	  case $$f in bin/*) mode=0755;; *) mode=0644;; esac; \
+	  install -D -m $$mode "dist/stage/$$f" "$(DESTDIR)$(PREFIX)/$$f" && echo "installed $(DESTDIR)$(PREFIX)/$$f"; \
+	done
+	@echo "systemd: sudo systemctl daemon-reload && sudo systemctl enable --now claudy (docs/OPERATIONS.md)"
+
+# Removes exactly what install wrote (and claudy's own doc directory); never the shared directories around them.
+uninstall:
+	@for f in $(SHIPPED); do rm -f "$(DESTDIR)$(PREFIX)/$$f"; done
+	@rmdir "$(DESTDIR)$(PREFIX)/share/doc/claudy" 2>/dev/null || true
+	@echo "removed claudy from $(DESTDIR)$(PREFIX)"
+
+# dist/claudy-VERSION-linux-ARCH.tar.gz (the PREFIX tree for /usr/local: sudo tar -C /usr/local
+# --strip-components=1 -xzf …) and dist/SHA256SUMS. Byte-identical for the same commit (SOURCE_DATE_EPOCH).
+release: build man
+	scripts/stage dist/stage /usr/local
+	scripts/release dist/stage $(SHIPPED)
 
 clean:
 	rm -rf dist .cache

@@ -9,6 +9,8 @@ import pkg from "../package.json" with { type: "json" }
 
 declare const CLAUDY_VERSION: string | undefined
 declare const CLAUDY_COMMIT: string | undefined
+/** ISO 8601; scripts/build stamps the commit's date (SOURCE_DATE_EPOCH), so two builds of one commit are identical */
+declare const CLAUDY_BUILD_DATE: string | undefined
 
 const commitFromGit = (): string => {
   try {
@@ -26,3 +28,17 @@ const commitFromGit = (): string => {
 export const VERSION: string = typeof CLAUDY_VERSION === "string" ? CLAUDY_VERSION : pkg.version
 export const COMMIT: string = typeof CLAUDY_COMMIT === "string" ? CLAUDY_COMMIT : commitFromGit()
 export const VERSION_LINE = `${VERSION} (commit ${COMMIT})`
+
+/** `claudy --version --json`: what was built, from what, and which ChromaDB and Claude Code its images pin. */
+export const versionFacts = async () => {
+  const { CHROMADB_VERSION, CLAUDE_CODE_VERSION } = await import("./images/recipes.ts")
+  return {
+    version: VERSION,
+    commit: COMMIT,
+    build_date: typeof CLAUDY_BUILD_DATE === "string" ? CLAUDY_BUILD_DATE : null,
+    bun: process.versions.bun ?? null,
+    runtime: process.versions.bun ? "bun" : "deno" in globalThis ? "deno" : "node",
+    chromadb: CHROMADB_VERSION,
+    claude_code: CLAUDE_CODE_VERSION
+  }
+}
