@@ -12,12 +12,14 @@ import {
   type DockerApiError,
   ParentNotRunning,
   SessionNameTaken,
-  UsageError
+  UsageError,
+  LimitsNotEnforced
 } from "../domain/errors.ts"
 import { LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
+import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
@@ -81,6 +83,16 @@ const make = Effect.gen(function* () {
   const owner = ownerOf(settings)
   const home = settings.home
 
+  // Limits must hold: an engine that would accept and ignore them (rootless on cgroup v1) is refused, never used
+  // silently unbounded. /info is asked in parallel with the other checks; /version only to name the engine.
+  const checkLimitsEnforced = Effect.gen(function* () {
+    const info = yield* engine.info
+    const kind = engineKind({ Version: "?", ApiVersion: "?" }, info)
+    if (kind.unenforced.length === 0) return
+    const named = engineKind(yield* engine.version, info)
+    return yield* new LimitsNotEnforced({ engine: describeEngine(named), limits: named.unenforced })
+  })
+
   const checkParent = Effect.gen(function* () {
     const name = parentName(settings.instance)
     const parent = yield* engine.inspectContainer(name)
@@ -130,7 +142,12 @@ const make = Effect.gen(function* () {
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
       const [chromadbPort] = yield* Effect.all(
-        [req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort), checkNameFree(session), ensureHome(settings)],
+        [
+          req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort),
+          checkNameFree(session),
+          ensureHome(settings),
+          limits.enabled ? checkLimitsEnforced : Effect.void
+        ],
         { concurrency: "unbounded" }
       )
 

@@ -72,10 +72,12 @@ export const sandbox = async (extra: Record<string, string> = {}): Promise<Sandb
     // A pool manager left by a failed test would recreate workers while they are removed.
     await claudy(["pool", "stop"])
     const label = `label=io.hal9000.instance=${instance}`
-    const ids = (await docker("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
-    if (ids.length > 0) await docker("rm", "-f", "-v", ...ids)
-    const vols = (await docker("volume", "ls", "-q", "--filter", label)).stdout.split("\n").filter(Boolean)
-    if (vols.length > 0) await docker("volume", "rm", "-f", ...vols)
+    // the sandbox's engine (the Podman suite points DOCKER_HOST at its own service)
+    const engine = (...args: Array<string>) => run(["docker", ...args], extra.DOCKER_HOST ? { DOCKER_HOST: extra.DOCKER_HOST } : {})
+    const ids = (await engine("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
+    if (ids.length > 0) await engine("rm", "-f", "-v", ...ids)
+    const vols = (await engine("volume", "ls", "-q", "--filter", label)).stdout.split("\n").filter(Boolean)
+    if (vols.length > 0) await engine("volume", "rm", "-f", ...vols)
     rmSync(home, { recursive: true, force: true })
   }
   return { instance, home, port, env, claudy, cleanup }
