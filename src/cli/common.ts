@@ -31,6 +31,12 @@ export const parseSetFlags = (pairs: ReadonlyArray<string>) =>
     return out
   })
 
+/** `-f` of sessions logs and daemon logs, as in docker logs. */
+export const followOption = Options.boolean("follow").pipe(
+  Options.withAlias("f"),
+  Options.withDescription("Keep printing new output until the container stops or Ctrl-C")
+)
+
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
 /** Aligned two-or-more column text. */

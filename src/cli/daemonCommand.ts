@@ -4,7 +4,8 @@ import { Parent, type ParentStatus } from "../daemon/Parent.ts"
 import { SilentExit } from "../domain/errors.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
-import { jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
+import { followLogs } from "../sessions/followLogs.ts"
+import { followOption, jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
 import { EXIT } from "./exitCodes.ts"
 import { startManager } from "./poolCommand.ts"
 import { withSet } from "./services.ts"
@@ -132,7 +133,7 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
 
 const tailOption = Options.integer("tail").pipe(Options.withPseudoName("N"), Options.withDefault(50), Options.withDescription("Number of lines"))
 
-const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail, set }) =>
+const logs = Command.make("logs", { tail: tailOption, follow: followOption, set: setOption }, ({ tail, follow, set }) =>
   withSet(
     set,
       Effect.gen(function* () {
@@ -141,10 +142,11 @@ const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail,
         yield* Settings
         const s = yield* parent.status
         if (s.state === "absent") return yield* Console.log(`Parent container '${parent.name}' does not exist`)
+        if (follow) return yield* followLogs(engine.address, parent.name, parent.name, false, tail)
         yield* Console.log((yield* engine.containerLogs(parent.name, tail)).trimEnd())
       })
   )
-).pipe(Command.withDescription("Print the last lines of the parent's log (ChromaDB's output)"))
+).pipe(Command.withDescription("Print the last lines of the parent's log (ChromaDB's output); -f keeps following it"))
 
 // The supervisor (health server, HTTP router, pool loop) is loaded only by the command that runs it.
 const supervise = Effect.flatMap(

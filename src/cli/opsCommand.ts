@@ -38,7 +38,11 @@ const bundleCommand = Command.make(
     )
 ).pipe(Command.withDescription("Write one tar.gz with logs, labelled objects, statuses, redacted config and doctor output"))
 
-const destOption = Options.directory("dest", { exists: "yes" }).pipe(Options.optional, Options.withDescription("Directory that holds backups (default: next to HAL9000_HOME)"))
+const destOption = Options.directory("dest", { exists: "either" }).pipe(
+  Options.withPseudoName("DIR"),
+  Options.optional,
+  Options.withDescription("Directory that holds backups (default: next to HAL9000_HOME; created 0700 when missing)")
+)
 
 const printBackups = (dest: Option.Option<string>, json: boolean) =>
   Effect.gen(function* () {

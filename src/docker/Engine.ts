@@ -15,7 +15,8 @@ import type {
   EngineVersion,
   Filters,
   ImageInspect,
-  VolumeInspect
+  VolumeInspect,
+  LogWindow
 } from "./types.ts"
 
 export type EngineError = DockerUnavailable | DockerApiError
@@ -105,11 +106,12 @@ const make = (address: EngineAddress) => {
       expect("rename container", { method: "POST", path: `/containers/${enc(id)}/rename`, query: { name } }, [204]).pipe(
         Effect.asVoid
       ),
-    containerLogs: (id: string, tail: number) =>
+    /** `since`: Unix seconds; `timestamps`: each line prefixed with its RFC 3339 time (as docker logs -t). */
+    containerLogs: (id: string, tail: number, more: LogWindow = {}) =>
       Effect.map(
         expect(
           "container logs",
-          { method: "GET", path: `/containers/${enc(id)}/logs`, query: { stdout: true, stderr: true, tail } },
+          { method: "GET", path: `/containers/${enc(id)}/logs`, query: { stdout: true, stderr: true, tail, ...more } },
           [200]
         ),
         (res) => demuxFrames(res.body)

@@ -77,3 +77,10 @@ export interface EngineVersion {
 }
 
 export type Filters = Record<string, ReadonlyArray<string>>
+
+/** Which part of a container's log to read, beyond --tail (`docker logs --since/--timestamps`). */
+export interface LogWindow {
+  /** `seconds.nanoseconds` (src/sessions/since.ts) */
+  readonly since?: string
+  readonly timestamps?: boolean
+}

@@ -62,7 +62,8 @@ export const backup = (destRoot?: string) =>
     const dir = join(root, `${backupPrefix(settings.home)}${stamp(new Date())}`)
     yield* Effect.try({
       try: () => {
-        mkdirSync(root, { recursive: true })
+        // a --dest that does not exist yet is created private, like the backups in it (they hold API keys' files)
+        mkdirSync(root, { recursive: true, mode: 0o700 })
         mkdirSync(dir, { mode: 0o700 })
       },
       catch: (e) => new StateError({ path: dir, operation: "create backup directory", detail: String(e) })

@@ -139,3 +139,20 @@ describe("lock files", () => {
     }
   })
 })
+
+import { parseSince } from "../../src/sessions/since.ts"
+describe("sessions logs --since", () => {
+  const now = Date.parse("2026-12-02T06:00:00Z")
+  const at = (iso: string) => `${Date.parse(iso) / 1000}.000000000`
+  test("durations back from now, dates, and Unix seconds, as docker logs reads them", () => {
+    expect(parseSince("90s", now)).toEqual(Either.right(at("2026-12-02T05:58:30Z")))
+    expect(parseSince("1h30m", now)).toEqual(Either.right(at("2026-12-02T04:30:00Z")))
+    expect(parseSince("2026-12-02T05:00:00Z", now)).toEqual(Either.right(at("2026-12-02T05:00:00Z")))
+    expect(parseSince("2026-12-01", now)).toEqual(Either.right(at("2026-12-01T00:00:00Z")))
+    expect(parseSince("1796189400", now)).toEqual(Either.right("1796189400.000000000"))
+    expect(parseSince("2026-12-02T05:00:00.250Z", now)).toEqual(Either.right(`${at("2026-12-02T05:00:00Z").split(".")[0]}.250000000`))
+  })
+  test("anything else is refused with the accepted forms", () => {
+    for (const bad of ["", "10 minutes", "yesterday", "1d", "-5m", "2026-13-45"]) expect(Either.isLeft(parseSince(bad, now))).toBe(true)
+  })
+})
