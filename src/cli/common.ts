@@ -37,6 +37,10 @@ export const followOption = Options.boolean("follow").pipe(
   Options.withDescription("Keep printing new output until the container stops or Ctrl-C")
 )
 
+/** Seconds as people read an age or uptime: 42s, 3m7s, 2h5m. */
+export const duration = (s: number) =>
+  s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
 /** Aligned two-or-more column text. */

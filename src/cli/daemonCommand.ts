@@ -1,25 +1,28 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Effect } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Parent, type ParentStatus } from "../daemon/Parent.ts"
 import { SilentExit } from "../domain/errors.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
 import { followLogs } from "../sessions/followLogs.ts"
-import { followOption, jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
+import { duration, followOption, jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
 import { EXIT } from "./exitCodes.ts"
-import { startManager } from "./poolCommand.ts"
+import { keepSettings, keptUpdates } from "../config/kept.ts"
+import { ensureManager } from "./poolCommand.ts"
 import { withSet } from "./services.ts"
 
 const recreateOption = Options.boolean("recreate").pipe(
   Options.withDescription("Recreate the parent when its settings differ from the current ones (volumes are kept)")
 )
 
-const duration = (s: number) =>
-  s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
-
+/**
+ * Start the parent, keep the worker and pool settings given (config/kept.ts: later commands use them), and start the
+ * pool manager when asked — restarting a detached one that runs with other settings.
+ */
 const startAndReport = (recreate: boolean) =>
   Effect.gen(function* () {
     const parent = yield* Parent
+    const { settings, sources } = yield* Settings
     const r = yield* parent.start({ recreate })
     const url = `http://127.0.0.1:${r.port}`
     if (r.outcome === "already-running") {
@@ -28,12 +31,32 @@ const startAndReport = (recreate: boolean) =>
       yield* Console.log(`Parent container '${r.container}' ${r.outcome}; ChromaDB is ready at ${url}`)
       yield* Console.log(`Spawn a worker with: claudy --via-parent /path/to/project`)
     }
-    const { settings } = yield* Settings
+    const updates = keptUpdates(sources)
+    const changed = yield* keepSettings(settings.home, updates, "daemon start")
+    if (changed.length > 0) {
+      yield* Console.log(`Kept for later commands: ${changed.map((k) => `${k}=${updates[k]}`).join(" ")} (claudy config shows every setting and its source)`)
+    }
     if (settings.enablePoolManager) {
-      const m = yield* startManager
-      yield* Console.log(m.started ? `Pool manager started (pid ${m.pid})` : `Pool manager is already running (pid ${m.pid})`)
+      const m = yield* ensureManager
+      yield* Console.log(
+        m.restarted
+          ? `Pool manager restarted with the new settings (pid ${m.pid})`
+          : m.started
+            ? `Pool manager started (pid ${m.pid})`
+            : `Pool manager is already running (pid ${m.pid}${m.kind === "daemon run" ? ", the pool loop of claudy daemon run" : ""})`
+      )
     }
   })
+
+/** The guide's warning: via-parent sessions live in the parent's network namespace and lose it when it stops. */
+const lostNetworkWarning = (sessions: ReadonlyArray<string>, when: "lose" | "lost") =>
+  sessions.length === 0
+    ? Effect.void
+    : Console.error(
+        `${sessions.length} via-parent session(s) ${when === "lose" ? "lose" : "joined the previous parent and have lost"} their network: ` +
+          `${sessions.join(", ")}; they keep running (their work is not interrupted) but must be respawned to reach ChromaDB ` +
+          `(claudy sessions stop NAME, then claudy --via-parent PATH)`
+      )
 
 const start = Command.make("start", { recreate: recreateOption, set: setOption }, ({ recreate, set }) =>
   withSet(set, startAndReport(recreate))
@@ -52,7 +75,9 @@ const stop = Command.make("stop", { set: setOption }, ({ set }) =>
     set,
       Effect.gen(function* () {
         const parent = yield* Parent
+        const before = yield* parent.status.pipe(Effect.option)
         const r = yield* parent.stop
+        if (r === "stopped" && Option.isSome(before)) yield* lostNetworkWarning(before.value.workers.viaParentSessions, "lose")
         const text = {
           absent: `Parent container '${parent.name}' does not exist; nothing to stop`,
           "already-stopped": `Parent container '${parent.name}' is already stopped`,
@@ -72,13 +97,7 @@ const restart = Command.make("restart", { set: setOption }, ({ set }) =>
         if (stopped === "stopped") yield* Console.error(`Stopped '${parent.name}'`)
         // restart is how new settings are applied (e.g. CHROMADB_PORT=8080 claudy daemon restart), so it recreates.
         yield* startAndReport(true)
-        const after = yield* parent.status
-        if (after.workers.orphanedNetwork > 0) {
-          yield* Console.error(
-            `${after.workers.orphanedNetwork} via-parent worker(s) joined the previous parent and have no network now; ` +
-              "they keep running (their work is not interrupted) but must be respawned to reach ChromaDB"
-          )
-        }
+        yield* lostNetworkWarning((yield* parent.status).workers.orphanedSessions, "lost")
       })
   )
 ).pipe(Command.withDescription("Stop, then start the parent with the current settings (recreated if they changed)"))

@@ -124,6 +124,11 @@ const resetCommand = Command.make(
         }
         const r = yield* reset({ volumes, images, force })
         if (r.poolManagerStopped !== null) yield* Console.log(`Stopped the pool manager (pid ${r.poolManagerStopped})`)
+        if (r.supervisor !== null) {
+          yield* Console.error(
+            `claudy daemon run (pid ${r.supervisor}) keeps running: it starts the parent and the pool again; stop the service first (systemctl stop claudy) for a reset that stays`
+          )
+        }
         yield* Console.log(r.containers.length > 0 ? `Removed containers: ${r.containers.join(", ")}` : "No containers to remove")
         if (volumes) yield* Console.log(r.volumes.length > 0 ? `Removed volumes: ${r.volumes.join(", ")}` : "No volumes to remove")
         else yield* Console.log("Volumes kept (data is safe); start again with: claudy daemon start")

@@ -1,13 +1,13 @@
-import { Args, Command } from "@effect/cli"
+import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { spawn } from "node:child_process"
 import { closeSync, openSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
-import { StateError, UsageError } from "../domain/errors.ts"
+import { PoolLoopSupervised, StateError, UsageError } from "../domain/errors.ts"
 import { lastLines } from "../docker/logStream.ts"
-import { addProjects, managerLog, pidFile, writeTarget } from "../pool/files.ts"
-import { poolStatus } from "../pool/status.ts"
+import { addProjects, managerLog, pidFile, readState, writeTarget } from "../pool/files.ts"
+import { managerConfigOf, poolStatus } from "../pool/status.ts"
 import { runManager } from "../pool/manager.ts"
 import { runningManager, stopManager } from "../pool/pidFile.ts"
 import { pollUntil } from "../pool/pollUntil.ts"
@@ -15,8 +15,8 @@ import { Pool } from "../pool/Pool.ts"
 import { resolveProject } from "../spawn/projectPath.ts"
 import { ensureHome } from "../state/home.ts"
 import { readLock } from "../state/lockFile.ts"
-import { jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
-import { withSet } from "./services.ts"
+import { duration, jsonOption, parseSetFlags, printJson, setOption, table, withExamples } from "./common.ts"
+import { withServices, withSet } from "./services.ts"
 
 /** How to run this same claudy again: the compiled binary, or the runtime plus the entry script. */
 const selfCommand = (): Array<string> => {
@@ -26,19 +26,23 @@ const selfCommand = (): Array<string> => {
   return [process.execPath, script]
 }
 
-/** Start the manager detached (logs to HAL9000_HOME/logs/pool-manager.log); a live one is left alone. */
+/**
+ * Start the manager detached (logs to HAL9000_HOME/logs/pool-manager.log), with this run's environment and its flag
+ * settings (`--set`, `pool start --min-warm …`) passed on as `--set`; a live one is left alone.
+ */
 export const startManager = Effect.gen(function* () {
-  const { settings } = yield* Settings
+  const { settings, sources } = yield* Settings
   yield* ensureHome(settings)
   const file = pidFile(settings.home)
   const current = yield* runningManager(file)
-  if (current.alive) return { pid: current.pid!, started: false }
+  if (current.alive) return { pid: current.pid!, started: false, kind: current.kind }
   const log = managerLog(settings.home)
   const [cmd, ...args] = selfCommand()
+  const setFlags = sources.filter((s) => s.source === "flag").flatMap((s) => ["--set", `${s.name}=${s.raw}`])
   const child = yield* Effect.try({
     try: () => {
       const fd = openSync(log, "a", 0o600)
-      const c = spawn(cmd!, [...args, "pool", "run"], { detached: true, stdio: ["ignore", fd, fd], env: process.env })
+      const c = spawn(cmd!, [...args, "pool", "run", ...setFlags], { detached: true, stdio: ["ignore", fd, fd], env: process.env })
       closeSync(fd)
       c.unref()
       return c
@@ -57,29 +61,75 @@ export const startManager = Effect.gen(function* () {
     })()
     return yield* new StateError({ path: file, operation: "start the pool manager; no pid in", detail: `it did not come up within 10 s. Log:\n  ${tail}` })
   }
-  return { pid, started: true }
+  return { pid, started: true, kind: "pool run" as const }
 })
 
-const start = Command.make("start", { set: setOption }, ({ set }) =>
-  withSet(
-    set,
-    Effect.gen(function* () {
-      const { settings } = yield* Settings
-      const r = yield* startManager
-      yield* Console.log(
-        r.started
-          ? `Pool manager started (pid ${r.pid}); log: ${managerLog(settings.home)}`
-          : `Pool manager is already running (pid ${r.pid})`
-      )
-    })
-  )
+/**
+ * A detached manager with this run's settings: started when none runs, restarted when the one running works with
+ * other settings (`ENABLE_POOL_MANAGER=true MIN_WARM_WORKERS=3 claudy daemon start` on a running pool). The pool loop
+ * of `daemon run` is left as it is (its settings are the service's).
+ */
+export const ensureManager = Effect.gen(function* () {
+  const { settings } = yield* Settings
+  const file = pidFile(settings.home)
+  const current = yield* runningManager(file)
+  if (current.alive && current.kind === "pool run") {
+    const state = yield* readState(settings.home)
+    const differs = state?.pid === current.pid && JSON.stringify(state?.config) !== JSON.stringify(managerConfigOf(settings))
+    if (differs) {
+      const stopped = yield* stopManager(file, "SIGTERM")
+      if (stopped._tag === "stuck") {
+        return yield* new StateError({ path: file, operation: "restart the pool manager of", detail: `pid ${stopped.pid} did not exit within 15 s of SIGTERM` })
+      }
+      return { ...(yield* startManager), restarted: true }
+    }
+  }
+  return { ...(yield* startManager), restarted: false }
+})
+
+/** `pool start --min-warm N …`: the guide's flags, as settings of this run (and of the manager it starts). */
+const poolFlags = {
+  minWarm: Options.integer("min-warm").pipe(Options.optional, Options.withDescription("MIN_WARM_WORKERS for this manager")),
+  maxWarm: Options.integer("max-warm").pipe(Options.optional, Options.withDescription("MAX_WARM_WORKERS for this manager")),
+  idleTimeout: Options.integer("idle-timeout").pipe(Options.optional, Options.withDescription("IDLE_TIMEOUT (seconds) for this manager")),
+  checkInterval: Options.integer("check-interval").pipe(Options.optional, Options.withDescription("CHECK_INTERVAL (seconds) for this manager"))
+}
+const POOL_FLAG_SETTINGS = {
+  minWarm: "MIN_WARM_WORKERS",
+  maxWarm: "MAX_WARM_WORKERS",
+  idleTimeout: "IDLE_TIMEOUT",
+  checkInterval: "CHECK_INTERVAL"
+} as const
+
+const start = Command.make("start", { ...poolFlags, set: setOption }, ({ set, ...given }) =>
+  Effect.gen(function* () {
+    const flags = { ...(yield* parseSetFlags(set)) }
+    for (const [key, name] of Object.entries(POOL_FLAG_SETTINGS)) {
+      const v = given[key as keyof typeof POOL_FLAG_SETTINGS]
+      if (Option.isSome(v)) flags[name] = String(v.value)
+    }
+    return yield* withServices(flags)(
+      Effect.gen(function* () {
+        const { settings } = yield* Settings
+        const r = yield* startManager
+        yield* Console.log(
+          r.started
+            ? `Pool manager started (pid ${r.pid}); log: ${managerLog(settings.home)}`
+            : `Pool manager is already running (pid ${r.pid}${r.kind === "daemon run" ? ", the pool loop of claudy daemon run" : ""}); its settings: claudy pool status`
+        )
+      })
+    )
+  })
 ).pipe(
   Command.withDescription(
-    withExamples("Start the pool manager in the background (pid file and log under HAL9000_HOME)", [
-      ["claudy pool start", "keep MIN_WARM_WORKERS warm workers ready (a second start says it is already running)"],
-      ["MIN_WARM_WORKERS=2 IDLE_TIMEOUT=600 claudy pool start", "two warm workers, idle ones reaped after 10 minutes"],
-      ["claudy pool warm ~/src/app && claudy pool start", "keep ~/src/app warm: its next spawn takes a worker at once"]
-    ])
+    withExamples(
+      "Start the pool manager in the background (pid file and log under HAL9000_HOME); --min-warm/--max-warm/--idle-timeout/--check-interval set MIN_WARM_WORKERS, MAX_WARM_WORKERS, IDLE_TIMEOUT, CHECK_INTERVAL for it",
+      [
+        ["claudy pool start", "keep MIN_WARM_WORKERS warm workers ready (a second start says it is already running)"],
+        ["claudy pool start --min-warm 2 --idle-timeout 600", "two warm workers, idle ones reaped after 10 minutes"],
+        ["claudy pool warm ~/src/app && claudy pool start", "keep ~/src/app warm: its next spawn takes a worker at once"]
+      ]
+    )
   )
 )
 
@@ -90,6 +140,7 @@ const stop = Command.make("stop", { set: setOption }, ({ set }) =>
       const { settings } = yield* Settings
       const file = pidFile(settings.home)
       const r = yield* stopManager(file, "SIGTERM")
+      if (r._tag === "supervised") return yield* new PoolLoopSupervised({ pid: r.pid })
       if (r._tag === "none") {
         return yield* Console.log(r.stalePid !== undefined ? `Pool manager is not running (removed stale pid file for ${r.stalePid})` : "Pool manager is not running")
       }
@@ -101,7 +152,7 @@ const stop = Command.make("stop", { set: setOption }, ({ set }) =>
   )
 ).pipe(Command.withDescription("Stop the pool manager (SIGTERM, then wait); warm workers and sessions stay"))
 
-const runCmd = Command.make("run", { set: setOption }, ({ set }) => withSet(set, runManager)).pipe(
+const runCmd = Command.make("run", { set: setOption }, ({ set }) => withSet(set, runManager("pool run"))).pipe(
   Command.withDescription("Run the pool manager in the foreground (what `pool start` detaches)")
 )
 
@@ -112,17 +163,30 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
       const report = yield* poolStatus
       if (json) return yield* printJson(report)
       const m = report.manager
+      const c = report.config
       yield* Console.log(
         [
           table([
-            ["Manager:", m.running ? `running (pid ${m.pid}, up ${m.uptime_seconds}s, ${m.loops} passes, last ${m.last_loop_at ?? "never"})` : "not running (claudy pool start)"],
+            [
+              "Manager:",
+              m.running
+                ? `running (pid ${m.pid}${m.kind === "daemon run" ? ", inside claudy daemon run" : ""}, up ${m.uptime_seconds}s, ${m.loops} passes, last ${m.last_loop_at ?? "never"})`
+                : "not running (claudy pool start)"
+            ],
             ...(m.last_error ? [["Last error:", m.last_error]] : []),
-            ["Config:", `target ${report.config.target} (MIN ${report.config.min_warm_workers}, MAX ${report.config.max_warm_workers}), IDLE_TIMEOUT ${report.config.idle_timeout}s, CHECK_INTERVAL ${report.config.check_interval}s`],
+            [
+              "Config:",
+              `target ${c.target} (MIN ${c.min_warm_workers}, MAX ${c.max_warm_workers}), IDLE_TIMEOUT ${c.idle_timeout}s, CHECK_INTERVAL ${c.check_interval}s (${c.source})`
+            ],
+            ["Worker limits:", `${c.worker_memory}, ${c.worker_cpus} cpus, ${c.worker_pids_limit} pids; image ${c.worker_image}`],
             ["Workers:", `${report.workers.warm} warm: ${report.workers.idle} idle, ${report.workers.claimed} claimed`],
             ["Hit rate:", report.hit_rate.spawns === 0 ? "no spawns yet" : `${report.hit_rate.warm}/${report.hit_rate.spawns} spawns served warm (${Math.round((report.hit_rate.rate ?? 0) * 100)}%)`],
             ["Projects:", report.projects.length === 0 ? "none yet: claudy pool warm PATH" : report.projects.join(", ")]
           ]),
-          ...(report.specs.length > 0 ? ["", table([["PROJECT", "SPEC", "IDLE", "CLAIMED"], ...report.specs.map((r) => [r.project, r.spec, String(r.idle), String(r.claimed)])])] : [])
+          ...(report.specs.length > 0 ? ["", table([["PROJECT", "SPEC", "IDLE", "CLAIMED"], ...report.specs.map((r) => [r.project, r.spec, String(r.idle), String(r.claimed)])])] : []),
+          ...(report.warm_workers.length > 0
+            ? ["", table([["WARM WORKER", "STATE", "AGE", "LIMITS"], ...report.warm_workers.map((w) => [w.name, w.state, duration(w.age_seconds), w.limits])])]
+            : [])
         ].join("\n")
       )
     })
@@ -174,15 +238,15 @@ const warm = Command.make(
           Effect.map(resolveProject(p, process.cwd(), { userHome: homedir(), halHome: settings.home }), (r) => r.dir)
         )
         if (dirs.length > 0) yield* addProjects(settings.home, dirs)
-        const port = yield* pool.parentPort
-        if (Option.isNone(port)) {
+        const parent = yield* pool.currentParent
+        if (Option.isNone(parent)) {
           return yield* Console.log(
             `${dirs.length > 0 ? `Registered ${dirs.join(", ")}; ` : ""}the parent is not running, so no warm worker was created (claudy daemon start)`
           )
         }
         const idle = (yield* pool.observe).filter((w) => w.claimedBy === undefined && w.running).length
         const room = Math.max(0, settings.maxWarmWorkers - idle)
-        const created = yield* Effect.forEach(dirs.slice(0, room), (d) => pool.createWarm(d, port.value), { concurrency: 4 })
+        const created = yield* Effect.forEach(dirs.slice(0, room), (d) => pool.createWarm(d, parent.value), { concurrency: 4 })
         const pass = dirs.length === 0 ? yield* pool.reconcile() : undefined
         yield* pool.mirror
         const made = created.length + (pass?.actions.filter((a) => a._tag === "create").length ?? 0)

@@ -29,6 +29,8 @@ export const describeError = (e: ClaudyError): Report => {
           ? `correct ${e.variable} or leave it out to use the default`
           : e.source === "flag"
           ? `correct --set ${e.variable}=… or leave it out`
+          : e.source === "kept"
+          ? `give a valid value to \`claudy daemon start\` (${e.variable}=… claudy daemon start), or remove ${e.variable} from HAL9000_HOME/settings.json`
           : `correct ${e.variable} in the environment, or unset it to use its default (claudy config lists every setting)`
       )
     case "ConfigConflict":
@@ -71,7 +73,17 @@ export const describeError = (e: ClaudyError): Report => {
         [...(e.likelyCause ? [`likely cause: ${e.likelyCause}`] : []), `last lines of ${e.container}'s log:`, ...e.logTail.map((l) => `  ${l}`)]
       )
     case "PortInUse":
-      return r(EXIT.conflict, `stop ${e.holder}, or use another port: CHROMADB_PORT=8080 claudy daemon restart`)
+      return r(
+        EXIT.conflict,
+        e.setting === "HAL9000_HTTP_ADDR"
+          ? `stop ${e.holder}, or serve health elsewhere: HAL9000_HTTP_ADDR=127.0.0.1:9091 (or none) claudy daemon run`
+          : `stop ${e.holder}, or use another port: CHROMADB_PORT=8080 claudy daemon restart`
+      )
+    case "PoolLoopSupervised":
+      return r(
+        EXIT.conflict,
+        "stop or reconfigure the service that runs it (systemctl stop claudy, or ENABLE_POOL_MANAGER=false in its unit); warm workers can be removed now with: claudy pool cleanup"
+      )
     case "ForeignObject":
       return r(
         EXIT.conflict,

@@ -1,11 +1,13 @@
 import { Context, Effect, Either, Layer } from "effect"
-import type { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
-import { type ResolvedSettings, resolveSettings, variableNames } from "./variables.ts"
+import type { ConfigConflict, ConfigInvalid, StateError } from "../domain/errors.ts"
+import { readKept } from "./kept.ts"
+import { type ResolvedSettings, resolveSettings, VARIABLES, variableNames } from "./variables.ts"
 
 /** The validated settings of this run, with where each value came from. Read once, before any Docker call. */
 export class Settings extends Context.Tag("claudy/Settings")<Settings, ResolvedSettings>() {
   /**
-   * Read every known variable from the environment and resolve them (pure, unit-tested: defaults, forms, sources).
+   * Read every known variable from the environment and what `daemon start` kept in HAL9000_HOME (config/kept.ts), and
+   * resolve them (pure, unit-tested: defaults, forms, sources).
    * Not through Effect's Config: reading these 24 variables through it cost 3-6 ms of every command's start, against
    * 0.2 ms for reading them directly (measured on the compiled binary), and its parsing would duplicate
    * resolveSettings, which must also say where each value came from.
@@ -13,10 +15,14 @@ export class Settings extends Context.Tag("claudy/Settings")<Settings, ResolvedS
   static load = (
     flags: Readonly<Record<string, string>> = {},
     environment: Readonly<Record<string, string | undefined>> = process.env
-  ): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict> =>
-    Effect.suspend(() => {
+  ): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict | StateError> =>
+    Effect.suspend((): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict | StateError> => {
       const env = Object.fromEntries(variableNames().map((name) => [name, environment[name]]))
-      return Either.match(resolveSettings({ env, flags }), { onLeft: Effect.fail, onRight: Effect.succeed })
+      // The kept settings live in HAL9000_HOME; an invalid HAL9000_HOME is reported by resolveSettings itself.
+      const home = VARIABLES.home.parse(flags[VARIABLES.home.name] ?? env[VARIABLES.home.name] ?? VARIABLES.home.default())
+      const kept = Either.isRight(home) ? readKept(home.right) : Either.right({})
+      if (Either.isLeft(kept)) return Effect.fail(kept.left)
+      return Either.match(resolveSettings({ env, flags, kept: kept.right }), { onLeft: Effect.fail, onRight: Effect.succeed })
     })
 
   static layer = (flags: Readonly<Record<string, string>> = {}) => Layer.effect(Settings, Settings.load(flags))

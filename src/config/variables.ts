@@ -10,7 +10,8 @@ import { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
 import { parseCpus, parseMemory, parsePids } from "../domain/limits.ts"
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from "../domain/names.ts"
 
-export type Source = "default" | "env" | "flag"
+/** Where a value came from: a --set flag, the environment, what `daemon start` kept in HAL9000_HOME, or the default. */
+export type Source = "default" | "kept" | "env" | "flag"
 
 type Parse<A> = (raw: string) => Either.Either<A, string>
 
@@ -197,10 +198,11 @@ export interface ResolvedSettings {
   readonly sources: ReadonlyArray<ResolvedSetting>
 }
 
-/** raw values by variable name: env values and flag values (flags win) */
+/** raw values by variable name: flags win over the environment, which wins over what `daemon start` kept */
 export interface RawInput {
   readonly env: Readonly<Record<string, string | undefined>>
   readonly flags?: Readonly<Record<string, string | undefined>>
+  readonly kept?: Readonly<Record<string, string | undefined>>
 }
 
 export const resolveSettings = (input: RawInput): Either.Either<ResolvedSettings, ConfigInvalid | ConfigConflict> => {
@@ -209,13 +211,14 @@ export const resolveSettings = (input: RawInput): Either.Either<ResolvedSettings
   for (const [key, variable] of Object.entries(VARIABLES) as Array<[SettingKey, Variable<unknown>]>) {
     const flag = input.flags?.[variable.name]
     const env = input.env[variable.name]
-    const source: Source = flag !== undefined ? "flag" : env !== undefined ? "env" : "default"
+    const kept = input.kept?.[variable.name]
+    const source: Source = flag !== undefined ? "flag" : env !== undefined ? "env" : kept !== undefined ? "kept" : "default"
     // An empty ANTHROPIC_API_KEY means "no key"; for every other variable an empty value is a mistake.
-    const raw = flag ?? env ?? variable.default()
+    const raw = flag ?? env ?? kept ?? variable.default()
     const parsed = variable.parse(raw)
     if (Either.isLeft(parsed)) {
       return Either.left(
-        new ConfigInvalid({ variable: variable.name, value: raw, expected: parsed.left, source: source === "flag" ? "flag" : "env" })
+        new ConfigInvalid({ variable: variable.name, value: raw, expected: parsed.left, source: source === "default" ? "env" : source })
       )
     }
     settings[key] = parsed.right

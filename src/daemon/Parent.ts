@@ -18,6 +18,8 @@ import { lastLines } from "../docker/logStream.ts"
 import type { ContainerInspect } from "../docker/types.ts"
 import { Images } from "../images/Images.ts"
 import { pullPolicy } from "../images/pullPolicy.ts"
+import { readClaims, sessionOf } from "../pool/claims.ts"
+import { parentRunKey, parentRunOfLabels } from "../spawn/workerSpec.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { chromaUrl, chromaVersion, type Heartbeat, heartbeat, waitForHeartbeat } from "./chroma.ts"
@@ -46,11 +48,16 @@ export interface ParentStatus {
     readonly error?: string
   }
   readonly volumes: ReadonlyArray<{ readonly name: string; readonly present: boolean }>
+  /** sessions: cold workers and claimed warm ones (idle warm workers are the pool's, not counted here) */
   readonly workers: {
     readonly total: number
     readonly running: number
-    /** running via-parent workers that joined an earlier parent (recreated or restarted since): no network */
+    /** running via-parent sessions that joined an earlier parent (recreated or restarted since): no network */
     readonly orphanedNetwork: number
+    /** the running via-parent sessions of the parent's current run: they lose their network when it stops */
+    readonly viaParentSessions: ReadonlyArray<string>
+    /** the names of the orphaned ones */
+    readonly orphanedSessions: ReadonlyArray<string>
   }
 }
 
@@ -213,7 +220,7 @@ const make = Effect.gen(function* () {
     const configuredPort = settings.chromadbPort
     const guessHb = yield* Effect.forkScoped(heartbeat(configuredPort))
     const guessVersion = yield* Effect.forkScoped(chromaVersion(configuredPort))
-    const [found, volumes, workerList, guessImage] = yield* Effect.all(
+    const [found, volumes, containers, claims, guessImage] = yield* Effect.all(
       [
         engine.inspectContainer(name),
         // our volumes by label: a same-named volume that is not ours counts as missing
@@ -223,35 +230,47 @@ const make = Effect.gen(function* () {
             return { name: vname, present: ours.some((v) => v.Name === vname) }
           })
         ),
-        engine.listContainers(ownerFilter(owner, "worker")),
+        engine.listContainers(ownerFilter(owner)),
+        readClaims(settings.home),
         engine.inspectImage(settings.parentImage).pipe(Effect.orElseSucceed(() => Option.none()))
       ],
       { concurrency: "unbounded" }
     )
     const ours = Option.filter(found, (c) => ownershipOf(c.Config.Labels, owner) === "ours")
-    const running = workerList.filter((c) => c.State === "running")
-    const viaParent = running.filter((c) => c.HostConfig?.NetworkMode?.startsWith("container:"))
+    // Sessions: cold workers, and warm workers a spawn has claimed (a warm-served session keeps its warm labels).
+    const sessionList = containers.flatMap((c) => {
+      const session = sessionOf(c.Labels, claims)
+      return session === undefined ? [] : [{ c, session }]
+    })
+    const running = sessionList.filter(({ c }) => c.State === "running")
+    const viaParent = running.filter(({ c }) => c.HostConfig?.NetworkMode?.startsWith("container:"))
+    const currentRun = Option.match(ours, {
+      onNone: () => undefined,
+      onSome: (p) => (p.State.Running ? parentRunKey({ id: p.Id, startedAt: p.State.StartedAt ?? "" }) : undefined)
+    })
     // A via-parent worker joined the parent's network namespace as it was when the worker started: if the parent was
-    // recreated (another id) or restarted since (killed, engine restart), that namespace is gone.
-    const lostNetwork = yield* Effect.forEach(viaParent, (w) =>
-      Option.match(ours, {
-        onNone: () => Effect.succeed(true),
-        onSome: (p) =>
-          !p.State.Running || w.HostConfig?.NetworkMode !== `container:${p.Id}`
-            ? Effect.succeed(true)
-            : Effect.map(engine.inspectContainer(w.Id).pipe(Effect.orElseSucceed(() => Option.none())), (i) =>
-                Option.match(i, {
-                  onNone: () => false,
-                  onSome: (wi) => Date.parse(wi.State.StartedAt ?? "") < Date.parse(p.State.StartedAt ?? "")
-                })
-              )
-      }),
-      { concurrency: 8 }
-    )
+    // recreated (another id) or restarted since (killed, engine restart), that namespace is gone. Workers record the
+    // run they joined (labels); for those of an older claudy, their start time is compared with the parent's.
+    const lostNetwork = yield* Effect.forEach(viaParent, ({ c }) => {
+      if (currentRun === undefined) return Effect.succeed(true)
+      const joined = parentRunOfLabels(c.Labels)
+      if (joined !== "") return Effect.succeed(joined !== currentRun)
+      const p = Option.getOrThrow(ours)
+      return c.HostConfig?.NetworkMode !== `container:${p.Id}`
+        ? Effect.succeed(true)
+        : Effect.map(engine.inspectContainer(c.Id).pipe(Effect.orElseSucceed(() => Option.none())), (i) =>
+            Option.match(i, {
+              onNone: () => false,
+              onSome: (wi) => Date.parse(wi.State.StartedAt ?? "") < Date.parse(p.State.StartedAt ?? "")
+            })
+          )
+    }, { concurrency: 8 })
     const workers = {
-      total: workerList.length,
+      total: sessionList.length,
       running: running.length,
-      orphanedNetwork: lostNetwork.filter(Boolean).length
+      orphanedNetwork: lostNetwork.filter(Boolean).length,
+      viaParentSessions: viaParent.filter((_, i) => !lostNetwork[i]).map((w) => w.session),
+      orphanedSessions: viaParent.filter((_, i) => lostNetwork[i]).map((w) => w.session)
     }
     if (Option.isNone(ours)) {
       if (Option.isSome(found)) {

@@ -7,22 +7,15 @@ import { fingerprint, LABEL, type Owner, ownerLabels } from "../domain/labels.ts
 import { parentName, VOLUME_ROLES, volumeName, volumeTargets } from "../domain/names.ts"
 import type { ContainerInspect } from "../docker/types.ts"
 
-/** Settings the parent (and through it, users inspecting it) sees as its environment. Secrets never go here. */
+/**
+ * What the parent itself uses, and so all its environment holds: ChromaDB's address, port and data directory. Worker
+ * and pool settings are claudy's, not the parent's (config/kept.ts keeps them), so changing them never makes the
+ * parent "differ". Secrets never go here.
+ */
 export const parentEnv = (s: Settings): ReadonlyArray<string> => [
   `CHROMADB_HOST=${s.chromadbHost}`,
   `CHROMADB_PORT=${s.chromadbPort}`,
-  `CHROMADB_DATA_DIR=${s.chromadbDataDir}`,
-  `WORKER_IMAGE=${s.workerImage}`,
-  `SKIP_IMAGE_PULL=${s.skipImagePull}`,
-  `LAZY_IMAGE_PULL=${s.lazyImagePull}`,
-  `ENABLE_POOL_MANAGER=${s.enablePoolManager}`,
-  `MIN_WARM_WORKERS=${s.minWarmWorkers}`,
-  `MAX_WARM_WORKERS=${s.maxWarmWorkers}`,
-  `IDLE_TIMEOUT=${s.idleTimeout}`,
-  `CHECK_INTERVAL=${s.checkInterval}`,
-  `WORKER_MEMORY=${s.workerMemory.raw}`,
-  `WORKER_CPUS=${s.workerCpus.raw}`,
-  `WORKER_PIDS_LIMIT=${s.workerPidsLimit}`
+  `CHROMADB_DATA_DIR=${s.chromadbDataDir}`
 ]
 
 export interface ParentSpec {
@@ -68,7 +61,11 @@ export const parentSpec = (s: Settings, owner: Owner, version: string, imageId: 
   }
 }
 
-/** Human-readable differences between a desired spec and an existing parent, for ParentConfigDiffers. */
+/**
+ * Human-readable differences between a desired spec and an existing parent, for ParentConfigDiffers: the image, the
+ * parent's own environment, the published port and the volumes. A parent that another claudy version created with the
+ * same of these (its fingerprint differs only by what it no longer covers) is the same parent.
+ */
 export const parentDifferences = (spec: ParentSpec, actual: ContainerInspect, desiredImageId: string): ReadonlyArray<string> => {
   if (actual.Config.Labels?.[LABEL.spec] === spec.fingerprint) return []
   const out: Array<string> = []
@@ -82,7 +79,13 @@ export const parentDifferences = (spec: ParentSpec, actual: ContainerInspect, de
   }
   const bound = Object.keys(actual.HostConfig.PortBindings ?? {})
   if (!bound.includes(`${spec.port}/tcp`)) out.push(`published port ${bound.join(",") || "(none)"} -> ${spec.port}/tcp`)
-  return out.length > 0 ? out : ["spec fingerprint differs (created by another claudy version)"]
+  const mounted = actual.Mounts
+  if (mounted !== undefined) {
+    for (const m of spec.mounts) {
+      if (!mounted.some((x) => x.Name === m.volume && x.Destination === m.target)) out.push(`volume ${m.volume} not mounted at ${m.target}`)
+    }
+  }
+  return out
 }
 
 /** Port bound on the host by an existing parent (it may differ from the configured one). */

@@ -7,12 +7,12 @@ import { Effect } from "effect"
 import { readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { createServer } from "node:net"
 
-/** true when nothing listens on 127.0.0.1:port (we could bind it ourselves). */
-export const portIsFree = (port: number) =>
+/** true when nothing listens on host:port (an address this host lacks is not "in use": the bind's own error says why). */
+export const portIsFree = (port: number, host = "127.0.0.1") =>
   Effect.async<boolean>((resume) => {
     const server = createServer()
-    server.once("error", () => resume(Effect.succeed(false)))
-    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resume(Effect.succeed(true))))
+    server.once("error", (e: NodeJS.ErrnoException) => resume(Effect.succeed(e.code !== "EADDRINUSE")))
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resume(Effect.succeed(true))))
   })
 
 /** Inodes of LISTEN sockets on `port` from /proc/net/tcp{,6} text (pure). */

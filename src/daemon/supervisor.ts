@@ -1,15 +1,20 @@
 /**
- * `claudy daemon run`: the foreground supervisor a systemd unit starts. It ensures the parent (like `daemon start`,
- * applying the current settings), tells systemd it is ready once ChromaDB answers, then watches the parent and
- * ChromaDB every HAL9000_WATCHDOG_INTERVAL seconds, restarting the parent with backoff behind a circuit breaker; it
- * serves health and metrics, and runs the pool loop when ENABLE_POOL_MANAGER=true. Everything is a fiber in one scope:
- * SIGTERM interrupts them, sessions keep running, and the process exits 0.
+ * `claudy daemon run`: the foreground supervisor a systemd unit starts. It binds its health and metrics server, ensures
+ * the parent (like `daemon start`, applying the current settings), tells systemd it is ready once ChromaDB answers,
+ * then watches the parent: at once on the engine's events for it (die, oom, destroy: a `docker kill` is back in under a
+ * second) and every HAL9000_WATCHDOG_INTERVAL seconds as a fallback, restarting it with backoff behind a circuit
+ * breaker; it runs the pool loop when ENABLE_POOL_MANAGER=true. Everything is a fiber in one scope: SIGTERM interrupts
+ * them, sessions keep running, and the process exits 0.
  */
-import { Duration, Effect, Logger, Ref, Schedule } from "effect"
+import { Duration, Effect, Logger, Queue, Ref } from "effect"
 import { execFile } from "node:child_process"
 import { appendFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { Settings } from "../config/Settings.ts"
+import { parentName } from "../domain/names.ts"
+import { Engine } from "../docker/Engine.ts"
+import { followEvents } from "../docker/events.ts"
+import { keepSettings, keptUpdates } from "../config/kept.ts"
 import { healthServer } from "../observe/health.ts"
 import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { runManager } from "../pool/manager.ts"
@@ -38,25 +43,46 @@ const fileLogger = (home: string) =>
     }
   })
 
+/** The parent's events that mean it is gone or going: each wakes the watchdog at once. */
+const PARENT_EVENTS = ["die", "oom", "destroy"]
+
 export const supervise = Effect.gen(function* () {
-  const { settings } = yield* Settings
+  const { settings, sources } = yield* Settings
   const parent = yield* Parent
+  const engine = yield* Engine
   yield* ensureHome(settings)
   const watchdog = yield* Ref.make(initialWatchdog)
 
+  // Bound first: a supervisor that cannot serve /health fails here, before anything is started or reported ready.
+  if (settings.httpAddr !== null) yield* healthServer(watchdog)
+
   const first = yield* parent.start({ recreate: true })
+  // The service's worker and pool settings are every later command's defaults, as with `daemon start`.
+  yield* keepSettings(settings.home, keptUpdates(sources), "daemon run")
   yield* Effect.logInfo(`parent ${first.container} ${first.outcome}; ChromaDB ready on 127.0.0.1:${first.port}`)
   yield* notifySystemd(`ChromaDB ready on 127.0.0.1:${first.port}`)
   yield* normalJitPolicy
 
-  if (settings.httpAddr !== null) yield* Effect.forkScoped(healthServer(watchdog))
   if (settings.enablePoolManager) {
     yield* Effect.forkScoped(
-      runManager.pipe(Effect.catchAll((e) => Effect.logWarning(`pool loop not started: ${e.message} (is \`claudy pool start\` running?)`)))
+      runManager("daemon run").pipe(
+        Effect.catchAll((e) => Effect.logWarning(`pool loop not started: ${e.message} (is \`claudy pool start\` running?)`))
+      )
     )
   }
 
-  const check = Effect.gen(function* () {
+  // The engine's events for the parent wake the watchdog; a sliding queue of one: a burst of events is one check.
+  const wake = yield* Queue.sliding<string>(1)
+  yield* Effect.forkScoped(
+    followEvents(
+      engine.address,
+      { type: ["container"], container: [parentName(settings.instance)], event: PARENT_EVENTS },
+      (e) => Queue.offer(wake, e.action === "connected" ? "engine events connected" : `parent ${e.action} (engine event)`)
+    )
+  )
+
+  const check = (reason: string) => Effect.gen(function* () {
+    if (reason !== "poll") yield* Effect.logInfo(`${reason}: checking the parent now`)
     const busy = yield* activeMaintenance(settings.home)
     if (busy) return yield* Effect.logInfo(`${busy.note} in progress (pid ${busy.pid}): not checking the parent`)
     const status = yield* parent.status.pipe(Effect.either)
@@ -79,7 +105,15 @@ export const supervise = Effect.gen(function* () {
     if (ok) yield* Effect.logInfo("parent restarted; ChromaDB answers")
     else if (after.circuit === "open") yield* Effect.logError(`restart circuit open after ${after.failures} failures: next trial in 30 s`)
   })
-  return yield* check.pipe(Effect.repeat(Schedule.spaced(Duration.seconds(settings.watchdogInterval))))
+  // Check, then wait for an event or the poll interval, whichever comes first.
+  const nextReason = Effect.raceFirst(Queue.take(wake), Effect.as(Effect.sleep(Duration.seconds(settings.watchdogInterval)), "poll"))
+  let reason = "poll"
+  return yield* Effect.forever(
+    Effect.gen(function* () {
+      yield* check(reason)
+      reason = yield* nextReason
+    })
+  )
 }).pipe(
   Effect.scoped,
   Effect.annotateLogs({ service: "supervisor" }),

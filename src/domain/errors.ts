@@ -5,7 +5,7 @@ export class ConfigInvalid extends Data.TaggedError("ConfigInvalid")<{
   readonly variable: string
   readonly value: string
   readonly expected: string
-  readonly source: "env" | "flag"
+  readonly source: "env" | "flag" | "kept"
 }> {
   override get message() {
     const shown = this.value === "" ? "an empty string" : `'${this.value}'`
@@ -114,13 +114,24 @@ export class ChromaStartTimeout extends Data.TaggedError("ChromaStartTimeout")<{
   }
 }
 
-/** A host port we need is held by something else. */
+/** A host port we need is held by something else (ChromaDB's published port, or daemon run's health server). */
 export class PortInUse extends Data.TaggedError("PortInUse")<{
   readonly port: number
   readonly holder: string
+  /** the address, when not 127.0.0.1 */
+  readonly host?: string
+  /** the setting that chooses it; CHROMADB_PORT when absent */
+  readonly setting?: "HAL9000_HTTP_ADDR"
 }> {
   override get message() {
-    return `Port ${this.port} on 127.0.0.1 is already in use by ${this.holder}`
+    return `Port ${this.port} on ${this.host ?? "127.0.0.1"} is already in use by ${this.holder}`
+  }
+}
+
+/** `pool stop` (or `reset`) found the pool loop running inside `claudy daemon run`, which it does not stop. */
+export class PoolLoopSupervised extends Data.TaggedError("PoolLoopSupervised")<{ readonly pid: number }> {
+  override get message() {
+    return `The pool loop runs inside \`claudy daemon run\` (pid ${this.pid}) and stops only with it; nothing was stopped`
   }
 }
 
@@ -158,6 +169,7 @@ export type ClaudyError =
   | ParentConfigDiffers
   | ChromaStartTimeout
   | PortInUse
+  | PoolLoopSupervised
   | ForeignObject
   | StateError
   | SessionNameTaken

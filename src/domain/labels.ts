@@ -15,6 +15,9 @@ export const LABEL = {
   version: "io.hal9000.version",
   limits: "io.hal9000.limits",
   parent: "io.hal9000.parent",
+  /** the parent container's id and start time when a via-parent worker joined it (its network namespace's run) */
+  parentId: "io.hal9000.parent-id",
+  parentStarted: "io.hal9000.parent-started",
   slot: "io.hal9000.slot",
   dockerfile: "io.hal9000.dockerfile"
 } as const

@@ -1,12 +1,16 @@
 /**
  * /health/live, /health/ready and /metrics of `daemon run`, served with @effect/platform's HTTP server.
  * Ready means: the parent runs, ChromaDB answers, and the restart circuit is not open.
+ * The server is bound in the caller's scope before `daemon run` says it is ready: an address that cannot be bound
+ * fails the supervisor with the address and its holder, never a READY service without /health.
  */
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
-import { Effect, Layer, Option, Ref } from "effect"
+import { Cause, Effect, Layer, Option, Ref } from "effect"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
+import { portIsFree, processHoldingPort } from "../daemon/portHolder.ts"
 import type { WatchdogState } from "../daemon/watchdog.ts"
+import { PortInUse, UsageError } from "../domain/errors.ts"
 import { LABEL, ownerFilter } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import { readClaims, sessionOf } from "../pool/claims.ts"
@@ -112,6 +116,23 @@ export const healthServer = (watchdog: Ref.Ref<WatchdogState>) =>
         Effect.map(metrics, (text) => HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4" }))
       )
     )
+    // Bun.serve throws (a defect) and Node's listen fails (a ServeError) on an address in use: both end here.
+    yield* Layer.buildWithScope(HttpServer.serve(router).pipe(Layer.provide(serve(addr))), yield* Effect.scope).pipe(
+      Effect.catchAllCause((cause) => Effect.flatMap(bindFailure(addr, cause), Effect.fail))
+    )
     yield* Effect.logInfo(`health and metrics on http://${addr.host}:${addr.port} (/health/live, /health/ready, /metrics)`)
-    return yield* Layer.launch(HttpServer.serve(router).pipe(Layer.provide(serve(addr))))
+  })
+
+/** Why the health server could not bind: the port's holder when it is taken, else the engine's own words. */
+const bindFailure = (addr: { readonly host: string; readonly port: number }, cause: Cause.Cause<unknown>) =>
+  Effect.gen(function* () {
+    const [free, holder] = yield* Effect.all([portIsFree(addr.port, addr.host), processHoldingPort(addr.port)])
+    if (!free || holder !== undefined) {
+      return new PortInUse({ port: addr.port, host: addr.host, holder: holder ?? "another process", setting: "HAL9000_HTTP_ADDR" })
+    }
+    const why = Cause.squash(cause)
+    return new UsageError({
+      detail: `cannot serve health and metrics on ${addr.host}:${addr.port} (HAL9000_HTTP_ADDR): ${why instanceof Error ? why.message : String(why)}`,
+      fix: "set HAL9000_HTTP_ADDR to an address of this host, like 127.0.0.1:9090, or to none"
+    })
   })

@@ -23,6 +23,8 @@ export interface ResetOptions {
 
 export interface ResetReport {
   readonly poolManagerStopped: number | null
+  /** the pid of a `claudy daemon run` whose pool loop was left running (it also starts the parent again) */
+  readonly supervisor: number | null
   readonly containers: ReadonlyArray<string>
   readonly volumes: ReadonlyArray<string>
   readonly images: ReadonlyArray<string>
@@ -37,9 +39,11 @@ export const reset = (o: ResetOptions) =>
     yield* ensureHome(settings)
     yield* maintenance(settings.home, "reset")
 
-    // 1. The pool manager first, so it does not recreate what we remove.
+    // 1. The pool manager first, so it does not recreate what we remove. The pool loop of `daemon run` is never
+    // stopped: that would end the supervisor (systemd restarts it only on failure); it is reported instead.
     const manager = yield* stopManager(pidFile(settings.home), o.force ? "SIGKILL" : "SIGTERM")
-    const stopped = manager._tag === "none" ? null : manager.pid
+    const stopped = manager._tag === "stopped" || manager._tag === "stuck" ? manager.pid : null
+    const supervisor = manager._tag === "supervised" ? manager.pid : null
 
     // 2. Containers: sessions and warm workers, then the parent (workers join its network namespace).
     const all = yield* engine.listContainers(ownerFilter(owner))
@@ -57,7 +61,7 @@ export const reset = (o: ResetOptions) =>
     // 3. State that described those containers.
     yield* Effect.sync(() => {
       for (const dir of ["sessions", "pool/workers", "pool/slots", "pool/claims"]) rmSync(join(settings.home, dir), { recursive: true, force: true })
-      rmSync(pidFile(settings.home), { force: true })
+      if (supervisor === null) rmSync(pidFile(settings.home), { force: true })
     })
 
     // 4. Data and images only when asked.
@@ -79,5 +83,5 @@ export const reset = (o: ResetOptions) =>
         }
       }
     }
-    return { poolManagerStopped: stopped, containers: removed, volumes, images } satisfies ResetReport
+    return { poolManagerStopped: stopped, supervisor, containers: removed, volumes, images } satisfies ResetReport
   }).pipe(Effect.scoped)

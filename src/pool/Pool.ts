@@ -14,7 +14,15 @@ import { Engine, type EngineError } from "../docker/Engine.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
-import { type WorkerShape, workerContainerName, workerFingerprint, workerUser } from "../spawn/workerSpec.ts"
+import {
+  type ParentRun,
+  parentRunKey,
+  parentRunOfLabels,
+  type WorkerShape,
+  workerContainerName,
+  workerFingerprint,
+  workerUser
+} from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
 import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
 import { type MirrorEntry, readMirror, readProjects, readSpawns, readTarget, syncMirror } from "./files.ts"
@@ -40,16 +48,17 @@ const make = Effect.gen(function* () {
   const owner = ownerOf(settings)
   const home = settings.home
 
-  /** The parent's published ChromaDB port, if it runs (warm workers join its namespace). */
-  const parentPort = Effect.map(engine.inspectContainer(parentName(settings.instance)), (p) =>
+  /** The parent's current run and published ChromaDB port, if it runs (warm workers join its namespace). */
+  const currentParent = Effect.map(engine.inspectContainer(parentName(settings.instance)), (p) =>
     Option.flatMap(
       Option.filter(p, (c) => c.State.Running && ownershipOf(c.Config.Labels, owner) === "ours"),
-      (c) => Option.fromNullable(publishedPort(c))
+      (c): Option.Option<ParentRun & { readonly port: number }> =>
+        Option.map(Option.fromNullable(publishedPort(c)), (port) => ({ port, id: c.Id, startedAt: c.State.StartedAt ?? "" }))
     )
   )
 
   /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm. */
-  const defaultShape = (projectDir: string, chromadbPort: number): WorkerShape => {
+  const defaultShape = (projectDir: string, parent: ParentRun & { readonly port: number }): WorkerShape => {
     const st = statSync(projectDir)
     return {
       owner,
@@ -57,7 +66,8 @@ const make = Effect.gen(function* () {
       projectDir,
       limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
       viaParent: true,
-      chromadbPort,
+      chromadbPort: parent.port,
+      parent: { id: parent.id, startedAt: parent.startedAt },
       user: workerUser({ uid: st.uid, gid: st.gid }),
       tty: true
     }
@@ -65,7 +75,7 @@ const make = Effect.gen(function* () {
 
   const observe = Effect.gen(function* () {
     const [containers, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner, "warm")), readClaims(home)])
-    return containers.map((c): ObservedWarm & { spec: string } => {
+    return containers.map((c): ObservedWarm & { spec: string; limits: string } => {
       const slot = c.Labels[LABEL.slot] ?? ""
       return {
         id: c.Id,
@@ -73,6 +83,8 @@ const make = Effect.gen(function* () {
         slot,
         project: c.Labels[LABEL.project] ?? "",
         spec: c.Labels[LABEL.spec] ?? "",
+        limits: c.Labels[LABEL.limits] ?? "",
+        parentRun: parentRunOfLabels(c.Labels),
         running: c.State === "running",
         createdAtMs: c.Created * 1000,
         claimedBy: claims.get(slot)?.by
@@ -80,9 +92,9 @@ const make = Effect.gen(function* () {
     })
   })
 
-  const createWarm = (project: string, port: number) =>
+  const createWarm = (project: string, parent: ParentRun & { readonly port: number }) =>
     Effect.gen(function* () {
-      const w = yield* createWorker(engine, home, defaultShape(project, port))
+      const w = yield* createWorker(engine, home, defaultShape(project, parent))
       const undo = discardWorker(engine, home, w)
       yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
@@ -123,10 +135,10 @@ const make = Effect.gen(function* () {
       if (Option.isSome(c)) yield* sessions.syncOne(c.value, undefined, session)
     })
 
-  const act = (a: PoolAction, port: Option.Option<number>) => {
+  const act = (a: PoolAction, parent: Option.Option<ParentRun & { readonly port: number }>) => {
     switch (a._tag) {
       case "create":
-        return Option.match(port, {
+        return Option.match(parent, {
           onNone: () => Effect.void,
           onSome: (p) => Effect.asVoid(createWarm(a.project, p))
         })
@@ -187,17 +199,18 @@ const make = Effect.gen(function* () {
   /** One manager pass. Returns the actions taken. */
   const reconcile = (opts: { readonly extraProjects?: ReadonlyArray<string> } = {}) =>
     Effect.gen(function* () {
-      const [observed, projects, target, port] = yield* Effect.all([observe, knownProjects, readTarget(home), parentPort])
+      const [observed, projects, target, parent] = yield* Effect.all([observe, knownProjects, readTarget(home), currentParent])
       const actions = planPool(observed, [...(opts.extraProjects ?? []), ...projects.filter((p) => !opts.extraProjects?.includes(p))], {
         target: Math.min(target ?? settings.minWarmWorkers, settings.maxWarmWorkers),
         max: settings.maxWarmWorkers,
         idleTimeoutMs: settings.idleTimeout * 1000,
-        nowMs: Date.now()
+        nowMs: Date.now(),
+        parentRun: Option.match(parent, { onNone: () => undefined, onSome: parentRunKey })
       })
-      yield* Effect.forEach(actions, (a) => act(a, port).pipe(Effect.retry(engineRetry)), { concurrency: 4 })
+      yield* Effect.forEach(actions, (a) => act(a, parent).pipe(Effect.retry(engineRetry)), { concurrency: 4 })
       yield* removeOrphanSlots
       yield* mirror
-      return { actions, parentRunning: Option.isSome(port), projects }
+      return { actions, parentRunning: Option.isSome(parent), projects }
     })
 
   /** Remove every idle (unclaimed) warm worker now. */
@@ -255,7 +268,7 @@ const make = Effect.gen(function* () {
       return Option.none<Claimed>()
     })
 
-  return { observe, reconcile, cleanup, trimTo, claim, adopt, createWarm, parentPort, defaultShape, mirror, knownProjects }
+  return { observe, reconcile, cleanup, trimTo, claim, adopt, createWarm, currentParent, defaultShape, mirror, knownProjects }
 })
 
 export class Pool extends Context.Tag("claudy/Pool")<Pool, Effect.Effect.Success<typeof make>>() {

@@ -79,12 +79,28 @@ export const readSpawns = (home: string) =>
     })
   })
 
+/** The settings a running manager works with, as `pool status` shows them (the guide: "pool status with configuration"). */
+export const ManagerConfig = Schema.Struct({
+  min_warm_workers: Schema.Number,
+  max_warm_workers: Schema.Number,
+  idle_timeout: Schema.Number,
+  check_interval: Schema.Number,
+  worker_image: Schema.String,
+  worker_memory: Schema.String,
+  worker_cpus: Schema.String,
+  worker_pids_limit: Schema.Number
+})
+export type ManagerConfig = typeof ManagerConfig.Type
+
 export const ManagerState = Schema.Struct({
   pid: Schema.Number,
   started_at: Schema.String,
   last_loop_at: Schema.NullOr(Schema.String),
   last_error: Schema.NullOr(Schema.String),
-  loops: Schema.Number
+  loops: Schema.Number,
+  /** absent in a state written by an older claudy */
+  kind: Schema.optional(Schema.Literal("pool run", "daemon run")),
+  config: Schema.optional(ManagerConfig)
 })
 export type ManagerState = typeof ManagerState.Type
 export const readState = (home: string) => Effect.sync(() => readJson(stateFile(home), ManagerState))

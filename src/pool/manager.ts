@@ -8,16 +8,26 @@ import { Settings } from "../config/Settings.ts"
 import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { ensureHome } from "../state/home.ts"
 import { pidFile, type ManagerState, writeState } from "./files.ts"
-import { acquirePidFile } from "./pidFile.ts"
+import { acquirePidFile, type ManagerKind } from "./pidFile.ts"
 import { Pool } from "./Pool.ts"
+import { managerConfigOf } from "./status.ts"
 
-export const runManager = Effect.gen(function* () {
+/** `kind`: the detached manager (`pool run`) or the supervisor's own loop (`daemon run`), recorded in its state. */
+export const runManager = (kind: ManagerKind) => Effect.gen(function* () {
   const { settings } = yield* Settings
   const pool = yield* Pool
   yield* ensureHome(settings)
   yield* acquirePidFile(pidFile(settings.home))
   yield* normalJitPolicy
-  let state: ManagerState = { pid: process.pid, started_at: new Date().toISOString(), last_loop_at: null, last_error: null, loops: 0 }
+  let state: ManagerState = {
+    pid: process.pid,
+    started_at: new Date().toISOString(),
+    last_loop_at: null,
+    last_error: null,
+    loops: 0,
+    kind,
+    config: managerConfigOf(settings)
+  }
   yield* writeState(settings.home, state)
   yield* Effect.logInfo(
     `pool manager started (pid ${process.pid}): MIN ${settings.minWarmWorkers}, MAX ${settings.maxWarmWorkers}, ` +

@@ -1,7 +1,9 @@
 /**
  * What the pool manager should do, from what it observed (pure). Claimed workers are sessions (adopted: renamed and
- * recorded); dead unclaimed ones are removed; idle ones are kept between the target and MAX, the oldest reaped first
- * once idle past IDLE_TIMEOUT; missing ones are created for the known projects, fewest-warm first.
+ * recorded); dead unclaimed ones are removed, and so are idle ones that joined an earlier run of the parent (their
+ * network namespace is gone: a restart, backup, restore or watchdog restart); idle ones are kept between the target and
+ * MAX, the oldest reaped first once idle past IDLE_TIMEOUT; missing ones are created for the known projects,
+ * fewest-warm first.
  */
 export interface ObservedWarm {
   readonly id: string
@@ -10,6 +12,8 @@ export interface ObservedWarm {
   readonly project: string
   readonly running: boolean
   readonly createdAtMs: number
+  /** the parent run it joined (workerSpec.ts parentRunKey; "" when unknown) */
+  readonly parentRun?: string
   /** session name when claimed by a spawn, `reaper`/`unknown` for other claims */
   readonly claimedBy?: string | undefined
 }
@@ -19,11 +23,13 @@ export interface PoolTargets {
   readonly max: number
   readonly idleTimeoutMs: number
   readonly nowMs: number
+  /** the parent's current run (parentRunKey); undefined when the parent does not run */
+  readonly parentRun?: string | undefined
 }
 
 export type PoolAction =
   | { readonly _tag: "create"; readonly project: string }
-  | { readonly _tag: "remove"; readonly id: string; readonly slot: string; readonly reason: "dead" | "over-max" | "idle" | "abandoned" }
+  | { readonly _tag: "remove"; readonly id: string; readonly slot: string; readonly reason: "dead" | "over-max" | "idle" | "abandoned" | "stale-parent" }
   | { readonly _tag: "adopt"; readonly id: string; readonly name: string; readonly slot: string; readonly session: string }
 
 const SESSIONLESS = new Set(["reaper", "unknown"])
@@ -39,6 +45,7 @@ export const planPool = (
     if (w.claimedBy !== undefined && !SESSIONLESS.has(w.claimedBy)) actions.push({ _tag: "adopt", id: w.id, name: w.name, slot: w.slot, session: w.claimedBy })
     else if (w.claimedBy !== undefined) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "abandoned" })
     else if (!w.running) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "dead" })
+    else if (w.parentRun !== t.parentRun) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "stale-parent" })
     else idle.push(w)
   }
   idle.sort((a, b) => a.createdAtMs - b.createdAtMs)

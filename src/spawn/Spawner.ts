@@ -100,7 +100,11 @@ const make = Effect.gen(function* () {
       return yield* new ParentNotRunning({ container: name, state: Option.isNone(parent) ? "absent" : "not claudy's" })
     }
     if (!parent.value.State.Running) return yield* new ParentNotRunning({ container: name, state: parent.value.State.Status })
-    return publishedPort(parent.value) ?? settings.chromadbPort
+    return {
+      port: publishedPort(parent.value) ?? settings.chromadbPort,
+      id: parent.value.Id,
+      startedAt: parent.value.State.StartedAt ?? ""
+    }
   })
 
   /** Free unless a container has the session's name, or a warm worker is claimed for it. */
@@ -141,9 +145,9 @@ const make = Effect.gen(function* () {
       yield* reserveName(home, session)
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
-      const [chromadbPort] = yield* Effect.all(
+      const [parentRun] = yield* Effect.all(
         [
-          req.viaParent ? checkParent : Effect.succeed(settings.chromadbPort),
+          req.viaParent ? Effect.map(checkParent, Option.some) : Effect.succeed(Option.none()),
           checkNameFree(session),
           ensureHome(settings),
           limits.enabled ? checkLimitsEnforced : Effect.void
@@ -161,9 +165,20 @@ const make = Effect.gen(function* () {
 
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
-      const shape: WorkerShape = { owner, image, projectDir: project.dir, limits, viaParent: req.viaParent, chromadbPort, user, tty }
+      const shape: WorkerShape = {
+        owner,
+        image,
+        projectDir: project.dir,
+        limits,
+        viaParent: req.viaParent,
+        chromadbPort: Option.match(parentRun, { onNone: () => settings.chromadbPort, onSome: (p) => p.port }),
+        parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) }),
+        user,
+        tty
+      }
       const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
-      const poolable = workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, chromadbPort)) && req.viaParent
+      // Only a spawn of the shape the pool keeps warm, joined to the parent's current run, can take a warm worker.
+      const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p)))
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
       let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined

@@ -25,6 +25,23 @@ export const workerUser = (owner: { readonly uid: number; readonly gid: number }
 export const workerContainerName = (instance: string, session: string) => `${instance}-worker-${session}`
 export const warmContainerName = (instance: string, slot: string) => `${instance}-warm-${slot}`
 
+/**
+ * The parent container a via-parent worker joins, as it runs now: its network namespace lives as long as this run of
+ * it, so a restart (same id, new start time) or a recreate (new id) leaves the workers of the earlier run without a
+ * network. Recorded on every worker (labels) and part of the warm fingerprint: a warm worker of an earlier parent is
+ * never claimed.
+ */
+export interface ParentRun {
+  readonly id: string
+  readonly startedAt: string
+}
+
+export const parentRunKey = (p: ParentRun | null | undefined) => (p ? `${p.id}@${p.startedAt}` : "")
+
+/** The parent run a worker's labels name ("" when none, e.g. a worker of an older claudy or not via the parent). */
+export const parentRunOfLabels = (labels: Record<string, string> | null | undefined) =>
+  labels?.[LABEL.parentId] ? `${labels[LABEL.parentId]}@${labels[LABEL.parentStarted] ?? ""}` : ""
+
 /** Everything that makes two workers interchangeable: a warm worker serves any session of the same shape. */
 export interface WorkerShape {
   readonly owner: Owner
@@ -33,6 +50,8 @@ export interface WorkerShape {
   readonly limits: Limits
   readonly viaParent: boolean
   readonly chromadbPort: number
+  /** the parent run a via-parent worker joins; null without --via-parent */
+  readonly parent: ParentRun | null
   readonly user: { readonly uid: number; readonly gid: number }
   readonly tty: boolean
 }
@@ -47,6 +66,7 @@ export const workerFingerprint = (r: WorkerShape) =>
     limits: r.limits,
     network: networkModeOf(r),
     port: r.viaParent ? r.chromadbPort : null,
+    parent: r.viaParent ? parentRunKey(r.parent) : null,
     user: r.user,
     tty: r.tty
   })
@@ -99,7 +119,8 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
         [LABEL.project]: shape.projectDir,
         [LABEL.spec]: spec,
         [LABEL.limits]: limitsLabel(l),
-        [LABEL.parent]: shape.viaParent ? parentName(shape.owner.instance) : ""
+        [LABEL.parent]: shape.viaParent ? parentName(shape.owner.instance) : "",
+        ...(shape.viaParent && shape.parent ? { [LABEL.parentId]: shape.parent.id, [LABEL.parentStarted]: shape.parent.startedAt } : {})
       },
       HostConfig: {
         NetworkMode: network,

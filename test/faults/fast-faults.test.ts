@@ -71,7 +71,7 @@ describe("faults", () => {
     expect(text.stdout).toContain("1 joined an earlier parent and have no network: respawn them")
     const restart = await b.claudy(["daemon", "restart"])
     expect(restart.code).toBe(0)
-    expect(restart.stderr).toContain("via-parent worker(s) joined the previous parent and have no network now")
+    expect(restart.stderr).toContain("1 via-parent session(s) joined the previous parent and have lost their network: w1")
     expect((await inspect(`${b.instance}-worker-w1`)).State.Running).toBe(true) // their work is not interrupted
   })
 
@@ -123,19 +123,21 @@ describe("faults", () => {
     }
   })
 
-  test("the ChromaDB process killed inside the parent: the supervisor (and restart policy) restore it", async () => {
-    const { b, port, proc: sup } = await startSupervisor(t)
+  test("the parent docker-killed under daemon run: the supervisor acts on the engine's die event (no poll, no restart policy)", async () => {
+    // A poll interval of an hour: only the event can bring it back (Docker's restart policy never restarts a killed container).
+    const { b, port, proc: sup } = await startSupervisor(t, { HAL9000_WATCHDOG_INTERVAL: "3600" })
     try {
-      const top = (await docker("top", `${b.instance}-parent`, "-eo", "pid,args")).stdout.split("\n").slice(1)
-      const chromaPid = top.find((l) => /chroma run/.test(l) && !/tini|claudy-parent-entrypoint/.test(l))?.trim().split(/\s+/)[0]
-      expect(chromaPid).toBeDefined()
-      process.kill(Number(chromaPid), "SIGKILL")
-      await waitFor("ChromaDB down", async () => (await fetch(`http://127.0.0.1:${b.port}/api/v2/heartbeat`).then((r) => r.ok).catch(() => false)) ? undefined : true, 10_000).catch(() => true)
-      // Both the engine's restart policy and the watchdog may restart the parent: wait until ready and the heartbeat
-      // agree rather than asking each once.
+      const log = join(b.home, "logs", "supervisor.log")
+      await waitFor("the event stream connected", async () => (readFileSync(log, "utf8").includes("engine events connected") ? true : undefined))
+      const before = (await inspect(`${b.instance}-parent`)).State.StartedAt
+      await docker("kill", `${b.instance}-parent`)
       const up = (url: string) => fetch(url).then((r) => r.ok).catch(() => false)
       await waitFor("ChromaDB back: ready, and its heartbeat answering", async () =>
         (await up(`http://127.0.0.1:${port}/health/ready`)) && (await up(`http://127.0.0.1:${b.port}/api/v2/heartbeat`)) ? true : undefined, 60_000)
+      const text = readFileSync(log, "utf8")
+      expect(text).toContain("parent die (engine event): checking the parent now")
+      expect(text).toContain("parent restarted; ChromaDB answers")
+      expect((await inspect(`${b.instance}-parent`)).State.StartedAt).not.toBe(before)
     } finally {
       sup.kill("SIGTERM")
       await sup.exited

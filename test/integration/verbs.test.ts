@@ -21,7 +21,8 @@ describe("daemon logs -f", () => {
     })
     let out = ""
     const reader = (async () => {
-      for await (const chunk of proc.stdout) out += new TextDecoder().decode(chunk)
+      const stream = proc.stdout.getReader()
+      for (let r = await stream.read(); !r.done; r = await stream.read()) out += new TextDecoder().decode(r.value)
     })()
     await waitFor("the parent's log on stdout", async () => (out.trim() !== "" ? true : undefined))
     // still following: the process has not ended after printing the tail

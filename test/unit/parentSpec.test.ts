@@ -73,3 +73,26 @@ describe("parent spec", () => {
     ])
   })
 })
+
+describe("what the parent's fingerprint covers", () => {
+  test("worker and pool settings never make the parent differ (the guide's recipes on a running parent)", () => {
+    const base = parentSpec(settings(), owner, "0.1.0", "sha256:1")
+    const recipes = [
+      { WORKER_MEMORY: "8g", WORKER_CPUS: "4", WORKER_PIDS_LIMIT: "200" },
+      { ENABLE_POOL_MANAGER: "true", MIN_WARM_WORKERS: "3", MAX_WARM_WORKERS: "6", IDLE_TIMEOUT: "60", CHECK_INTERVAL: "5" },
+      { WORKER_IMAGE: "my/worker:2", SKIP_IMAGE_PULL: "true", LAZY_IMAGE_PULL: "true" }
+    ]
+    for (const env of recipes) {
+      const spec = parentSpec(settings(env), owner, "0.1.0", "sha256:1")
+      expect(spec.fingerprint).toBe(base.fingerprint)
+      expect(parentDifferences(spec, asInspect(base, "sha256:1"), "sha256:1")).toEqual([])
+    }
+  })
+
+  test("a parent made by an older claudy with worker settings in its environment is the same parent", () => {
+    const spec = parentSpec(settings(), owner, "0.1.0", "sha256:1")
+    const old = asInspect(spec, "sha256:1")
+    const older = { ...old, Config: { ...old.Config, Env: [...(old.Config.Env ?? []), "WORKER_MEMORY=4g"], Labels: { ...old.Config.Labels, [LABEL.spec]: "0ld" } } }
+    expect(parentDifferences(spec, older, "sha256:1")).toEqual([])
+  })
+})

@@ -122,3 +122,21 @@ describe("the session a worker serves", () => {
     expect(sessionOf({ "io.hal9000.role": "warm", "io.hal9000.slot": "s4" }, claims)).toBeUndefined()
   })
 })
+
+describe("warm workers belong to one run of the parent", () => {
+  test("an idle warm worker of an earlier parent run is replaced; a claimed one (a session) is left alone", () => {
+    const plan = planPool(
+      [w("old", { parentRun: "p1@t1" }), w("cur", { parentRun: "p1@t2" }), w("busy", { parentRun: "p1@t1", claimedBy: "s1" })],
+      ["/p"],
+      { ...t(), parentRun: "p1@t2" }
+    )
+    expect(plan).toContainEqual({ _tag: "remove", id: "old", slot: "old", reason: "stale-parent" })
+    expect(plan).toContainEqual({ _tag: "adopt", id: "busy", name: "hal9000-warm-busy", slot: "busy", session: "s1" })
+    expect(plan.filter((a) => a._tag === "create")).toHaveLength(1)
+    expect(plan.some((a) => a._tag === "remove" && a.id === "cur")).toBe(false)
+  })
+  test("with the parent down, idle warm workers are removed (their network is gone) and none is created", () => {
+    const plan = planPool([w("a", { parentRun: "p1@t1" })], ["/p"], { ...t(), parentRun: undefined })
+    expect(plan[0]).toEqual({ _tag: "remove", id: "a", slot: "a", reason: "stale-parent" })
+  })
+})

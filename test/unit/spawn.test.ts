@@ -100,6 +100,7 @@ const request = (over: Partial<WorkerShape> = {}): WorkerShape => ({
   limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
   viaParent: true,
   chromadbPort: 8000,
+  parent: { id: "p1", startedAt: "2026-12-02T05:00:00Z" },
   user: { uid: 1000, gid: 1000 },
   tty: true,
   ...over
@@ -166,6 +167,15 @@ describe("worker spec", () => {
   test("without a TTY the session gets EOF with claudy's stdin", () => {
     expect((workerSpec(request({ tty: false })).createBody as any).StdinOnce).toBe(true)
     expect((workerSpec(request()).createBody as any).StdinOnce).toBe(false)
+  })
+  test("a via-parent worker records the parent run it joins, and the fingerprint covers it", () => {
+    const b = workerSpec(request()).createBody as any
+    expect(b.Labels[LABEL.parentId]).toBe("p1")
+    expect(b.Labels[LABEL.parentStarted]).toBe("2026-12-02T05:00:00Z")
+    expect(workerFingerprint(request({ parent: { id: "p1", startedAt: "2026-12-02T06:00:00Z" } }))).not.toBe(workerFingerprint(request()))
+    expect(workerFingerprint(request({ parent: { id: "p2", startedAt: "2026-12-02T05:00:00Z" } }))).not.toBe(workerFingerprint(request()))
+    const own = workerSpec(request({ viaParent: false, parent: null })).createBody as any
+    expect(own.Labels[LABEL.parentId]).toBeUndefined()
   })
   test("the fingerprint is the shape: project, limits, tty, user, image", () => {
     const a = workerFingerprint(request())
