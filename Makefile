@@ -20,10 +20,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# A complete lockfile, resolved from package.json alone (all platforms), whatever node_modules holds.
+# A complete lockfile: package.json resolved for every platform, keeping the pins the current lockfile has. Done in a
+# scratch directory because npm reads node_modules when it is there, and then drops other platforms' packages (and
+# the integrity hashes of what `npm ci` installed).
 lockfile:
-	rm -f package-lock.json
-	npm install --package-lock-only --no-audit --no-fund --loglevel=error
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  cp package.json .npmrc "$$tmp/" && { [ ! -f package-lock.json ] || cp package-lock.json "$$tmp/"; } && \
+	  (cd "$$tmp" && npm install --package-lock-only --ignore-scripts --no-audit --no-fund --loglevel=error) && \
+	  cp "$$tmp/package-lock.json" package-lock.json && echo "package-lock.json: $$(grep -c '"node_modules/' package-lock.json) packages"
 
 deps: node_modules/.installed
 
