@@ -1,7 +1,7 @@
 /**
  * Which engine answers the Docker API (Docker or Podman), and what it can enforce: from /version and /info (pure).
- * Podman's compatible API names itself in /version's components; rootless engines list "name=rootless" in /info's
- * SecurityOptions. A rootless engine on cgroup v1 cannot enforce any limit (no delegation): it accepts the
+ * Podman's compatible API names itself in /version's components and says `Rootless: true` in /info (which still
+ * claims MemoryLimit and PidsLimit there); rootless Docker lists "name=rootless" in /info's SecurityOptions. A rootless engine on cgroup v1 cannot enforce any limit (no delegation): it accepts the
  * container and ignores them, so claudy asks before a spawn and refuses rather than run a worker unbounded.
  */
 import type { EngineVersion } from "./types.ts"
@@ -22,7 +22,7 @@ export const engineKind = (version: VersionWithComponents, info: Record<string, 
   const podman = (version.Components ?? []).find((c) => /podman/i.test(c.Name ?? ""))
   const cgroupVersion = String(info.CgroupVersion ?? "1")
   const security = Array.isArray(info.SecurityOptions) ? info.SecurityOptions.map(String) : []
-  const rootless = security.some((o) => o.includes("name=rootless"))
+  const rootless = info.Rootless === true || security.some((o) => o.includes("name=rootless"))
   const noDelegation = rootless && cgroupVersion === "1"
   const unenforced = [
     ...(noDelegation || info.MemoryLimit === false ? (["memory"] as const) : []),

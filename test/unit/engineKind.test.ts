@@ -28,6 +28,12 @@ describe("engineKind", () => {
     expect(k.unenforced).toEqual(["memory", "cpus", "pids"])
   })
 
+  test("rootless Podman on cgroup v1 as it answers here: Rootless true, limits claimed, none enforced", () => {
+    const k = engineKind(podmanVersion, { ...info, Rootless: true })
+    expect(describeEngine(k)).toBe("Podman 4.3.1, API 1.41, cgroup v1, rootless")
+    expect(k.unenforced).toEqual(["memory", "cpus", "pids"])
+  })
+
   test("rootless on cgroup v2 (delegated controllers) keeps what /info reports", () => {
     const k = engineKind(podmanVersion, { ...info, CgroupVersion: "2", PidsLimit: false, SecurityOptions: ["name=rootless"] })
     expect(k.unenforced).toEqual(["pids"])
