@@ -78,7 +78,8 @@ const rows: Array<Row> = [
   ["restore missing", () => ["restore", "/no/such/backup"], {}, "Refusing to restore /no/such/backup: it has no manifest.json", 2],
   ["restore a project dir", () => ["restore", project], {}, "it has no manifest.json", 2],
   ["reset volumes without yes", () => ["reset", "--volumes"], {}, "reset --volumes deletes the ChromaDB", 2],
-  ["backup dest missing", () => ["backup", "--dest", "/no/such/dir"], {}, "/no/such/dir", 2],
+  // a missing --dest is created (verbs.test.ts); one that is a file is refused before anything runs
+  ["backup dest a file", () => ["backup", "--dest", "/etc/hostname"], {}, "Expected path '/etc/hostname' to be a directory", 2],
   // images
   ["images unknown kind", () => ["images", "build", "both"], {}, "Expected one of the following cases: all, parent, worker", 2],
   ["dockerfile unknown kind", () => ["images", "dockerfile", "cache"], {}, "Expected one of the following cases: parent, worker", 2],
