@@ -18,4 +18,4 @@ export const configCommand = Command.make("config", { json: jsonOption, set: set
       table([["VARIABLE", "VALUE", "SOURCE"], ...sources.map((s) => [s.name, shown(s.raw, s.secret), s.source])])
     )
   })
-).pipe(Command.withDescription("Print every effective setting and where it came from (default, env, flag)"))
+).pipe(Command.withDescription("Print every effective setting and where it came from (default, kept by daemon start, env, flag)"))

@@ -5,6 +5,8 @@ import { closeSync, openSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { Settings } from "../config/Settings.ts"
 import { PoolLoopSupervised, StateError, UsageError } from "../domain/errors.ts"
+import { Engine } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
 import { lastLines } from "../docker/logStream.ts"
 import { addProjects, managerLog, pidFile, readState, writeTarget } from "../pool/files.ts"
 import { managerConfigOf, poolStatus } from "../pool/status.ts"
@@ -13,6 +15,7 @@ import { runningManager, stopManager } from "../pool/pidFile.ts"
 import { pollUntil } from "../pool/pollUntil.ts"
 import { Pool } from "../pool/Pool.ts"
 import { resolveProject } from "../spawn/projectPath.ts"
+import { fsError } from "../state/hostFile.ts"
 import { ensureHome } from "../state/home.ts"
 import { readLock } from "../state/lockFile.ts"
 import { duration, jsonOption, parseSetFlags, printJson, setOption, table, withExamples } from "./common.ts"
@@ -32,6 +35,7 @@ const selfCommand = (): Array<string> => {
  */
 export const startManager = Effect.gen(function* () {
   const { settings, sources } = yield* Settings
+  yield* requireLocalEngine((yield* Engine).address, "the pool manager")
   yield* ensureHome(settings)
   const file = pidFile(settings.home)
   const current = yield* runningManager(file)
@@ -47,7 +51,7 @@ export const startManager = Effect.gen(function* () {
       c.unref()
       return c
     },
-    catch: (e) => new StateError({ path: log, operation: "start the pool manager, logging to", detail: String(e) })
+    catch: fsError(log, "start the pool manager, logging to")
   })
   const pid = child.pid ?? 0
   const up = yield* pollUntil(() => readLock(file)?.pid === pid, 10_000, 50)
@@ -233,6 +237,7 @@ const warm = Command.make(
       Effect.gen(function* () {
         const { settings } = yield* Settings
         const pool = yield* Pool
+        yield* requireLocalEngine((yield* Engine).address, "a warm worker")
         yield* ensureHome(settings)
         const dirs = yield* Effect.forEach(paths, (p) =>
           Effect.map(resolveProject(p, process.cwd(), { userHome: homedir(), halHome: settings.home }), (r) => r.dir)

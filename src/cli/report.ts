@@ -105,7 +105,7 @@ export const describeError = (e: ClaudyError): Report => {
         "run the engine rootful or on cgroup v2 with controller delegation (docs/TROUBLESHOOTING.md, Podman), or spawn with --no-limits to accept a worker without limits"
       )
     case "StateError":
-      return r(EXIT.failure, "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
+      return r(EXIT.failure, e.fix ?? "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
   }
 }
 

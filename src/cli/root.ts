@@ -31,7 +31,8 @@ const SUBCOMMANDS = {
   restore: () => loadOps().then((m) => m.opsCommands.restore),
   reset: () => loadOps().then((m) => m.opsCommands.reset),
   config: () => import("./configCommand.ts").then((m) => m.configCommand),
-  images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand)
+  images: () => import("./imagesCommand.ts").then((m) => m.imagesCommand),
+  mcp: () => import("./mcpCommand.ts").then((m) => m.mcpCommand)
 } as const
 
 type Sub = Awaited<ReturnType<(typeof SUBCOMMANDS)[keyof typeof SUBCOMMANDS]>>

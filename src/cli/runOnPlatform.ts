@@ -12,6 +12,7 @@ import type { Terminal } from "@effect/platform/Terminal"
 import { Effect, Layer, type Scope } from "effect"
 import { HttpServe } from "../observe/HttpServe.ts"
 import { withLogger } from "../observe/logger.ts"
+import { withColourPolicy } from "./colourPolicy.ts"
 import { lazyTerminal } from "./lazyTerminal.ts"
 import { program, teardown } from "./program.ts"
 
@@ -30,7 +31,7 @@ export const runOnPlatform = (runMain: RunMain, parts: PlatformParts) => {
     lazyTerminal(parts.terminal),
     Layer.succeed(HttpServe, (a) => Layer.unwrapEffect(Effect.promise(() => parts.serve(a))))
   )
-  runMain(withLogger(program(process.argv).pipe(Effect.provide(platform))), {
+  runMain(withLogger(program(process.argv).pipe(withColourPolicy, Effect.provide(platform))), {
     disableErrorReporting: true,
     disablePrettyLogger: true,
     teardown

@@ -1,4 +1,5 @@
 import { Context, Effect, Either, Layer } from "effect"
+import { TLS_VARIABLES } from "../docker/address.ts"
 import type { ConfigConflict, ConfigInvalid, StateError } from "../domain/errors.ts"
 import { readKept } from "./kept.ts"
 import { type ResolvedSettings, resolveSettings, VARIABLES, variableNames } from "./variables.ts"
@@ -17,7 +18,8 @@ export class Settings extends Context.Tag("claudy/Settings")<Settings, ResolvedS
     environment: Readonly<Record<string, string | undefined>> = process.env
   ): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict | StateError> =>
     Effect.suspend((): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict | StateError> => {
-      const env = Object.fromEntries(variableNames().map((name) => [name, environment[name]]))
+      // Docker's TLS variables are read only to be refused for tcp:// (they are not claudy's settings)
+      const env = Object.fromEntries([...variableNames(), ...TLS_VARIABLES].map((name) => [name, environment[name]]))
       // The kept settings live in HAL9000_HOME; an invalid HAL9000_HOME is reported by resolveSettings itself.
       const home = VARIABLES.home.parse(flags[VARIABLES.home.name] ?? env[VARIABLES.home.name] ?? VARIABLES.home.default())
       const kept = Either.isRight(home) ? readKept(home.right) : Either.right({})

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { StateError } from "../domain/errors.ts"
 import { writeJsonAtomic } from "../state/atomicJson.ts"
+import { fsError } from "../state/hostFile.ts"
 import type { ResolvedSetting } from "./variables.ts"
 
 /** The settings `daemon start` keeps: what workers and the warm pool use, never the parent's own. */
@@ -21,7 +22,9 @@ export const KEPT_VARIABLES: ReadonlyArray<string> = [
   "MIN_WARM_WORKERS",
   "MAX_WARM_WORKERS",
   "IDLE_TIMEOUT",
-  "CHECK_INTERVAL"
+  "CHECK_INTERVAL",
+  // the workers' chroma tools embed with it, and so must the host's `claudy mcp chroma`
+  "HAL9000_EMBEDDING"
 ]
 
 export const keptFile = (home: string) => join(home, "settings.json")
@@ -43,17 +46,17 @@ export const readKept = (home: string): Either.Either<Record<string, string>, St
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === "ENOENT" || code === "ENOTDIR") return Either.right({})
-    return Either.left(new StateError({ path, operation: "read the kept settings in", detail: `${code ?? String(e)}; ${FIX}` }))
+    return Either.left(fsError(path, "read the kept settings in")(e))
   }
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch {
-    return Either.left(new StateError({ path, operation: "read the kept settings in", detail: `not valid JSON; ${FIX}` }))
+    return Either.left(new StateError({ path, operation: "read the kept settings in", detail: "not valid JSON", fix: FIX }))
   }
   return Either.match(Schema.decodeUnknownEither(KeptFile)(json), {
     onLeft: () =>
-      Either.left(new StateError({ path, operation: "read the kept settings in", detail: `not a claudy settings file; ${FIX}` })),
+      Either.left(new StateError({ path, operation: "read the kept settings in", detail: "not a claudy settings file", fix: FIX })),
     onRight: (f) => Either.right(Object.fromEntries(Object.entries(f.settings).filter(([k]) => KEPT_VARIABLES.includes(k))))
   })
 }

@@ -9,6 +9,8 @@ import { isAbsolute, resolve } from "node:path"
 import { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
 import { parseCpus, parseMemory, parsePids } from "../domain/limits.ts"
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from "../domain/names.ts"
+import { tlsRefusal } from "../docker/address.ts"
+import { DEFAULT_EMBEDDING, parseEmbedding } from "../mcp/embeddingSetting.ts"
 
 /** Where a value came from: a --set flag, the environment, what `daemon start` kept in HAL9000_HOME, or the default. */
 export type Source = "default" | "kept" | "env" | "flag"
@@ -176,6 +178,12 @@ export const VARIABLES = {
     nonEmpty("unix:///path/to/docker.sock or tcp://host:port"),
     "Docker engine address"
   ),
+  embedding: v(
+    "HAL9000_EMBEDDING",
+    DEFAULT_EMBEDDING,
+    (raw) => Either.map(parseEmbedding(raw), (setting) => ({ raw, setting })),
+    "Embedding of `claudy mcp chroma` (the agents' ChromaDB tools): hash (offline), ollama:MODEL@URL or openai:MODEL@URL"
+  ),
   anthropicApiKey: v("ANTHROPIC_API_KEY", "", (raw) => Either.right(raw), "API key for Claude Code (passed to workers as a file)", true)
 } as const
 
@@ -233,6 +241,8 @@ export const resolveSettings = (input: RawInput): Either.Either<ResolvedSettings
       })
     )
   }
+  const tls = tlsRefusal(s.dockerHost, input.env)
+  if (tls !== undefined) return Either.left(new ConfigConflict(tls))
   return Either.right({ settings: s, sources })
 }
 

@@ -27,3 +27,23 @@ export const parseDockerHost = (raw: string): Either.Either<EngineAddress, strin
   }
   return Either.left("unix:///path/to/docker.sock or tcp://host:port")
 }
+
+/** Docker's own TLS settings. The Engine API client speaks plain HTTP, so for a tcp:// engine they are refused by name. */
+export const TLS_VARIABLES = ["DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH"] as const
+
+/**
+ * Which TLS variables ask for TLS to a tcp:// DOCKER_HOST, and why that is refused (pure); none for a unix socket,
+ * where the docker CLI ignores them too. A non-empty value counts as set, as in the docker CLI.
+ */
+export const tlsRefusal = (dockerHost: string, env: Readonly<Record<string, string | undefined>>) => {
+  const set = TLS_VARIABLES.filter((name) => (env[name] ?? "") !== "")
+  if (set.length === 0 || !/^(tcp|http):\/\//.test(dockerHost)) return undefined
+  return {
+    variables: [...set, "DOCKER_HOST"],
+    detail:
+      `${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set for DOCKER_HOST=${dockerHost}, and claudy talks to tcp:// engines ` +
+      "in plain HTTP: it cannot verify the engine or present a client certificate (TLS is not supported yet). Use the engine's " +
+      "unix socket (on its host, or forwarded: ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST, then " +
+      `DOCKER_HOST=unix:///tmp/docker.sock), or unset ${set.join(" and ")} for an engine that listens without TLS`
+  }
+}

@@ -146,10 +146,13 @@ export class ForeignObject extends Data.TaggedError("ForeignObject")<{
   }
 }
 
+/** A host file operation failed (or a file-based lock is held); `code` is the system error, `fix` what to do. */
 export class StateError extends Data.TaggedError("StateError")<{
   readonly path: string
   readonly operation: string
   readonly detail: string
+  readonly code?: string
+  readonly fix?: string
 }> {
   override get message() {
     return `Cannot ${this.operation} ${this.path}: ${this.detail}`

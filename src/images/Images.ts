@@ -7,11 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "nod
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { Settings } from "../config/Settings.ts"
-import { ImageBuildFailed, ImageNotFound, StateError } from "../domain/errors.ts"
+import { ImageBuildFailed, ImageNotFound, type StateError } from "../domain/errors.ts"
 import { fingerprint, LABEL } from "../domain/labels.ts"
 import { loadDockerode } from "../docker/dockerode.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
 import type { ImageInspect } from "../docker/types.ts"
+import { fsError, hostFile } from "../state/hostFile.ts"
 import { VERSION } from "../version.ts"
 import type { PullPolicy } from "./pullPolicy.ts"
 import { type ImageKind, RECIPES } from "./recipes.ts"
@@ -32,7 +33,7 @@ const readCerts = (files: ReadonlyArray<string>) =>
   Effect.forEach(files, (f) =>
     Effect.try({
       try: () => ({ name: basename(f).replace(/\.(pem|cer)$/, ".crt"), content: readFileSync(f, "utf8") }),
-      catch: (e) => new StateError({ path: f, operation: "read CA certificate", detail: e instanceof Error ? e.message : String(e) })
+      catch: fsError(f, "read CA certificate")
     })
   )
 
@@ -70,13 +71,15 @@ const make = Effect.gen(function* () {
         return { tag: req.tag, id: existing.value.Id, reused: true }
       }
       const dir = yield* Effect.acquireRelease(
-        Effect.sync(() => mkdtempSync(join(tmpdir(), `claudy-build-${req.kind}-`))),
-        (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true }))
+        hostFile(join(tmpdir(), `claudy-build-${req.kind}-*`), "create the build context", () => mkdtempSync(join(tmpdir(), `claudy-build-${req.kind}-`))),
+        (d) => Effect.ignore(hostFile(d, "remove", () => rmSync(d, { recursive: true, force: true })))
       )
-      mkdirSync(join(dir, "extra-ca"))
-      writeFileSync(join(dir, "extra-ca", ".keep"), "")
-      for (const [name, content] of Object.entries(recipe.files)) writeFileSync(join(dir, name), content)
-      for (const c of certs) writeFileSync(join(dir, "extra-ca", c.name), c.content)
+      yield* hostFile(dir, "write the build context into", () => {
+        mkdirSync(join(dir, "extra-ca"))
+        writeFileSync(join(dir, "extra-ca", ".keep"), "")
+        for (const [name, content] of Object.entries(recipe.files)) writeFileSync(join(dir, name), content)
+        for (const c of certs) writeFileSync(join(dir, "extra-ca", c.name), c.content)
+      })
       const src = [...Object.keys(recipe.files), "extra-ca"]
       const address = engine.address
       const error = yield* Effect.tryPromise({

@@ -33,18 +33,34 @@ const parentEntrypoint = `#!/bin/sh
 # Runs the real ChromaDB server (npm chromadb's Rust server) with the settings claudy passed in.
 set -eu
 mkdir -p "\${CHROMADB_DATA_DIR}"
+# The memory bank is shared by every worker, which run as their project owners' uids: anyone may add, only the owner
+# of a file may remove it (sticky). Set at every start: a volume made by an earlier parent may still be root's 0755.
+chmod 1777 /data/membank 2>/dev/null || true
 echo "claudy-parent: chroma run --host \${CHROMADB_HOST} --port \${CHROMADB_PORT} --path \${CHROMADB_DATA_DIR}"
 exec chroma run --host "\${CHROMADB_HOST}" --port "\${CHROMADB_PORT}" --path "\${CHROMADB_DATA_DIR}"
 `
 
-const workerDockerfile = `${common("ca-certificates nodejs npm git curl tini")}ARG CLAUDE_CODE_VERSION=${CLAUDE_CODE_VERSION}
+/** The memory bank and sequential-thinking MCP servers, from npm at pinned versions (claudy serves ChromaDB itself). */
+export const MEMORY_BANK_MCP_VERSION = "0.2.2"
+export const SEQUENTIAL_THINKING_MCP_VERSION = "2026.8.31"
+
+// python3/venv/pip, ripgrep, tmux and less: what users expect of a worker's shell (the original's image has them).
+// LANG=C.UTF-8 needs no locales package (glibc has it built in). CLAUDE_CONFIG_DIR is Claude Code's config dir
+// (claudy's MCP registrations go into its .claude.json); CLAUDE_HOME names the same directory for scripts.
+const workerDockerfile = `${common("ca-certificates nodejs npm git curl tini python3 python3-venv python3-pip ripgrep tmux less")}ARG CLAUDE_CODE_VERSION=${CLAUDE_CODE_VERSION}
 RUN npm install -g --no-audit --no-fund @anthropic-ai/claude-code@\${CLAUDE_CODE_VERSION} && npm cache clean --force
+ARG MEMORY_BANK_MCP_VERSION=${MEMORY_BANK_MCP_VERSION}
+ARG SEQUENTIAL_THINKING_MCP_VERSION=${SEQUENTIAL_THINKING_MCP_VERSION}
+RUN npm install -g --no-audit --no-fund @allpepper/memory-bank-mcp@\${MEMORY_BANK_MCP_VERSION} \\
+    @modelcontextprotocol/server-sequential-thinking@\${SEQUENTIAL_THINKING_MCP_VERSION} && npm cache clean --force
 RUN useradd --create-home --uid 1000 --shell /bin/bash claude \\
- && mkdir -p /workspace && chown claude:claude /workspace
+ && mkdir -p /workspace /home/claude/.claude /data/membank /data/plugins \\
+ && chown claude:claude /workspace /home/claude/.claude && chmod 1777 /data/membank
 COPY worker-entrypoint.sh /usr/local/bin/claudy-worker-entrypoint
 RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint
 USER claude
-ENV HOME=/home/claude
+ENV HOME=/home/claude LANG=C.UTF-8 WORKSPACE=/workspace MEMORY_BANK_ROOT=/data/membank \\
+    CLAUDE_CONFIG_DIR=/home/claude/.claude CLAUDE_HOME=/home/claude/.claude
 WORKDIR /workspace
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/claudy-worker-entrypoint"]
 CMD ["claude"]
@@ -56,6 +72,14 @@ const workerEntrypoint = `#!/bin/sh
 # command) and runs it in place, so the session's output is the container's log and attach reaches its TTY.
 # The API key arrives as a file readable only by this user, never as an env var visible in docker inspect.
 set -eu
+# Claude Code's MCP servers (ChromaDB through the claudy binary mounted from the host, the memory bank, sequential
+# thinking), merged into its user config under a lock, keeping everything else the user has there. A worker whose
+# uid is not the image's has an empty tmpfs home: make the config dir first. Never fatal: the session still runs.
+if [ -n "\${CLAUDE_CONFIG_DIR:-}" ] && [ -x /usr/local/bin/claudy ]; then
+  mkdir -p "$CLAUDE_CONFIG_DIR" 2>/dev/null || true
+  flock "$CLAUDE_CONFIG_DIR/.claudy-mcp.lock" /usr/local/bin/claudy mcp register \\
+    || echo "claudy-worker: the MCP servers could not be registered (see above); Claude Code runs without them" >&2
+fi
 slot="\${CLAUDY_SLOT:-}"
 if [ -n "$slot" ] && [ -p "$slot/claim.fifo" ]; then
   # A writer that closes without a line (claudy checking that this worker waits) is not a claim: wait again.

@@ -6,14 +6,16 @@
  */
 import { Effect, Either, Exit, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
-import { BackupInvalid, StateError } from "../domain/errors.ts"
+import { BackupInvalid, type StateError } from "../domain/errors.ts"
 import { ownerLabels, ownershipOf } from "../domain/labels.ts"
 import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
+import { fsError, hostFile, listDir } from "../state/hostFile.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { runHelper } from "./helper.ts"
@@ -39,8 +41,10 @@ const sha256File = (path: string) =>
     createReadStream(path)
       .on("data", (d) => h.update(d))
       .on("end", () => resume(Effect.succeed(h.digest("hex"))))
-      .on("error", (e) => resume(Effect.fail(new StateError({ path, operation: "read", detail: e.message }))))
+      .on("error", (e) => resume(Effect.fail(fsError(path, "read")(e))))
   })
+
+const sizeOf = (file: string) => hostFile(file, "read the size of", () => statSync(file).size)
 
 /** YYYYMMDD-HHMMSS (UTC), for backup and debug-bundle names. */
 export const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
@@ -57,6 +61,7 @@ export const backup = (destRoot?: string) =>
     const parent = yield* Parent
     const { settings } = yield* Settings
     const owner = ownerOf(settings)
+    yield* requireLocalEngine(engine.address, "backup")
     yield* engine.ping
     const root = resolve(destRoot ?? defaultBackupRoot(settings.home))
     const dir = join(root, `${backupPrefix(settings.home)}${stamp(new Date())}`)
@@ -66,7 +71,7 @@ export const backup = (destRoot?: string) =>
         mkdirSync(root, { recursive: true, mode: 0o700 })
         mkdirSync(dir, { mode: 0o700 })
       },
-      catch: (e) => new StateError({ path: dir, operation: "create backup directory", detail: String(e) })
+      catch: fsError(dir, "create backup directory")
     })
     yield* ensureHome(settings)
     yield* maintenance(settings.home, "backup")
@@ -83,9 +88,8 @@ export const backup = (destRoot?: string) =>
           { type: "volume", source: vname, target: "/source", readOnly: true },
           { type: "bind", source: dir, target: "/backup", readOnly: false }
         ])
-        volumes.push({ role, volume: vname, file, sha256: yield* sha256File(join(dir, file)), bytes: statSync(join(dir, file)).size })
+        volumes.push({ role, volume: vname, file, sha256: yield* sha256File(join(dir, file)), bytes: yield* sizeOf(join(dir, file)) })
       }
-      mkdirSync(settings.home, { recursive: true, mode: 0o700 })
       yield* runHelper(
         "archiving HAL9000_HOME",
         `tar czf /backup/home.tar.gz ${HOME_EXCLUDES.map((x) => `--exclude=${x}`).join(" ")} -C /home-state .`,
@@ -94,7 +98,7 @@ export const backup = (destRoot?: string) =>
           { type: "bind", source: dir, target: "/backup", readOnly: false }
         ]
       )
-      const home_state = { file: "home.tar.gz", sha256: yield* sha256File(join(dir, "home.tar.gz")), bytes: statSync(join(dir, "home.tar.gz")).size }
+      const home_state = { file: "home.tar.gz", sha256: yield* sha256File(join(dir, "home.tar.gz")), bytes: yield* sizeOf(join(dir, "home.tar.gz")) }
       const manifest: Manifest = {
         format: 1,
         created_at: new Date().toISOString(),
@@ -104,9 +108,11 @@ export const backup = (destRoot?: string) =>
         volumes,
         home_state
       }
-      writeFileSync(join(dir, "SHA256SUMS"), [...volumes, home_state].map((e) => `${e.sha256}  ${e.file}\n`).join(""))
-      // written last: a backup without a manifest is partial and is refused by restore
-      writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2))
+      yield* hostFile(dir, "write the manifest into", () => {
+        writeFileSync(join(dir, "SHA256SUMS"), [...volumes, home_state].map((e) => `${e.sha256}  ${e.file}\n`).join(""))
+        // written last: a backup without a manifest is partial and is refused by restore
+        writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2))
+      })
       return { dir, manifest }
     })
     // Archiving failed or was interrupted: start the parent again as best we can and report the archiving error.
@@ -134,7 +140,8 @@ export const verifyBackup = (path: string) =>
     for (const e of [...m.volumes, m.home_state]) {
       const file = join(dir, e.file)
       if (!existsSync(file)) return yield* fail(`${e.file} is missing`)
-      if (statSync(file).size !== e.bytes) return yield* fail(`${e.file} has ${statSync(file).size} bytes, the manifest says ${e.bytes}`)
+      const bytes = yield* sizeOf(file)
+      if (bytes !== e.bytes) return yield* fail(`${e.file} has ${bytes} bytes, the manifest says ${e.bytes}`)
       if ((yield* sha256File(file)) !== e.sha256) return yield* fail(`${e.file} does not match its sha256 in the manifest`)
     }
     return { dir, manifest: m }
@@ -142,8 +149,9 @@ export const verifyBackup = (path: string) =>
 
 export const restore = (path: string) =>
   Effect.gen(function* () {
-    const { dir, manifest } = yield* verifyBackup(path)
     const engine = yield* Engine
+    yield* requireLocalEngine(engine.address, "restore")
+    const { dir, manifest } = yield* verifyBackup(path)
     const parent = yield* Parent
     const { settings } = yield* Settings
     const owner = ownerOf(settings)
@@ -167,7 +175,6 @@ export const restore = (path: string) =>
         { type: "bind", source: dir, target: "/backup", readOnly: true }
       ])
     }
-    mkdirSync(settings.home, { recursive: true, mode: 0o700 })
     yield* runHelper("restoring HAL9000_HOME", `tar xzf /backup/${manifest.home_state.file} -C /home-state`, [
       { type: "bind", source: settings.home, target: "/home-state", readOnly: false },
       { type: "bind", source: dir, target: "/backup", readOnly: true }
@@ -182,12 +189,7 @@ export const listBackups = (root?: string) =>
     const { settings } = yield* Settings
     const dir = resolve(root ?? defaultBackupRoot(settings.home))
     const prefix = backupPrefix(settings.home)
-    let names: Array<string> = []
-    try {
-      names = readdirSync(dir).filter((n) => n.startsWith(prefix))
-    } catch {
-      return []
-    }
+    const names = (yield* listDir(dir, "list the backups in")).filter((n) => n.startsWith(prefix))
     return names
       .map((n) => {
         const path = join(dir, n)

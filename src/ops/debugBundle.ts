@@ -10,16 +10,15 @@ import { join, resolve } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
 import { SUPERVISOR_LOG } from "../daemon/supervisorLog.ts"
-import { StateError } from "../domain/errors.ts"
 import { ownerFilter } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
 import { managerLog } from "../pool/files.ts"
 import { poolStatus } from "../pool/status.ts"
+import { fsError, hostFile } from "../state/hostFile.ts"
 import { ownerOf } from "../state/home.ts"
 import { stamp } from "./backup.ts"
 import { doctor } from "./doctor.ts"
-
 
 const asText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 2))
 
@@ -31,8 +30,6 @@ export const debugBundle = (out?: string) =>
     const owner = ownerOf(settings)
     const name = `hal9000-debug-${stamp(new Date())}`
     const target = resolve(out ?? `${name}.tar.gz`)
-    const work = mkdtempSync(join(tmpdir(), "claudy-debug-"))
-    const dir = join(work, name)
     const secret = settings.anthropicApiKey
     const scrub = (t: string) => (secret.length >= 4 ? t.split(secret).join("<redacted>") : t)
     const files: Record<string, unknown> = {}
@@ -49,6 +46,11 @@ export const debugBundle = (out?: string) =>
     files["config.json"] = Object.fromEntries(
       sources.map((s) => [s.name, { value: s.secret ? (s.raw === "" ? "(unset)" : "(set, redacted)") : s.raw, source: s.source }])
     )
+    const work = yield* Effect.acquireRelease(
+      hostFile(join(tmpdir(), "claudy-debug-*"), "create a work directory", () => mkdtempSync(join(tmpdir(), "claudy-debug-"))),
+      (w) => Effect.ignore(hostFile(w, "remove", () => rmSync(w, { recursive: true, force: true })))
+    )
+    const dir = join(work, name)
     return yield* Effect.try({
       try: () => {
         mkdirSync(dir, { recursive: true })
@@ -64,6 +66,6 @@ export const debugBundle = (out?: string) =>
         execFileSync("tar", ["czf", target, "-C", work, name])
         return target
       },
-      catch: (e) => new StateError({ path: target, operation: "write debug bundle", detail: e instanceof Error ? e.message : String(e) })
-    }).pipe(Effect.ensuring(Effect.sync(() => rmSync(work, { recursive: true, force: true }))))
-  })
+      catch: fsError(target, "write debug bundle")
+    })
+  }).pipe(Effect.scoped)

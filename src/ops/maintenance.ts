@@ -16,5 +16,11 @@ export const maintenance = (home: string, what: string) =>
   lockFile(
     maintenanceFile(home),
     what,
-    (h) => new StateError({ path: maintenanceFile(home), operation: `start ${what}: it is held`, detail: `${h.note} (pid ${h.pid}) is running` })
+    (h) =>
+      new StateError({
+        path: maintenanceFile(home),
+        operation: `start ${what}: it is held`,
+        detail: `${h.note} (pid ${h.pid}) is running`,
+        fix: `wait until ${h.note} (pid ${h.pid}) has finished, then run it again`
+      })
   )

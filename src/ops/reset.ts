@@ -12,6 +12,7 @@ import { LABEL, ownerFilter } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import { pidFile } from "../pool/files.ts"
 import { stopManager } from "../pool/pidFile.ts"
+import { hostFile } from "../state/hostFile.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { maintenance } from "./maintenance.ts"
 
@@ -59,10 +60,10 @@ export const reset = (o: ResetOptions) =>
     yield* Effect.forEach(byRole("parent"), remove)
 
     // 3. State that described those containers.
-    yield* Effect.sync(() => {
-      for (const dir of ["sessions", "pool/workers", "pool/slots", "pool/claims"]) rmSync(join(settings.home, dir), { recursive: true, force: true })
-      if (supervisor === null) rmSync(pidFile(settings.home), { force: true })
-    })
+    const state = ["sessions", "pool/workers", "pool/slots", "pool/claims"].map((d) => join(settings.home, d))
+    for (const path of supervisor === null ? [...state, pidFile(settings.home)] : state) {
+      yield* hostFile(path, "remove", () => rmSync(path, { recursive: true, force: true }))
+    }
 
     // 4. Data and images only when asked.
     const volumes: Array<string> = []

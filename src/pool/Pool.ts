@@ -11,6 +11,8 @@ import { LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine, type EngineError } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
+import { workerMemory } from "../mcp/binary.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { createWorker, discardWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
@@ -23,6 +25,7 @@ import {
   workerFingerprint,
   workerUser
 } from "../spawn/workerSpec.ts"
+import { hostFile } from "../state/hostFile.ts"
 import { ownerOf } from "../state/home.ts"
 import { readClaims, releaseClaim, tryClaim } from "./claims.ts"
 import { type MirrorEntry, readMirror, readProjects, readSpawns, readTarget, syncMirror } from "./files.ts"
@@ -57,21 +60,23 @@ const make = Effect.gen(function* () {
     )
   )
 
-  /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm. */
-  const defaultShape = (projectDir: string, parent: ParentRun & { readonly port: number }): WorkerShape => {
-    const st = statSync(projectDir)
-    return {
-      owner,
-      image: settings.workerImage,
-      projectDir,
-      limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
-      viaParent: true,
-      chromadbPort: parent.port,
-      parent: { id: parent.id, startedAt: parent.startedAt },
-      user: workerUser({ uid: st.uid, gid: st.gid }),
-      tty: true
-    }
-  }
+  /** The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm (`projectOwner`: its uid/gid). */
+  const defaultShape = (
+    projectDir: string,
+    parent: ParentRun & { readonly port: number },
+    projectOwner: { readonly uid: number; readonly gid: number }
+  ): WorkerShape => ({
+    owner,
+    image: settings.workerImage,
+    projectDir,
+    limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
+    viaParent: true,
+    chromadbPort: parent.port,
+    parent: { id: parent.id, startedAt: parent.startedAt },
+    user: workerUser(projectOwner),
+    tty: true,
+    ...workerMemory(settings)
+  })
 
   const observe = Effect.gen(function* () {
     const [containers, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner, "warm")), readClaims(home)])
@@ -94,7 +99,9 @@ const make = Effect.gen(function* () {
 
   const createWarm = (project: string, parent: ParentRun & { readonly port: number }) =>
     Effect.gen(function* () {
-      const w = yield* createWorker(engine, home, defaultShape(project, parent))
+      yield* requireLocalEngine(engine.address, "a warm worker")
+      const st = yield* hostFile(project, "read the owner of", () => statSync(project))
+      const w = yield* createWorker(engine, home, defaultShape(project, parent, st))
       const undo = discardWorker(engine, home, w)
       yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
@@ -257,7 +264,9 @@ const make = Effect.gen(function* () {
           yield* beforeSignal(claimed)
           return yield* signalSlot(home, c.slot, 50)
         }).pipe(
-          Effect.orElseSucceed(() => false),
+          // A worker that is gone (its slot too: ENOENT) is dead, and the next one is tried; a disk that cannot take
+          // the hand-off (full, read-only) fails the spawn with that error, it is not turned into a cold start.
+          Effect.catchAll((e) => (e instanceof StateError && e.code !== "ENOENT" ? Effect.fail(e) : Effect.succeed(false))),
           Effect.onExit((exit) =>
             Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
           )

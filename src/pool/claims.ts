@@ -4,9 +4,10 @@
  * truth of which session it serves.
  */
 import { Effect } from "effect"
-import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
+import { linkSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { LABEL } from "../domain/labels.ts"
+import { createExclusive, errnoOf, hostFile, listDir, writeNewFileSync } from "../state/hostFile.ts"
 
 export const claimsDir = (home: string) => join(home, "pool", "claims")
 
@@ -18,48 +19,41 @@ export interface Claim {
   readonly at: string
 }
 
-/** true when this call created the claim (and so owns the worker). */
+/**
+ * true when this call created the claim (and so owns the worker), false when another process holds it (the lost
+ * race: link() found the name taken). Any other failure (a full, read-only or unwritable disk) is a StateError: a
+ * spawn reports it rather than quietly going cold.
+ */
 export const tryClaim = (home: string, slot: string, by: string) =>
-  Effect.sync(() => {
-    mkdirSync(claimsDir(home), { recursive: true, mode: 0o700 })
+  Effect.gen(function* () {
+    const dir = claimsDir(home)
     // Written complete first, then linked into place: link() fails if the claim exists, so exactly one process
     // wins, and nobody ever reads a half-written claim.
-    const tmp = join(claimsDir(home), `.${slot}.${process.pid}.${Math.random().toString(36).slice(2)}`)
-    const fd = openSync(tmp, "wx", 0o600)
-    try {
-      writeSync(fd, JSON.stringify({ slot, by, pid: process.pid, at: new Date().toISOString() } satisfies Claim))
-    } finally {
-      closeSync(fd)
-    }
-    try {
-      linkSync(tmp, join(claimsDir(home), slot))
-      return true
-    } catch {
-      return false
-    } finally {
-      rmSync(tmp, { force: true })
-    }
+    const tmp = join(dir, `.${slot}.${process.pid}.${Math.random().toString(36).slice(2)}`)
+    yield* hostFile(tmp, "write the claim", () => {
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      writeNewFileSync(tmp, JSON.stringify({ slot, by, pid: process.pid, at: new Date().toISOString() } satisfies Claim))
+    })
+    const claim = join(dir, slot)
+    return yield* createExclusive(claim, "claim the warm worker", () => linkSync(tmp, claim)).pipe(
+      Effect.ensuring(Effect.ignore(hostFile(tmp, "remove", () => rmSync(tmp, { force: true }))))
+    )
   })
 
 export const releaseClaim = (home: string, slot: string) =>
-  Effect.sync(() => rmSync(join(claimsDir(home), slot), { force: true }))
+  hostFile(join(claimsDir(home), slot), "release the claim", () => rmSync(join(claimsDir(home), slot), { force: true }))
 
 /** Every claim; an unreadable one (only possible from an older claudy or a damaged disk) reads as "unknown". */
 export const readClaims = (home: string) =>
-  Effect.sync(() => {
+  Effect.map(listDir(claimsDir(home), "read the claims in"), (names) => {
     const out = new Map<string, Claim>()
-    let names: Array<string> = []
-    try {
-      names = readdirSync(claimsDir(home))
-    } catch {
-      return out
-    }
     for (const slot of names.filter((n) => !n.startsWith("."))) {
       try {
         const c = JSON.parse(readFileSync(join(claimsDir(home), slot), "utf8")) as Claim
         out.set(slot, { ...c, slot })
-      } catch {
-        out.set(slot, { slot, by: "unknown", pid: 0, at: "" })
+      } catch (e) {
+        // released between the listing and the read: not a claim any more
+        if (errnoOf(e) !== "ENOENT") out.set(slot, { slot, by: "unknown", pid: 0, at: "" })
       }
     }
     return out

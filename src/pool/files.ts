@@ -3,9 +3,10 @@
  * the spawn log (hit rate), the manager's state, and the workers/*.json mirror of the labels.
  */
 import { Effect, Either, Schema } from "effect"
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { writeJsonAtomic } from "../state/atomicJson.ts"
+import { errnoOf, hostFile, listDir } from "../state/hostFile.ts"
 
 export const poolDir = (home: string) => join(home, "pool")
 export const pidFile = (home: string) => join(poolDir(home), "pool-manager.pid")
@@ -16,22 +17,36 @@ const spawnsFile = (home: string) => join(poolDir(home), "spawns.log")
 const stateFile = (home: string) => join(poolDir(home), "state.json")
 export const mirrorDir = (home: string) => join(poolDir(home), "workers")
 
-const readJson = <A, I>(file: string, schema: Schema.Schema<A, I>): A | undefined => {
-  try {
-    const r = Schema.decodeUnknownEither(schema)(JSON.parse(readFileSync(file, "utf8")))
-    return Either.isRight(r) ? r.right : undefined
-  } catch {
-    return undefined
-  }
-}
+/** A file's text; undefined when it does not exist, a StateError when it cannot be read. */
+const readText = (file: string) =>
+  hostFile(file, "read", () => {
+    try {
+      return readFileSync(file, "utf8")
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT") return undefined
+      throw e
+    }
+  })
+
+/** A small JSON state file; absent, corrupt or of another shape reads as undefined (the manager rewrites it). */
+const readJson = <A, I>(file: string, schema: Schema.Schema<A, I>) =>
+  Effect.map(readText(file), (text) => {
+    if (text === undefined) return undefined
+    try {
+      const r = Schema.decodeUnknownEither(schema)(JSON.parse(text))
+      return Either.isRight(r) ? r.right : undefined
+    } catch {
+      return undefined
+    }
+  })
 
 const Target = Schema.Struct({ target: Schema.Number, set_at: Schema.String })
-export const readTarget = (home: string) => Effect.sync(() => readJson(targetFile(home), Target)?.target)
+export const readTarget = (home: string) => Effect.map(readJson(targetFile(home), Target), (t) => t?.target)
 export const writeTarget = (home: string, target: number) =>
   writeJsonAtomic(targetFile(home), { target, set_at: new Date().toISOString() })
 
 const Projects = Schema.Struct({ projects: Schema.Array(Schema.String) })
-export const readProjects = (home: string) => Effect.sync(() => readJson(projectsFile(home), Projects)?.projects ?? [])
+export const readProjects = (home: string) => Effect.map(readJson(projectsFile(home), Projects), (p) => p?.projects ?? [])
 export const addProjects = (home: string, dirs: ReadonlyArray<string>) =>
   Effect.flatMap(readProjects(home), (current) =>
     writeJsonAtomic(projectsFile(home), { projects: [...dirs, ...current.filter((p) => !dirs.includes(p))] })
@@ -61,14 +76,8 @@ export const logSpawn = (home: string, e: SpawnEntry) =>
   })
 
 export const readSpawns = (home: string) =>
-  Effect.sync(() => {
-    let text = ""
-    try {
-      text = readFileSync(spawnsFile(home), "utf8")
-    } catch {
-      return []
-    }
-    return text.split("\n").flatMap((line) => {
+  Effect.map(readText(spawnsFile(home)), (text = "") =>
+    text.split("\n").flatMap((line) => {
       if (line.trim() === "") return []
       try {
         const r = Schema.decodeUnknownEither(SpawnEntry)(JSON.parse(line))
@@ -77,7 +86,7 @@ export const readSpawns = (home: string) =>
         return []
       }
     })
-  })
+  )
 
 /** The settings a running manager works with, as `pool status` shows them (the guide: "pool status with configuration"). */
 export const ManagerConfig = Schema.Struct({
@@ -103,7 +112,7 @@ export const ManagerState = Schema.Struct({
   config: Schema.optional(ManagerConfig)
 })
 export type ManagerState = typeof ManagerState.Type
-export const readState = (home: string) => Effect.sync(() => readJson(stateFile(home), ManagerState))
+export const readState = (home: string) => readJson(stateFile(home), ManagerState)
 export const writeState = (home: string, s: ManagerState) => writeJsonAtomic(stateFile(home), s)
 
 export const MirrorEntry = Schema.Struct({
@@ -120,31 +129,19 @@ export type MirrorEntry = typeof MirrorEntry.Type
 
 /** Valid mirror entries; corrupt or foreign files are left for the manager to rewrite. */
 export const readMirror = (home: string) =>
-  Effect.sync(() => {
-    let names: Array<string> = []
-    try {
-      names = readdirSync(mirrorDir(home)).filter((n) => n.endsWith(".json"))
-    } catch {
-      return []
-    }
-    return names.flatMap((n) => {
-      const e = readJson(join(mirrorDir(home), n), MirrorEntry)
-      return e ? [e] : []
-    })
-  })
+  Effect.flatMap(listDir(mirrorDir(home), "read the pool's workers in"), (names) =>
+    Effect.map(
+      Effect.forEach(names.filter((n) => n.endsWith(".json")), (n) => readJson(join(mirrorDir(home), n), MirrorEntry)),
+      (entries) => entries.filter((e) => e !== undefined)
+    )
+  )
 
 /** Make workers/*.json exactly the given entries: write each, delete every other file. */
 export const syncMirror = (home: string, entries: ReadonlyArray<MirrorEntry>) =>
   Effect.gen(function* () {
     const keep = new Set(entries.map((e) => `${e.slot}.json`))
     for (const e of entries) yield* writeJsonAtomic(join(mirrorDir(home), `${e.slot}.json`), e)
-    yield* Effect.sync(() => {
-      let names: Array<string> = []
-      try {
-        names = readdirSync(mirrorDir(home))
-      } catch {
-        return
-      }
-      for (const n of names) if (!keep.has(n)) rmSync(join(mirrorDir(home), n), { force: true })
-    })
+    for (const n of yield* listDir(mirrorDir(home), "read the pool's workers in")) {
+      if (!keep.has(n)) yield* hostFile(join(mirrorDir(home), n), "remove", () => rmSync(join(mirrorDir(home), n), { force: true }))
+    }
   })

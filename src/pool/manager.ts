@@ -5,6 +5,8 @@
  */
 import { Cause, Duration, Effect, Schedule } from "effect"
 import { Settings } from "../config/Settings.ts"
+import { Engine } from "../docker/Engine.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
 import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { ensureHome } from "../state/home.ts"
 import { pidFile, type ManagerState, writeState } from "./files.ts"
@@ -16,6 +18,7 @@ import { managerConfigOf } from "./status.ts"
 export const runManager = (kind: ManagerKind) => Effect.gen(function* () {
   const { settings } = yield* Settings
   const pool = yield* Pool
+  yield* requireLocalEngine((yield* Engine).address, "the pool manager")
   yield* ensureHome(settings)
   yield* acquirePidFile(pidFile(settings.home))
   yield* normalJitPolicy

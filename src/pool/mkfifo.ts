@@ -29,5 +29,10 @@ export const mkfifo = (path: string, mode: number) => {
     chmodSync(path, mode)
     return
   }
-  execFileSync("mkfifo", ["-m", mode.toString(8), path], { stdio: "ignore" })
+  try {
+    execFileSync("mkfifo", ["-m", mode.toString(8), path], { stdio: ["ignore", "ignore", "pipe"] })
+  } catch (e) {
+    // mkfifo's own words ("No space left on device"), not only "Command failed"
+    throw new Error((e as { stderr?: Buffer }).stderr?.toString().trim() || String(e))
+  }
 }

@@ -11,7 +11,6 @@ import {
   constants,
   mkdirSync,
   openSync,
-  readdirSync,
   renameSync,
   rmSync,
   statSync,
@@ -19,7 +18,7 @@ import {
   writeSync
 } from "node:fs"
 import { join } from "node:path"
-import { StateError } from "../domain/errors.ts"
+import { hostFile, listDir } from "../state/hostFile.ts"
 import { mkfifo } from "./mkfifo.ts"
 import { pollUntil } from "./pollUntil.ts"
 import { renderSessionScript } from "./sessionScript.ts"
@@ -28,22 +27,16 @@ export const SLOT_TARGET = "/run/claudy"
 export const slotsDir = (home: string) => join(home, "pool", "slots")
 export const slotDir = (home: string, id: string) => join(slotsDir(home), id)
 
-const fail = (path: string, operation: string) => (e: unknown) =>
-  new StateError({ path, operation, detail: e instanceof Error ? e.message : String(e) })
-
 /** Create the slot directory and its FIFO. */
 export const createSlot = (home: string, id: string) =>
-  Effect.try({
-    try: () => {
-      const dir = slotDir(home, id)
-      mkdirSync(slotsDir(home), { recursive: true, mode: 0o700 })
-      mkdirSync(dir, { mode: 0o755 })
-      // set again: mkdir's mode is masked by umask (0077 under the systemd unit), and the worker user must enter
-      chmodSync(dir, 0o755)
-      mkfifo(join(dir, "claim.fifo"), 0o644)
-      return dir
-    },
-    catch: fail(slotDir(home, id), "create worker slot")
+  hostFile(slotDir(home, id), "create worker slot", () => {
+    const dir = slotDir(home, id)
+    mkdirSync(slotsDir(home), { recursive: true, mode: 0o700 })
+    mkdirSync(dir, { mode: 0o755 })
+    // set again: mkdir's mode is masked by umask (0077 under the systemd unit), and the worker user must enter
+    chmodSync(dir, 0o755)
+    mkfifo(join(dir, "claim.fifo"), 0o644)
+    return dir
   })
 
 export interface SessionHandoff {
@@ -56,27 +49,24 @@ export interface SessionHandoff {
 
 /** Write what the worker will run (atomically) and the API key (readable by the worker user only). */
 export const writeHandoff = (home: string, id: string, h: SessionHandoff) =>
-  Effect.try({
-    try: () => {
-      const dir = slotDir(home, id)
-      if (h.apiKey !== "") {
-        const key = join(dir, "anthropic_api_key")
-        writeFileSync(key, h.apiKey, { mode: 0o600 })
-        if (typeof process.getuid === "function" && process.getuid() === 0) {
-          chownSync(key, h.user.uid, h.user.gid)
-          chmodSync(key, 0o400)
-        } else {
-          // Not root: the file cannot be given to the worker's uid. Its slot directory sits in HAL9000_HOME (0700),
-          // which no other host user can enter; inside the container only this worker sees it.
-          chmodSync(key, 0o444)
-        }
+  hostFile(slotDir(home, id), "write the session into", () => {
+    const dir = slotDir(home, id)
+    if (h.apiKey !== "") {
+      const key = join(dir, "anthropic_api_key")
+      writeFileSync(key, h.apiKey, { mode: 0o600 })
+      if (typeof process.getuid === "function" && process.getuid() === 0) {
+        chownSync(key, h.user.uid, h.user.gid)
+        chmodSync(key, 0o400)
+      } else {
+        // Not root: the file cannot be given to the worker's uid. Its slot directory sits in HAL9000_HOME (0700),
+        // which no other host user can enter; inside the container only this worker sees it.
+        chmodSync(key, 0o444)
       }
-      const tmp = join(dir, ".session.sh.tmp")
-      writeFileSync(tmp, renderSessionScript(h.session, h.env, h.command), { mode: 0o644 })
-      chmodSync(tmp, 0o644) // umask-proof: the worker user reads it
-      renameSync(tmp, join(dir, "session.sh"))
-    },
-    catch: fail(slotDir(home, id), "write the session into")
+    }
+    const tmp = join(dir, ".session.sh.tmp")
+    writeFileSync(tmp, renderSessionScript(h.session, h.env, h.command), { mode: 0o644 })
+    chmodSync(tmp, 0o644) // umask-proof: the worker user reads it
+    renameSync(tmp, join(dir, "session.sh"))
   })
 
 const openForWrite = (fifo: string) => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
@@ -114,14 +104,17 @@ export const signalSlot = (home: string, id: string, waitMs: number) =>
     }
   }, waitMs, 2)
 
+/** Every slot with its age; one removed while listing is left out. */
 export const listSlots = (home: string) =>
-  Effect.sync(() => {
-    try {
-      return readdirSync(slotsDir(home)).map((id) => ({ id, mtimeMs: statSync(slotDir(home, id)).mtimeMs }))
-    } catch {
-      return []
-    }
-  })
+  Effect.map(listDir(slotsDir(home), "list the worker slots in"), (ids) =>
+    ids.flatMap((id) => {
+      try {
+        return [{ id, mtimeMs: statSync(slotDir(home, id)).mtimeMs }]
+      } catch {
+        return []
+      }
+    })
+  )
 
 export const removeSlot = (home: string, id: string) =>
-  Effect.try({ try: () => rmSync(slotDir(home, id), { recursive: true, force: true }), catch: fail(slotDir(home, id), "remove worker slot") })
+  hostFile(slotDir(home, id), "remove worker slot", () => rmSync(slotDir(home, id), { recursive: true, force: true }))

@@ -20,6 +20,7 @@ import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
 import { describeEngine, engineKind } from "../docker/engineKind.ts"
+import { requireLocalEngine } from "../docker/localEngine.ts"
 import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
@@ -32,6 +33,7 @@ import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
+import { workerMemory } from "../mcp/binary.ts"
 import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
@@ -126,6 +128,7 @@ const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const startedAt = performance.now()
       // 1. Everything that needs no engine.
+      yield* requireLocalEngine(engine.address, "a spawn")
       const limits = yield* fromEither(resolveLimits(req.limits, settings))
       const env = yield* fromEither(validateEnvPairs(req.env))
       if (req.name !== undefined) {
@@ -174,11 +177,12 @@ const make = Effect.gen(function* () {
         chromadbPort: Option.match(parentRun, { onNone: () => settings.chromadbPort, onSome: (p) => p.port }),
         parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) }),
         user,
-        tty
+        tty,
+        ...workerMemory(settings)
       }
       const handoff = { session, env, command: req.command, apiKey: settings.anthropicApiKey, user }
       // Only a spawn of the shape the pool keeps warm, joined to the parent's current run, can take a warm worker.
-      const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p)))
+      const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p, project.owner)))
 
       // An interactive session must be attached before it is woken, or its first output would be lost.
       let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined

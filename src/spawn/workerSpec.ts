@@ -5,14 +5,19 @@
  * (command, environment, API key) arrives later through the worker's slot (see pool/slot.ts).
  */
 import { fingerprint, LABEL, type Owner, ownerLabels } from "../domain/labels.ts"
-import { parentName } from "../domain/names.ts"
+import { parentName, volumeName } from "../domain/names.ts"
+import { CLAUDY_IN_WORKER, MEMORY_BANK_ROOT } from "../mcp/registrations.ts"
 import { SLOT_TARGET } from "../pool/slot.ts"
+import { VERSION } from "../version.ts"
 import type { Limits } from "./limits.ts"
 
 /** The image's own non-root user (`claude`, whose home is /home/claude). */
 export const IMAGE_USER = { uid: 1000, gid: 1000 }
 export const WORKSPACE = "/workspace"
 export const SECRET_TARGET = `${SLOT_TARGET}/anthropic_api_key`
+/** Claude Code's config dir (its .claude.json holds the MCP registrations); CLAUDE_HOME names the same for scripts. */
+export const CLAUDE_CONFIG_DIR = "/home/claude/.claude"
+export const PLUGINS_TARGET = "/data/plugins"
 
 /**
  * The worker runs as the owner of the project directory, so what it writes in /workspace belongs to the right host
@@ -54,6 +59,10 @@ export interface WorkerShape {
   readonly parent: ParentRun | null
   readonly user: { readonly uid: number; readonly gid: number }
   readonly tty: boolean
+  /** The host's claudy executable, mounted read-only so `claudy mcp chroma` in the worker is the host's own build. */
+  readonly claudyBinary: string | null
+  /** HAL9000_EMBEDDING as written: the worker's chroma tools must embed like the host's. */
+  readonly embedding: string
 }
 
 export const networkModeOf = (r: Pick<WorkerShape, "viaParent" | "owner">) =>
@@ -68,8 +77,46 @@ export const workerFingerprint = (r: WorkerShape) =>
     port: r.viaParent ? r.chromadbPort : null,
     parent: r.viaParent ? parentRunKey(r.parent) : null,
     user: r.user,
-    tty: r.tty
+    tty: r.tty,
+    // the memory: a warm worker made before these existed (or with another binary or embedding) is not reused
+    memory: { binary: r.claudyBinary, version: VERSION, embedding: r.embedding, volumes: memoryMounts(r).map((m) => m.Source) }
   })
+
+/**
+ * The shared memory of every worker: the memory bank read-write (all workers share it), the plugins read-only (what
+ * one worker loads, another must not change), the claudy binary read-only. ChromaDB's data volume stays in the
+ * parent: the server owns it. The labels make a volume the engine creates here (no `daemon start` yet) claudy's.
+ */
+export const memoryMounts = (r: Pick<WorkerShape, "owner" | "claudyBinary">) => {
+  const volume = (role: "memorybank" | "plugins", target: string, readOnly: boolean) => ({
+    Type: "volume",
+    Source: volumeName(r.owner.instance, role),
+    Target: target,
+    ReadOnly: readOnly,
+    // NoCopy: an empty volume would otherwise take the image's directory, mode and all, at every worker's start
+    // (seen: the memory bank reset to root's 0755, which the workers' uids cannot write).
+    VolumeOptions: { NoCopy: true, Labels: ownerLabels(r.owner, "volume", VERSION) }
+  })
+  return [
+    volume("memorybank", MEMORY_BANK_ROOT, false),
+    volume("plugins", PLUGINS_TARGET, true),
+    ...(r.claudyBinary === null ? [] : [{ Type: "bind", Source: r.claudyBinary, Target: CLAUDY_IN_WORKER, ReadOnly: true }])
+  ]
+}
+
+/** The worker's environment: what users of the original expect, and where the memory is. */
+export const workerEnv = (shape: WorkerShape) => [
+  `CLAUDY_SLOT=${SLOT_TARGET}`,
+  `ANTHROPIC_API_KEY_FILE=${SECRET_TARGET}`,
+  `WORKSPACE=${WORKSPACE}`,
+  `MEMORY_BANK_ROOT=${MEMORY_BANK_ROOT}`,
+  `CLAUDE_CONFIG_DIR=${CLAUDE_CONFIG_DIR}`,
+  `CLAUDE_HOME=${CLAUDE_CONFIG_DIR}`,
+  `HAL9000_EMBEDDING=${shape.embedding}`,
+  ...(shape.viaParent
+    ? [`CHROMADB_HOST=localhost`, `CHROMADB_PORT=${shape.chromadbPort}`, `CHROMADB_URL=http://localhost:${shape.chromadbPort}`]
+    : [])
+]
 
 export const limitsLabel = (l: Limits) =>
   JSON.stringify({
@@ -101,13 +148,7 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
       Image: shape.image,
       User: `${shape.user.uid}:${shape.user.gid}`,
       WorkingDir: WORKSPACE,
-      Env: [
-        `CLAUDY_SLOT=${SLOT_TARGET}`,
-        `ANTHROPIC_API_KEY_FILE=${SECRET_TARGET}`,
-        ...(shape.viaParent
-          ? [`CHROMADB_HOST=localhost`, `CHROMADB_PORT=${shape.chromadbPort}`, `CHROMADB_URL=http://localhost:${shape.chromadbPort}`]
-          : [])
-      ],
+      Env: workerEnv(shape),
       Tty: shape.tty,
       OpenStdin: true,
       // Without a TTY (Makefiles, pipes) the session sees EOF when claudy's stdin ends.
@@ -126,7 +167,8 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
         NetworkMode: network,
         Mounts: [
           { Type: "bind", Source: shape.projectDir, Target: WORKSPACE, ReadOnly: false },
-          { Type: "bind", Source: id.slotDir, Target: SLOT_TARGET, ReadOnly: true }
+          { Type: "bind", Source: id.slotDir, Target: SLOT_TARGET, ReadOnly: true },
+          ...memoryMounts(shape)
         ],
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],

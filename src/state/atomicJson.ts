@@ -3,59 +3,43 @@
  * in 0700 directories, so a crash or a full disk never leaves a truncated JSON behind.
  */
 import { Effect } from "effect"
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { StateError } from "../domain/errors.ts"
-
-const detail = (e: unknown) => (e instanceof Error ? e.message : String(e))
+import { fsError, hostFile, listDir, writeNewFileSync } from "./hostFile.ts"
 
 export const writeJsonAtomic = (path: string, value: unknown) =>
-  Effect.try({
-    try: () => {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-      const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`
-      try {
-        const fd = openSync(tmp, "wx", 0o600)
-        try {
-          writeSync(fd, `${JSON.stringify(value, null, 2)}\n`)
-          fsyncSync(fd)
-        } finally {
-          closeSync(fd)
-        }
-        renameSync(tmp, path)
-      } catch (e) {
-        rmSync(tmp, { force: true })
-        throw e
-      }
-    },
-    catch: (e) => new StateError({ path, operation: "write", detail: detail(e) })
+  hostFile(path, "write", () => {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`
+    writeNewFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { fsync: true })
+    try {
+      renameSync(tmp, path)
+    } catch (e) {
+      rmSync(tmp, { force: true })
+      throw e
+    }
   })
 
 export type JsonRead = { readonly _tag: "ok"; readonly value: unknown } | { readonly _tag: "corrupt"; readonly reason: string }
 
 /** Every `*.json` in `dir` with its parsed content or why it could not be parsed; a missing dir is empty. */
 export const readJsonDir = (dir: string) =>
-  Effect.sync(() => {
-    let names: Array<string> = []
-    try {
-      names = readdirSync(dir).filter((n) => n.endsWith(".json")).sort()
-    } catch {
-      return []
-    }
-    return names.map((name): { file: string; read: JsonRead } => {
+  Effect.map(listDir(dir, "read the records in"), (all) =>
+    all.filter((n) => n.endsWith(".json")).sort().map((name): { file: string; read: JsonRead } => {
       const file = join(dir, name)
+      let text: string
       try {
-        const text = readFileSync(file, "utf8")
-        if (text.trim() === "") return { file, read: { _tag: "corrupt", reason: "empty file" } }
+        text = readFileSync(file, "utf8")
+      } catch (e) {
+        return { file, read: { _tag: "corrupt", reason: `unreadable (${fsError(file, "read")(e).detail})` } }
+      }
+      if (text.trim() === "") return { file, read: { _tag: "corrupt", reason: "empty file" } }
+      try {
         return { file, read: { _tag: "ok", value: JSON.parse(text) } }
       } catch (e) {
-        return { file, read: { _tag: "corrupt", reason: `not valid JSON (${detail(e)})` } }
+        return { file, read: { _tag: "corrupt", reason: `not valid JSON (${e instanceof Error ? e.message : String(e)})` } }
       }
     })
-  })
+  )
 
-export const removeFile = (path: string) =>
-  Effect.try({
-    try: () => rmSync(path, { force: true, recursive: true }),
-    catch: (e) => new StateError({ path, operation: "remove", detail: detail(e) })
-  })
+export const removeFile = (path: string) => hostFile(path, "remove", () => rmSync(path, { force: true, recursive: true }))

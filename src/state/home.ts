@@ -1,9 +1,10 @@
 /** HAL9000_HOME: where claudy keeps its records. Created 0700; its resolved path names this claudy's objects. */
 import { Effect } from "effect"
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
-import { StateError, UsageError } from "../domain/errors.ts"
+import { UsageError } from "../domain/errors.ts"
 import { homeHash, type Owner } from "../domain/labels.ts"
 import type { Settings } from "../config/variables.ts"
+import { fsError } from "./hostFile.ts"
 
 const resolved = (home: string) => {
   try {
@@ -36,8 +37,7 @@ export const ensureHome = (s: Settings) =>
       }
       return readFileSync(marker, "utf8").trim()
     },
-    catch: (e) =>
-      new StateError({ path: s.home, operation: "use", detail: e instanceof Error ? e.message : String(e) })
+    catch: fsError(s.home, "use")
   }).pipe(
     Effect.flatMap((bound) =>
       bound === s.instance

@@ -4,9 +4,10 @@
  * maintenance lock and session-name reservations.
  */
 import { Effect } from "effect"
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync } from "node:fs"
 import { dirname } from "node:path"
 import { StateError } from "../domain/errors.ts"
+import { createExclusive, hostFile, writeNewFileSync } from "./hostFile.ts"
 
 /** Alive and not a zombie (a detached process's parent may not reap it). */
 export const processAlive = (pid: number) => {
@@ -68,20 +69,10 @@ export const lockFile = <E>(
   Effect.acquireRelease(
     Effect.gen(function* () {
       for (let attempt = 0; attempt < 2; attempt++) {
-        const created = yield* Effect.try({
-          try: () => {
-            mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-            const fd = openSync(path, "wx", 0o600)
-            writeSync(fd, `${process.pid}${note ? ` ${note}` : ""}\n`)
-            closeSync(fd)
-            return true
-          },
-          catch: (e) => e as NodeJS.ErrnoException
-        }).pipe(
-          Effect.catchAll((e) =>
-            e.code === "EEXIST" ? Effect.succeed(false) : Effect.fail(new StateError({ path, operation: "create", detail: e.message }))
-          )
-        )
+        const created = yield* createExclusive(path, "create", () => {
+          mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+          writeNewFileSync(path, `${process.pid}${note ? ` ${note}` : ""}\n`)
+        })
         if (created) return path
         const found = readLock(path)
         const holder = liveHolder(found, isHolder)
@@ -89,7 +80,7 @@ export const lockFile = <E>(
         // Stale. Removed only while it still names the stale pid: two processes that both found it stale must not
         // remove each other's new lock. A file that names no pid is removed as it is.
         if (found !== undefined) removeIfHeldBy(path, found.pid)
-        else rmSync(path, { force: true })
+        else yield* hostFile(path, "remove the stale lock", () => rmSync(path, { force: true }))
       }
       return yield* new StateError({ path, operation: "take", detail: "another process keeps taking it" })
     }),

@@ -3,7 +3,7 @@
  * no lost session record, no double claim, no orphan container, no touched foreign object, a clear error.
  */
 import { afterAll, describe, expect, test } from "bun:test"
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Either } from "effect"
 import { decodeRecord } from "../../src/sessions/record.ts"
@@ -27,8 +27,17 @@ describe("faults", () => {
     await b.claudy(["pool", "warm", p, p, p, p])
     await b.claudy(["pool", "start"])
     const pid = Number(readFileSync(join(b.home, "pool", "pool-manager.pid"), "utf8"))
-    const spawns = Promise.all(Array.from({ length: 10 }, (_, i) => b.claudy(["--via-parent", "-d", "--name", `k${i}`, p, "--", "sleep", "300"])))
+    let finished = 0
+    const spawns = Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        b.claudy(["--via-parent", "-d", "--name", `k${i}`, p, "--", "sleep", "300"]).finally(() => finished++)
+      )
+    )
+    // the kill lands while claims are in flight: a first warm worker is claimed, and spawns are still running
+    const claims = join(b.home, "pool", "claims")
+    await waitFor("a first claim", async () => (existsSync(claims) && readdirSync(claims).some((n) => !n.startsWith(".")) ? true : undefined), 30_000, 5)
     process.kill(pid, "SIGKILL")
+    expect(finished).toBeLessThan(10)
     const results = await spawns
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0))
     expect((await b.claudy(["pool", "start"])).stdout).toContain("Pool manager started")
@@ -90,7 +99,7 @@ describe("faults", () => {
       const r = await b.claudy(["--via-parent", "-d", "--name", "after", p, "--", "sleep", "300"])
       expect(r.code).not.toBe(0)
       expect(r.stderr).toMatch(/Error: Cannot .*(no space left on device|ENOSPC)/i)
-      expect(r.stderr).toContain("Fix: check that HAL9000_HOME is on a writable disk with free space")
+      expect(r.stderr).toContain(`Fix: free space on the disk that holds ${home}/sessions (df -h ${home}/sessions)`)
       expect(await ids(b, "worker")).toEqual(before)
       for (const f of readdirSync(join(home, "sessions")).filter((n) => n.endsWith(".json"))) {
         expect(() => JSON.parse(readFileSync(join(home, "sessions", f), "utf8"))).not.toThrow()
@@ -100,8 +109,57 @@ describe("faults", () => {
       const list = await b.claudy(["sessions", "list", "--json"])
       expect(list.stdout).toContain('"before"')
     } finally {
-      await b.cleanup()
-      await run(["umount", home])
+      await b.cleanup() // unmounts the home too
+    }
+  })
+
+  test("a warm worker free on a full or read-only HAL9000_HOME: the spawn reports the disk's error, nothing is lost or turned cold", async () => {
+    const home = t.tempDir("claudy-fullhome-warm-")
+    expect((await run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", home])).code).toBe(0)
+    const claims = join(home, "pool", "claims")
+    // not tracked: its objects must go before the tmpfs is unmounted
+    const b = await sandbox({ HAL9000_HOME: home })
+    try {
+      const p = project()
+      expect((await b.claudy(["daemon", "start"])).code).toBe(0)
+      expect((await b.claudy(["pool", "warm", p])).stdout).toContain("Created 1 warm worker")
+      const [warm] = await ids(b, "warm")
+      const spawn = (name: string) => b.claudy(["--via-parent", "-d", "--name", name, p, "--", "sleep", "300"])
+
+      // 1. The disk is full: the spawn fails with ENOSPC and its fix; the warm worker stays free; no cold one.
+      await run(["sh", "-c", `dd if=/dev/zero of=${home}/filler bs=4k 2>/dev/null; true`])
+      const full = await spawn("full")
+      expect(full.code).toBe(1)
+      expect(full.stderr).toContain("no space left on device (ENOSPC")
+      expect(full.stderr).toContain(`Fix: free space on the disk that holds ${home}/`)
+      expect(full.stderr).not.toContain("bug")
+      expect(await ids(b, "worker")).toEqual([])
+      expect(await ids(b, "warm")).toEqual([warm!])
+      expect(existsSync(claims) ? readdirSync(claims) : []).toEqual([]) // no claim, no half-written one
+      rmSync(join(home, "filler"))
+
+      // 2. Only the claims are unwritable (read-only): the claim's own error is reported, not a cold start.
+      mkdirSync(claims, { recursive: true })
+      expect((await run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", claims])).code).toBe(0)
+      let ro: Awaited<ReturnType<typeof spawn>>
+      try {
+        ro = await spawn("readonly")
+      } finally {
+        await run(["umount", claims])
+      }
+      expect(ro.code).toBe(1)
+      expect(ro.stderr).toContain(`Error: Cannot write the claim ${claims}/`)
+      expect(ro.stderr).toContain("read-only file system (EROFS")
+      expect(ro.stderr).toContain(`Fix: ${claims} is on a read-only file system: remount it read-write`)
+      expect(await ids(b, "worker")).toEqual([])
+      expect(await ids(b, "warm")).toEqual([warm!])
+
+      // 3. With room again, the same warm worker serves the next spawn.
+      expect((await spawn("after")).code).toBe(0)
+      expect((await inspect(`${b.instance}-worker-after`))?.Id).toBe(warm)
+    } finally {
+      await run(["umount", claims])
+      await b.cleanup() // unmounts the home too
     }
   })
 

@@ -3,21 +3,39 @@
  * combinations. Each row asserts the message, the exit code, and that the engine's object list did not change.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { writeFileSync } from "node:fs"
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { docker, type Sandbox, sandboxWithParent, tracked } from "../support/harness.ts"
+import { docker, type Sandbox, sandboxWithParent, tcpEngine, tracked } from "../support/harness.ts"
 
 const t = tracked()
 let b: Sandbox
 let project: string
 let file: string
+let engineOverTcp: Awaited<ReturnType<typeof tcpEngine>>
+/** DOCKER_HOST=tcp://… to this host's engine: filled in once the forwarder listens */
+const tcp: Record<string, string> = {}
 beforeAll(async () => {
+  engineOverTcp = await tcpEngine()
+  tcp.DOCKER_HOST = engineOverTcp.dockerHost
   b = await sandboxWithParent(t)
   project = t.tempDir("claudy-badinput-", 1000)
   file = join(project, "a-file")
   writeFileSync(file, "x")
 })
-afterAll(t.cleanup)
+afterAll(async () => {
+  await engineOverTcp?.close()
+  await t.cleanup()
+})
+
+// A user home with credential stores: ~/.ssh itself, and ~/.aws a symlink to where the files really are.
+const userHome = t.tempDir("claudy-badinput-home-")
+const elsewhere = t.tempDir("claudy-badinput-aws-")
+mkdirSync(join(userHome, ".ssh", "keys"), { recursive: true })
+mkdirSync(join(elsewhere, "profiles"))
+mkdirSync(join(userHome, ".config", "gcloud"), { recursive: true })
+symlinkSync(elsewhere, join(userHome, ".aws"))
+symlinkSync(join(userHome, ".ssh"), join(userHome, "innocent-looking"))
+const asUser = { HOME: userHome }
 
 const engineObjects = async () =>
   [
@@ -41,6 +59,7 @@ const rows: Array<Row> = [
   ["bad instance", () => ["reset"], { HAL9000_INSTANCE: "My Instance" }, "HAL9000_INSTANCE is 'My Instance'", 2],
   ["bad http addr", () => ["daemon", "run"], { HAL9000_HTTP_ADDR: "9090" }, "HAL9000_HTTP_ADDR is '9090'", 2],
   ["bad log level", () => ["config"], { HAL9000_LOG_LEVEL: "verbose" }, "HAL9000_LOG_LEVEL is 'verbose'", 2],
+  ["bad embedding", () => ["daemon", "status"], { HAL9000_EMBEDDING: "word2vec" }, "HAL9000_EMBEDDING is 'word2vec'", 2],
   ["ssh engine", () => ["daemon", "status"], { DOCKER_HOST: "ssh://me@host" }, "ssh:// engines are not supported", 2],
   ["garbage engine address", () => ["daemon", "status"], { DOCKER_HOST: "docker.sock" }, "DOCKER_HOST 'docker.sock' is not usable", 2],
   ["--set unknown", () => ["daemon", "status", "--set", "PORT=1"], {}, "--set 'PORT=1' does not name a known setting", 2],
@@ -52,12 +71,19 @@ const rows: Array<Row> = [
   ["path missing", () => ["--via-parent", "-d", "/no/such/dir"], {}, "project directory /no/such/dir does not exist", 2],
   ["path is a file", () => ["--via-parent", "-d", file], {}, "is not a directory", 2],
   ["path /etc", () => ["--via-parent", "-d", "/etc"], {}, "/etc is a system directory", 2],
+  ["path under /etc", () => ["--via-parent", "-d", "/etc/ssl"], {}, "/etc/ssl is inside /etc, a system directory", 2],
+  ["path ~/.ssh/keys", () => ["--via-parent", "-d", join(userHome, ".ssh", "keys")], asUser, `is inside ${userHome}/.ssh, which holds credentials`, 2],
+  ["symlink to ~/.ssh", () => ["--via-parent", "-d", join(userHome, "innocent-looking")], asUser, `resolves to ${userHome}/.ssh`, 2],
+  ["inside a symlinked ~/.aws", () => ["--via-parent", "-d", join(elsewhere, "profiles")], asUser, `is inside ${elsewhere}, which holds credentials`, 2],
+  ["a dir holding ~/.config/gcloud", () => ["--via-parent", "-d", join(userHome, ".config")], asUser, `contains ${userHome}/.config/gcloud`, 2],
   ["memory 4x", () => ["--via-parent", "-d", "--memory", "4x", project], {}, "--memory is '4x'", 2],
   ["cpus -1", () => ["--via-parent", "-d", "--cpus", "-1", project], {}, "--cpus is '-1'", 2],
   ["pids lots", () => ["--via-parent", "-d", "--pids-limit", "lots", project], {}, "--pids-limit is 'lots'", 2],
   ["no-limits and cpus", () => ["--via-parent", "-d", "--no-limits", "--cpus", "2", project], {}, "--no-limits cannot be combined with --cpus", 2],
   ["env without =", () => ["--via-parent", "-d", "-e", "FOO", project], {}, "-e 'FOO' is not KEY=VALUE", 2],
   ["unknown flag", () => ["--via-parent", "--memroy", "1g", project], {}, "Received unknown argument", 2],
+  ["spawn on a tcp:// engine", () => ["--via-parent", "-d", project], tcp, "a spawn needs the Docker engine on this host, and DOCKER_HOST=tcp://", 2],
+  ["TLS for a tcp:// engine", () => ["daemon", "status"], { DOCKER_HOST: "tcp://127.0.0.1:2376", DOCKER_TLS_VERIFY: "1" }, "DOCKER_TLS_VERIFY is set for DOCKER_HOST=tcp://127.0.0.1:2376", 2],
   // sessions
   ["inspect unknown", () => ["sessions", "inspect", "nobody"], {}, "No session named 'nobody'", 2],
   ["attach unknown", () => ["sessions", "attach", "nobody"], {}, "No session named 'nobody'", 2],
@@ -71,6 +97,9 @@ const rows: Array<Row> = [
   ["scale not a number", () => ["pool", "scale", "five"], {}, "five", 2],
   ["warm missing path", () => ["pool", "warm", "/no/such/project"], {}, "project directory /no/such/project does not exist", 2],
   ["warm /", () => ["pool", "warm", "/"], {}, "/ is a system directory", 2],
+  ["warm on a tcp:// engine", () => ["pool", "warm", project], tcp, "a warm worker needs the Docker engine on this host", 2],
+  ["pool start on a tcp:// engine", () => ["pool", "start"], tcp, "the pool manager needs the Docker engine on this host", 2],
+  ["warm ~/.ssh", () => ["pool", "warm", join(userHome, ".ssh")], asUser, "which holds credentials", 2],
   // daemon
   ["logs tail", () => ["daemon", "logs", "--tail", "x"], {}, "x", 2],
   ["start unknown flag", () => ["daemon", "start", "--recreat"], {}, "--recreat", 2],
@@ -78,6 +107,8 @@ const rows: Array<Row> = [
   ["restore missing", () => ["restore", "/no/such/backup"], {}, "Refusing to restore /no/such/backup: it has no manifest.json", 2],
   ["restore a project dir", () => ["restore", project], {}, "it has no manifest.json", 2],
   ["reset volumes without yes", () => ["reset", "--volumes"], {}, "reset --volumes deletes the ChromaDB", 2],
+  ["backup on a tcp:// engine", () => ["backup"], tcp, "backup needs the Docker engine on this host", 2],
+  ["restore on a tcp:// engine", () => ["restore", project], tcp, "restore needs the Docker engine on this host", 2],
   // a missing --dest is created (verbs.test.ts); one that is a file is refused before anything runs
   ["backup dest a file", () => ["backup", "--dest", "/etc/hostname"], {}, "Expected path '/etc/hostname' to be a directory", 2],
   // images
@@ -93,5 +124,16 @@ describe("bad input", () => {
     expect(r.code).toBe(code)
     expect(r.stdout + r.stderr).toContain(message)
     expect(await engineObjects()).toBe(before)
+  })
+})
+
+describe("a tcp:// engine", () => {
+  test("daemon, session and pool read commands work over it", async () => {
+    const status = await b.claudy(["daemon", "status", "--json"], tcp)
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout).healthy).toBe(true)
+    expect((await b.claudy(["sessions", "list"], tcp)).code).toBe(0)
+    expect((await b.claudy(["pool", "status"], tcp)).code).toBe(0)
+    expect((await b.claudy(["daemon", "start"], tcp)).stdout).toContain("is already running")
   })
 })

@@ -27,6 +27,19 @@ describe("dist/claudy", () => {
     expect(r.stdout).toContain(`$ ${["claudy", ...args].join(" ")}`)
   })
 
+  test("colour only at a terminal without NO_COLOR: help and parse errors through a pipe or with NO_COLOR have none", async () => {
+    const ESC = "\u001b["
+    expect((await run([CLAUDY, "--help"])).stdout).not.toContain(ESC)
+    const bad = await run([CLAUDY, "daemon", "status", "--bogus"])
+    expect(bad.stdout + bad.stderr).toContain("--bogus")
+    expect(bad.stdout + bad.stderr).not.toContain(ESC)
+    // at a terminal (script gives the command one), @effect/cli's colours stay, unless NO_COLOR or TERM=dumb
+    const atTerminal = (env: Record<string, string>) => run(["script", "-qec", `${CLAUDY} --help`, "/dev/null"], env)
+    expect((await atTerminal({})).stdout).toContain(ESC)
+    expect((await atTerminal({ NO_COLOR: "1" })).stdout).not.toContain(ESC)
+    expect((await atTerminal({ TERM: "dumb" })).stdout).not.toContain(ESC)
+  })
+
   test("the guide's spawn form has help too", async () => {
     const r = await run([CLAUDY, "--via-parent", "--help"])
     expect(r.code).toBe(0)

@@ -211,14 +211,16 @@ describe("bad configuration never reaches the engine", () => {
   ]
   test.each(cases)("%s -> exit 2 naming the variable, nothing created", async (_label, env, variable) => {
     const b = await box(env)
-    const before = (await docker("ps", "-aq", "--filter", `label=io.hal9000.instance=${b.instance}`)).stdout
     const r = await b.claudy(["daemon", "start"])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(`Error: ${variable}`)
     expect(r.stderr).toContain("Fix:")
+    // read after the command: no container and no volume of this instance exists (and the listings themselves worked)
+    const label = `label=io.hal9000.instance=${b.instance}`
+    const [containers, volumes] = await Promise.all([docker("ps", "-aq", "--filter", label), docker("volume", "ls", "-q", "--filter", label)])
+    expect([containers.code, volumes.code]).toEqual([0, 0])
+    expect(containers.stdout + volumes.stdout).toBe("")
     expect(await inspect(`${b.instance}-parent`)).toBeUndefined()
-    expect((await docker("volume", "ls", "-q", "--filter", `label=io.hal9000.instance=${b.instance}`)).stdout).toBe("")
-    expect(before).toBe("")
   })
 
   test("--set with an unknown name is a usage error", async () => {

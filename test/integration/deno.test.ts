@@ -1,13 +1,12 @@
 /** The same source under Deno (npm `deno`, src/main.node.ts) answers exactly as the compiled Bun binary. */
 import { afterAll, describe, expect, test } from "bun:test"
 import { join } from "node:path"
-import { CLAUDY, ROOT, run, sandbox, type Sandbox } from "../support/harness.ts"
+import { CLAUDY, ROOT, run, tracked } from "../support/harness.ts"
 
 const DENO = join(ROOT, "scripts/claudy-deno")
-let box: Sandbox
-afterAll(async () => {
-  await box?.cleanup()
-})
+// each test makes its own sandbox: any one of them runs alone (bun test -t) or in any order
+const t = tracked()
+afterAll(t.cleanup)
 
 /** Fields that legitimately differ between two calls a moment apart. */
 const stable = (json: string) => {
@@ -26,7 +25,7 @@ describe("deno", () => {
   })
 
   test("config matches the binary (text and --json, with env and flags)", async () => {
-    box = await sandbox({ WORKER_MEMORY: "8g" })
+    const box = await t.box({ WORKER_MEMORY: "8g" })
     for (const args of [["config"], ["config", "--json", "--set", "CHROMADB_PORT=8181"]]) {
       const [bin, deno] = await Promise.all([run([CLAUDY, ...args], box.env), run([DENO, ...args], box.env)])
       expect(deno.code).toBe(0)
@@ -38,6 +37,7 @@ describe("deno", () => {
   })
 
   test("daemon status matches the binary against the real engine, absent and running", async () => {
+    const box = await t.box()
     const absentBin = await run([CLAUDY, "daemon", "status", "--json"], box.env)
     const absentDeno = await run([DENO, "daemon", "status", "--json"], box.env)
     expect(absentBin.code).toBe(3)

@@ -222,12 +222,18 @@ describe("reset", () => {
   test("removes only this HAL9000_HOME's labelled objects; volumes need --volumes --yes", async () => {
     const a = await box()
     const other = await box()
+    // a second HAL9000_HOME with the same HAL9000_INSTANCE: only the home tells their objects apart
+    const sameInstance = await box({ HAL9000_INSTANCE: a.instance })
+    const label = `label=io.hal9000.instance=${a.instance}`
     expect((await a.claudy(["daemon", "start"])).code).toBe(0)
     expect((await other.claudy(["daemon", "start"])).code).toBe(0)
     const project = tempDir("claudy-reset-project-")
     chownSync(project, 1000, 1000)
     expect((await a.claudy(["--via-parent", "-d", "--name", "doomed", project, "--", "sleep", "300"])).code).toBe(0)
     expect((await a.claudy(["pool", "warm", project])).code).toBe(0)
+    // its names share the instance's prefix; without --via-parent it needs no parent of its own
+    expect((await sameInstance.claudy(["spawn", "-d", "--name", "kept", project, "--", "sleep", "300"])).code).toBe(0)
+    const kept = (await inspect(`${a.instance}-worker-kept`)).Id
     const fakeWorker = `${a.instance}-worker-lookalike`
     const fakeVolume = `${a.instance}-chromadb-lookalike`
     expect((await docker("create", "--name", fakeWorker, "claudy-base:trixie", "true")).code).toBe(0)
@@ -242,14 +248,24 @@ describe("reset", () => {
       expect(r.code).toBe(0)
       expect(r.stdout).toContain(`${a.instance}-parent`)
       expect(r.stdout).toContain("Volumes kept")
-      const left = (await docker("ps", "-aq", "--filter", `label=io.hal9000.instance=${a.instance}`)).stdout.trim()
-      expect(left).toBe("")
-      expect((await docker("volume", "ls", "-q", "--filter", `label=io.hal9000.instance=${a.instance}`)).stdout.trim().split("\n")).toHaveLength(3)
+      // of this instance only the other home's session is left
+      expect((await docker("ps", "-aq", "--no-trunc", "--filter", label)).stdout.trim()).toBe(kept)
+      expect((await inspect(kept)).State.Running).toBe(true)
+      expect((await docker("volume", "ls", "-q", "--filter", label)).stdout.trim().split("\n")).toHaveLength(3)
       expect(existsSync(join(a.home, "sessions"))).toBe(false)
+      expect(existsSync(join(sameInstance.home, "sessions", "kept.json"))).toBe(true)
 
       const wipe = await a.claudy(["reset", "--volumes", "--yes", "--force"])
       expect(wipe.code).toBe(0)
-      expect((await docker("volume", "ls", "-q", "--filter", `label=io.hal9000.instance=${a.instance}`)).stdout.trim()).toBe("")
+      expect((await docker("volume", "ls", "-q", "--filter", label)).stdout.trim()).toBe("")
+      expect((await inspect(kept)).State.Running).toBe(true)
+
+      // the other home's reset removes its session and nothing of a's (a's parent comes back first)
+      expect((await a.claudy(["daemon", "start"])).code).toBe(0)
+      const parent = (await inspect(`${a.instance}-parent`)).Id
+      expect((await sameInstance.claudy(["reset"])).code).toBe(0)
+      expect(await inspect(kept)).toBeUndefined()
+      expect((await inspect(`${a.instance}-parent`))?.Id).toBe(parent)
 
       // untouched: the look-alikes and the other HAL9000_HOME's parent and data
       expect(await inspect(fakeWorker)).toBeDefined()

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Either } from "effect"
 import { decodeRecord } from "../../src/sessions/record.ts"
-import { chroma, docker, inspect, type Sandbox, sandbox, sandboxWithParent, tracked, waitFor } from "../support/harness.ts"
+import { CLAUDY, chroma, docker, inspect, type Sandbox, sandbox, sandboxWithParent, tracked, waitFor } from "../support/harness.ts"
 
 const t = tracked()
 let b: Sandbox
@@ -71,9 +71,18 @@ describe("via-parent workers", () => {
     expect(c.HostConfig.SecurityOpt).toEqual(["no-new-privileges"])
     expect(c.HostConfig.Privileged).toBe(false)
     expect(c.Config.User).toBe("1000:1000")
-    const mounts = c.Mounts.map((m: any) => `${m.Type}:${m.Source}:${m.Destination}`)
+    const mounts = c.Mounts.map((m: any) => `${m.Type}:${m.Type === "volume" ? m.Name : m.Source}:${m.Destination}:${m.RW ? "rw" : "ro"}`)
     const slot = c.Config.Labels["io.hal9000.slot"]
-    expect(mounts.sort()).toEqual([`bind:${b.home}/pool/slots/${slot}:/run/claudy`, `bind:${project}:/workspace`].sort())
+    expect(mounts.sort()).toEqual(
+      [
+        `bind:${b.home}/pool/slots/${slot}:/run/claudy:ro`,
+        `bind:${project}:/workspace:rw`,
+        // the shared memory (docs/MEMORY.md): never ChromaDB's own volume, which only the parent mounts
+        `volume:${b.instance}-memorybank:/data/membank:rw`,
+        `volume:${b.instance}-plugins:/data/plugins:ro`,
+        `bind:${CLAUDY}:/usr/local/bin/claudy:ro`
+      ].sort()
+    )
     expect(c.Mounts.find((m: any) => m.Destination === "/run/claudy").RW).toBe(false)
     expect(JSON.stringify(c)).not.toContain("docker.sock")
     expect(c.Config.Labels).toMatchObject({

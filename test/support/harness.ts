@@ -2,10 +2,10 @@
  * Integration-test helpers. Every test gets its own HAL9000_INSTANCE (so its own container and volume names),
  * its own HAL9000_HOME and its own free port, and cleans up only objects carrying its instance label.
  */
-import { chownSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
 
 export const ROOT = resolve(import.meta.dir, "../..")
 export const CLAUDY = join(ROOT, "dist/claudy")
@@ -50,7 +50,10 @@ export interface Sandbox {
   readonly port: number
   readonly env: Record<string, string>
   readonly claudy: (args: ReadonlyArray<string>, extraEnv?: Record<string, string>, cwd?: string) => Promise<Run>
-  /** remove every container and volume with this sandbox's instance label, and its home */
+  /**
+   * Remove every container and volume with this sandbox's instance label, and its home; then fail loudly if any of
+   * them, or a process of its run, is still there (processes are ended first, so nothing outlives the suite).
+   */
   readonly cleanup: () => Promise<void>
 }
 
@@ -68,19 +71,89 @@ export const sandbox = async (extra: Record<string, string> = {}): Promise<Sandb
   }
   const claudy = (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}, cwd = ROOT) =>
     run([CLAUDY, ...args], { ...env, ...extraEnv }, cwd)
+  // its own instance, and the one it was told to use if a test gave another (two homes of one instance)
+  const labels = [...new Set([instance, env.HAL9000_INSTANCE])].map((i) => `label=io.hal9000.instance=${i}`)
+  // likewise its own home, and the HAL9000_HOME it was told to use
+  const homes = [...new Set([home, env.HAL9000_HOME])].filter((h) => h !== "")
   const cleanup = async () => {
-    // A pool manager left by a failed test would recreate workers while they are removed.
+    // A pool manager left by a failed test would recreate workers while they are removed; so would any other
+    // process of this run (a supervisor): those are ended, and reported below.
     await claudy(["pool", "stop"])
-    const label = `label=io.hal9000.instance=${instance}`
+    const stray = await endProcesses(homes)
     // the sandbox's engine (the Podman suite points DOCKER_HOST at its own service)
     const engine = (...args: Array<string>) => run(["docker", ...args], extra.DOCKER_HOST ? { DOCKER_HOST: extra.DOCKER_HOST } : {})
-    const ids = (await engine("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
-    if (ids.length > 0) await engine("rm", "-f", "-v", ...ids)
-    const vols = (await engine("volume", "ls", "-q", "--filter", label)).stdout.split("\n").filter(Boolean)
-    if (vols.length > 0) await engine("volume", "rm", "-f", ...vols)
-    rmSync(home, { recursive: true, force: true })
+    for (const label of labels) {
+      const ids = (await engine("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
+      if (ids.length > 0) await engine("rm", "-f", "-v", ...ids)
+      const vols = (await engine("volume", "ls", "-q", "--filter", label)).stdout.split("\n").filter(Boolean)
+      if (vols.length > 0) await engine("volume", "rm", "-f", ...vols)
+    }
+    for (const h of homes) {
+      // a test may have put HAL9000_HOME on a file system of its own (a full or read-only tmpfs)
+      if (existsSync(h) && statSync(h).dev !== statSync(dirname(h)).dev) await run(["umount", h])
+      rmSync(h, { recursive: true, force: true })
+    }
+    await assertNothingLeft(labels, homes, stray, engine)
   }
   return { instance, home, port, env, claudy, cleanup }
+}
+
+/** Live processes (not zombies) whose environment names `home` as HAL9000_HOME: a run's claudy, manager, supervisor. */
+export const processesOf = (home: string): Array<number> =>
+  readdirSync("/proc")
+    .filter((d) => /^[0-9]+$/.test(d) && Number(d) !== process.pid)
+    .filter((pid) => {
+      try {
+        return (
+          readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`HAL9000_HOME=${home}`) &&
+          !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))
+        )
+      } catch {
+        return false // gone meanwhile
+      }
+    })
+    .map(Number)
+
+/** End (SIGKILL) every live process of these homes' runs and wait until they are gone; returns what they were. */
+const endProcesses = async (homes: ReadonlyArray<string>) => {
+  const found = homes.flatMap(processesOf).map((pid) => {
+    let cmd = "?"
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()
+    } catch {
+      // ended meanwhile
+    }
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // ended meanwhile
+    }
+    return `process ${pid} (${cmd})`
+  })
+  const gone = async () => (homes.flatMap(processesOf).length === 0 ? true : undefined)
+  if (found.length > 0) await waitFor(`the processes of ${homes.join(", ")} to end`, gone, 10_000)
+  return found
+}
+
+/**
+ * The end of every suite: nothing of a sandbox's run is left — no container or volume with its instance labels, no
+ * home (slots, claims, records), and no process of its run was still alive when it was cleaned (`stray`).
+ */
+const assertNothingLeft = async (
+  labels: ReadonlyArray<string>,
+  homes: ReadonlyArray<string>,
+  stray: ReadonlyArray<string>,
+  engine: (...args: Array<string>) => Promise<Run> = docker
+) => {
+  const left = [...stray]
+  for (const label of labels) {
+    const [ps, vols] = await Promise.all([engine("ps", "-aq", "--filter", label), engine("volume", "ls", "-q", "--filter", label)])
+    if (ps.code !== 0 || vols.code !== 0) left.push(`(the engine could not be asked: ${ps.stderr}${vols.stderr})`)
+    left.push(...ps.stdout.split("\n").filter(Boolean).map((id) => `container ${id} (${label})`))
+    left.push(...vols.stdout.split("\n").filter(Boolean).map((v) => `volume ${v} (${label})`))
+  }
+  left.push(...homes.filter((h) => existsSync(h)).map((h) => `HAL9000_HOME ${h}`))
+  if (left.length > 0) throw new Error(`left behind by this suite's run:\n  ${left.join("\n  ")}`)
 }
 
 export const inspect = async (name: string): Promise<any> => {
@@ -88,14 +161,14 @@ export const inspect = async (name: string): Promise<any> => {
   return r.code === 0 ? JSON.parse(r.stdout)[0] : undefined
 }
 
-/** Poll `check` until it returns a value, or fail after `ms`. For conditions, never for fixed waits. */
-export const waitFor = async <A>(what: string, check: () => Promise<A | undefined>, ms = 30_000): Promise<A> => {
+/** Poll `check` every `everyMs` until it returns a value, or fail after `ms`. For conditions, never for fixed waits. */
+export const waitFor = async <A>(what: string, check: () => Promise<A | undefined>, ms = 30_000, everyMs = 100): Promise<A> => {
   const deadline = Date.now() + ms
   for (;;) {
     const v = await check()
     if (v !== undefined) return v
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await Bun.sleep(100)
+    await Bun.sleep(everyMs)
   }
 }
 
@@ -141,9 +214,18 @@ export const tracked = () => {
       dirs.push(d)
       return d
     },
+    /** Clean every sandbox and directory, then fail with everything any of them left behind. */
     cleanup: async () => {
-      for (const b of boxes.splice(0)) await b.cleanup()
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+      const problems: Array<string> = []
+      for (const b of boxes.splice(0)) await b.cleanup().catch((e: Error) => problems.push(e.message))
+      for (const d of dirs.splice(0)) {
+        try {
+          rmSync(d, { recursive: true, force: true })
+        } catch (e) {
+          problems.push(`${d}: ${(e as Error).message}`)
+        }
+      }
+      if (problems.length > 0) throw new Error(problems.join("\n"))
     }
   }
 }
@@ -168,4 +250,17 @@ export const startSupervisor = async (t: { box: (extra?: Record<string, string>)
   const ready = () => fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)
   await waitFor("the supervisor's /health/ready", async () => ((await ready()) ? true : undefined), 60_000)
   return { b, port, proc }
+}
+
+/** This host's engine offered on a tcp:// port, as a remote engine would be; `close` stops it (call it in afterAll). */
+export const tcpEngine = async () => {
+  const server = createServer((client) => {
+    const engine = connect("/var/run/docker.sock")
+    client.pipe(engine).pipe(client)
+    client.on("error", () => engine.destroy())
+    engine.on("error", () => client.destroy())
+  })
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok))
+  const port = (server.address() as { port: number }).port
+  return { dockerHost: `tcp://127.0.0.1:${port}`, close: () => new Promise<void>((ok) => server.close(() => ok())) }
 }

@@ -111,3 +111,19 @@ describe("settings", () => {
     expect(r.right.sources.find((s) => s.name === "ANTHROPIC_API_KEY")?.secret).toBe(true)
   })
 })
+
+describe("Docker's TLS variables", () => {
+  test.each(["DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH"])("%s with a tcp:// engine is refused by name", (name) => {
+    const r = resolveSettings({ env: { DOCKER_HOST: "tcp://10.0.0.5:2376", [name]: name === "DOCKER_CERT_PATH" ? "/certs" : "1" } })
+    expect(Either.isLeft(r) && r.left._tag).toBe("ConfigConflict")
+    if (Either.isLeft(r) && r.left._tag === "ConfigConflict") {
+      expect(r.left.variables).toEqual([name, "DOCKER_HOST"])
+      expect(r.left.message).toContain(`${name} is set for DOCKER_HOST=tcp://10.0.0.5:2376`)
+      expect(r.left.message).toContain("TLS is not supported yet")
+    }
+  })
+  test("with a unix socket, or empty, they are ignored (as the docker CLI does)", () => {
+    expect(Either.isRight(resolveSettings({ env: { DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/certs" } }))).toBe(true)
+    expect(Either.isRight(resolveSettings({ env: { DOCKER_HOST: "tcp://10.0.0.5:2375", DOCKER_TLS_VERIFY: "" } }))).toBe(true)
+  })
+})

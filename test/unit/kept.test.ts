@@ -51,7 +51,7 @@ describe("kept settings", () => {
       const bad = readKept(home)
       if (Either.isRight(bad)) throw new Error("expected a refusal")
       expect(bad.left.message).toContain(keptFile(home))
-      expect(bad.left.message).toContain("delete the file")
+      expect(bad.left.fix).toContain("delete the file")
     } finally {
       rmSync(home, { recursive: true, force: true })
     }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { describeError, renderReport } from "../../src/cli/report.ts"
 import { EXIT } from "../../src/cli/exitCodes.ts"
 import * as E from "../../src/domain/errors.ts"
+import { colourWanted, stripColour } from "../../src/cli/colourPolicy.ts"
 
 describe("error reports", () => {
   test("bad config is a usage error (2) naming the variable", () => {
@@ -39,5 +40,18 @@ describe("error reports", () => {
   test("conflicts exit 7", () => {
     expect(describeError(new E.PortInUse({ port: 1, holder: "h" })).exitCode).toBe(EXIT.conflict)
     expect(describeError(new E.ForeignObject({ kind: "volume", name: "v", owner: "o" })).exitCode).toBe(EXIT.conflict)
+  })
+})
+
+describe("colour policy", () => {
+  test("colour only for a terminal, without NO_COLOR, and not on a dumb terminal", () => {
+    expect(colourWanted({}, true)).toBe(true)
+    expect(colourWanted({}, false)).toBe(false)
+    expect(colourWanted({ NO_COLOR: "1" }, true)).toBe(false)
+    expect(colourWanted({ NO_COLOR: "" }, true)).toBe(true) // no-color.org: present and not empty
+    expect(colourWanted({ TERM: "dumb" }, true)).toBe(false)
+  })
+  test("escape codes are taken out of text, other values are kept", () => {
+    expect(stripColour(["\u001b[0;1mUSAGE\u001b[0m", 3])).toEqual(["USAGE", 3])
   })
 })

@@ -51,6 +51,39 @@ describe("project paths", () => {
   )
   test.each(["/home/me/src/app", "/srv/project", "/tmp/work"])("%p is accepted", (p) => expect(refusedReason(p, ctx)).toBeUndefined())
   test("a parent of HAL9000_HOME is refused", () => expect(refusedReason("/home", { ...ctx, halHome: "/home/x/.hal9000" })).toBeString())
+  test.each(["/etc/ssl", "/etc/nginx/sites", "/var/lib/docker/volumes/x/_data", "/run/secrets", "/var/run/docker", "/sys/fs/cgroup", "/boot/grub"])(
+    "%p is refused: it is under a system tree",
+    (p) => expect(refusedReason(p, ctx)).toContain("is inside /")
+  )
+  test.each([".ssh", ".aws", ".gnupg", ".kube", ".docker", ".config/gcloud", ".azure", ".password-store"])(
+    "~/%s and what is under it are refused",
+    (c) => {
+      expect(refusedReason(`/home/me/${c}`, ctx)).toContain("which holds credentials")
+      expect(refusedReason(`/home/me/${c}/sub/dir`, ctx)).toContain(`is inside /home/me/${c}`)
+    }
+  )
+  test("a directory holding a credential store is refused", () =>
+    expect(refusedReason("/home/me/.config", ctx)).toContain("contains /home/me/.config/gcloud"))
+  test("a credential store reached through a symlink is refused by its real path", () => {
+    const linked = { ...ctx, resolvedCredentials: ["/secrets/ssh"] }
+    expect(refusedReason("/secrets/ssh/keys", linked)).toContain("is inside /secrets/ssh")
+    expect(refusedReason("/secrets", linked)).toContain("contains /secrets/ssh")
+  })
+  test("under sudo (HOME is root's), the other users' homes and credential stores are refused too", () => {
+    const sudo = { userHome: "/root", halHome: "/root/.hal9000", otherHomes: ["/root", "/home/alice"] }
+    expect(refusedReason("/home/alice", sudo)).toContain("is a user's home directory")
+    expect(refusedReason("/home/alice/.aws/sso", sudo)).toContain("is inside /home/alice/.aws")
+    expect(refusedReason("/home/alice/.config", sudo)).toContain("contains /home/alice/.config/gcloud")
+    expect(refusedReason("/home/alice/src/app", sudo)).toBeUndefined()
+  })
+  test("a directory named like a credential store is refused wherever it is", () => {
+    expect(refusedReason("/mnt/backup/alice/.ssh", ctx)).toContain("a directory named .ssh")
+    expect(refusedReason("/srv/copy/.gnupg/private-keys-v1.d", ctx)).toContain("a directory named .gnupg")
+  })
+  test.each(["/home/me/.configs", "/home/me/src/.ssh-notes", "/etcetera", "/devices", "/home/me/.config-backup"])(
+    "%p is accepted: a prefix of the name is not a prefix of the path",
+    (p) => expect(refusedReason(p, ctx)).toBeUndefined()
+  )
 })
 
 describe("limits", () => {
@@ -103,6 +136,8 @@ const request = (over: Partial<WorkerShape> = {}): WorkerShape => ({
   parent: { id: "p1", startedAt: "2026-12-02T05:00:00Z" },
   user: { uid: 1000, gid: 1000 },
   tty: true,
+  claudyBinary: "/usr/local/bin/claudy-host",
+  embedding: "hash",
   ...over
 })
 const identity = { role: "worker" as const, name: "hal9000-worker-s1", slot: "abc123", slotDir: "/h/pool/slots/abc123", session: "s1", version: "0.1.0" }
@@ -120,10 +155,24 @@ describe("worker spec", () => {
     expect(b.HostConfig.NanoCpus).toBe(2e9)
     expect(b.HostConfig.PidsLimit).toBe(100)
     expect(b.HostConfig.NetworkMode).toBe("container:hal9000-parent")
+    const volumeLabels = { "io.hal9000.home": "abcabcabcabc", "io.hal9000.instance": "hal9000", "io.hal9000.managed": "true", "io.hal9000.role": "volume", "io.hal9000.version": "0.1.0" }
     expect(b.HostConfig.Mounts).toEqual([
       { Type: "bind", Source: "/srv/app", Target: "/workspace", ReadOnly: false },
-      { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true }
+      { Type: "bind", Source: "/h/pool/slots/abc123", Target: "/run/claudy", ReadOnly: true },
+      // the shared memory: the memory bank read-write, the plugins and the host's claudy read-only
+      { Type: "volume", Source: "hal9000-memorybank", Target: "/data/membank", ReadOnly: false, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
+      { Type: "volume", Source: "hal9000-plugins", Target: "/data/plugins", ReadOnly: true, VolumeOptions: { NoCopy: true, Labels: volumeLabels } },
+      { Type: "bind", Source: "/usr/local/bin/claudy-host", Target: "/usr/local/bin/claudy", ReadOnly: true }
     ])
+    expect(b.Env).toEqual(
+      expect.arrayContaining([
+        "WORKSPACE=/workspace",
+        "MEMORY_BANK_ROOT=/data/membank",
+        "CLAUDE_CONFIG_DIR=/home/claude/.claude",
+        "CLAUDE_HOME=/home/claude/.claude",
+        "HAL9000_EMBEDDING=hash"
+      ])
+    )
     expect(JSON.stringify(b)).not.toContain("docker.sock")
     expect(b.Env).toContain("ANTHROPIC_API_KEY_FILE=/run/claudy/anthropic_api_key")
     expect(b.Env).toContain("CLAUDY_SLOT=/run/claudy")
@@ -184,6 +233,14 @@ describe("worker spec", () => {
     expect(workerFingerprint(request({ user: { uid: 5, gid: 5 } }))).not.toBe(a)
     expect(workerFingerprint(request({ projectDir: "/srv/other" }))).not.toBe(a)
     expect(workerFingerprint(request({ limits: { enabled: false, memory: null, cpus: null, pidsLimit: null } }))).not.toBe(a)
+    expect(workerFingerprint(request({ image: "img:2" }))).not.toBe(a)
+    expect(workerFingerprint(request({ viaParent: false }))).not.toBe(a)
+    expect(workerFingerprint(request({ chromadbPort: 8001 }))).not.toBe(a)
+    // the memory mounts and the embedding: a warm worker without them (or with another) is not reused
+    expect(workerFingerprint(request({ claudyBinary: null }))).not.toBe(a)
+    expect(workerFingerprint(request({ claudyBinary: "/opt/other/claudy" }))).not.toBe(a)
+    expect(workerFingerprint(request({ embedding: "ollama:nomic-embed-text@http://10.0.0.2:11434" }))).not.toBe(a)
+    expect(workerFingerprint(request({ owner: { instance: "other", home: "abcabcabcabc" } }))).not.toBe(a)
   })
 })
 
