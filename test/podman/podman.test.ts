@@ -22,7 +22,7 @@ beforeAll(async () => {
   const images = [config.PARENT_IMAGE.value, config.WORKER_IMAGE.value]
   const env = await run([join(ROOT, "scripts/podman-env"), "start", dir, ...images])
   if (env.code !== 0) throw new Error(`scripts/podman-env start failed:\n${env.stderr}`)
-  b = await t.box({ DOCKER_HOST })
+  b = await t.box({ DOCKER_HOST }, DOCKER_HOST)
   project = t.tempDir("claudy-podman-project-", 1000)
 }, 600_000)
 

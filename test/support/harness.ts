@@ -58,7 +58,11 @@ export interface Sandbox {
 }
 
 let counter = 0
-export const sandbox = async (extra: Record<string, string> = {}): Promise<Sandbox> => {
+/**
+ * `engine`: the DOCKER_HOST of the engine this sandbox's objects live on, for its cleanup (the Podman suite's own
+ * service); the default engine otherwise — also when `extra` points DOCKER_HOST at an engine that does not exist.
+ */
+export const sandbox = async (extra: Record<string, string> = {}, engineHost?: string): Promise<Sandbox> => {
   const instance = `t${process.pid.toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`
   const home = mkdtempSync(join(tmpdir(), `claudy-test-${instance}-`))
   const port = await freePort()
@@ -80,8 +84,7 @@ export const sandbox = async (extra: Record<string, string> = {}): Promise<Sandb
     // process of this run (a supervisor): those are ended, and reported below.
     await claudy(["pool", "stop"])
     const stray = await endProcesses(homes)
-    // the sandbox's engine (the Podman suite points DOCKER_HOST at its own service)
-    const engine = (...args: Array<string>) => run(["docker", ...args], extra.DOCKER_HOST ? { DOCKER_HOST: extra.DOCKER_HOST } : {})
+    const engine = (...args: Array<string>) => run(["docker", ...args], engineHost ? { DOCKER_HOST: engineHost } : {})
     for (const label of labels) {
       const ids = (await engine("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
       if (ids.length > 0) await engine("rm", "-f", "-v", ...ids)
@@ -203,8 +206,8 @@ export const tracked = () => {
   const boxes: Array<Sandbox> = []
   const dirs: Array<string> = []
   return {
-    box: async (extra: Record<string, string> = {}) => {
-      const b = await sandbox(extra)
+    box: async (extra: Record<string, string> = {}, engineHost?: string) => {
+      const b = await sandbox(extra, engineHost)
       boxes.push(b)
       return b
     },
