@@ -9,5 +9,8 @@ export const EXIT = {
   imageMissing: 6,
   conflict: 7,
   timeout: 8,
-  interrupted: 130
+  /** Ctrl-C (SIGINT), 128 + 2 as shells report it */
+  interrupted: 130,
+  /** SIGTERM (e.g. `timeout`, `kill`), 128 + 15 */
+  terminated: 143
 } as const

@@ -11,13 +11,29 @@ import { describeError, renderReport } from "./report.ts"
 import { cli } from "./root.ts"
 import { SessionCommand, splitArgv } from "./sessionCommand.ts"
 
-/** SIGTERM is how systemd and `pool stop` end a foreground loop: a clean stop, exit 0. Ctrl-C (SIGINT) is 130. */
-let terminated = false
+/**
+ * The signal that ended the run, if any: runMain interrupts the main fiber on SIGINT and SIGTERM, so finalizers run
+ * (containers and slots of an unfinished spawn are removed, a backup's parent started again) before the exit code.
+ */
+let signalled: "SIGINT" | "SIGTERM" | undefined
+/** The foreground loops systemd and `pool stop` end with SIGTERM: for them SIGTERM is a clean stop. */
+let foregroundLoop = false
+
+/** `daemon run` and `pool run` (pure): the commands for which SIGTERM is the normal way to stop. */
+export const isForegroundLoop = (argv: ReadonlyArray<string>) =>
+  (argv[2] === "daemon" || argv[2] === "pool") && argv[3] === "run"
+
+/**
+ * The exit code after a signal (pure): SIGTERM ends a foreground loop with 0, anything else with 128 + the signal's
+ * number (130 for Ctrl-C, 143 for SIGTERM), also when the work was done before the interrupt took effect: a command
+ * that was killed (e.g. by `timeout`) is never reported as a success.
+ */
+export const signalExitCode = (signal: "SIGINT" | "SIGTERM", loop: boolean) =>
+  signal === "SIGINT" ? EXIT.interrupted : loop ? EXIT.ok : EXIT.terminated
 
 export const program = (argv: ReadonlyArray<string>) => {
-  process.once("SIGTERM", () => {
-    terminated = true
-  })
+  foregroundLoop = isForegroundLoop(argv)
+  for (const s of ["SIGINT", "SIGTERM"] as const) process.once(s, () => (signalled ??= s))
   const wantsJson = argv.includes("--json")
   const report = (e: ClaudyError) =>
     Effect.gen(function* () {
@@ -39,12 +55,16 @@ export const program = (argv: ReadonlyArray<string>) => {
   )
 }
 
-/** For runMain's teardown: success 0, SilentExit its code, interrupt 130, anything else 1 (after printing it). */
+/**
+ * For runMain's teardown: success 0, SilentExit its code, after a signal 130/143 (0 for a foreground loop's SIGTERM),
+ * anything else 1 (after printing it).
+ */
 export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
-  if (Exit.isSuccess(exit)) return EXIT.ok
-  const failure = Cause.failureOption(exit.cause)
+  const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
   if (Option.isSome(failure) && failure.value instanceof SilentExit) return failure.value.code
-  if (Cause.isInterruptedOnly(exit.cause)) return terminated ? EXIT.ok : EXIT.interrupted
+  if (signalled !== undefined && (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause))) return signalExitCode(signalled, foregroundLoop)
+  if (Exit.isSuccess(exit)) return EXIT.ok
+  if (Cause.isInterruptedOnly(exit.cause)) return EXIT.interrupted
   process.stderr.write(`Error: unexpected failure (a bug in claudy; please report it)\n${Cause.pretty(exit.cause)}\n`)
   return EXIT.failure
 }

@@ -46,6 +46,13 @@ export const describeError = (e: ClaudyError): Report => {
       )
     case "DockerApiError":
       return r(EXIT.failure, "see the engine's message above; `claudy daemon status` shows the current state")
+    case "DockerTimeout":
+      return r(
+        EXIT.timeout,
+        "the engine is stuck or overloaded: check it with `docker info` (Linux: systemctl status docker), then run the command again; what claudy had started was undone"
+      )
+    case "DockerResponseInvalid":
+      return r(EXIT.failure, "claudy speaks Engine API v1.41 or later: check `docker version` (and any proxy in front of the engine)")
     case "ImageNotFound":
       return r(
         EXIT.imageMissing,

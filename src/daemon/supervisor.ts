@@ -21,6 +21,7 @@ import { runManager } from "../pool/manager.ts"
 import { activeMaintenance } from "../ops/maintenance.ts"
 import { ensureHome } from "../state/home.ts"
 import { Parent } from "./Parent.ts"
+import { probeParent } from "./probe.ts"
 import { SUPERVISOR_LOG } from "./supervisorLog.ts"
 import { afterRestart, initialWatchdog, type Observation, observe } from "./watchdog.ts"
 
@@ -85,14 +86,16 @@ export const supervise = Effect.gen(function* () {
     if (reason !== "poll") yield* Effect.logInfo(`${reason}: checking the parent now`)
     const busy = yield* activeMaintenance(settings.home)
     if (busy) return yield* Effect.logInfo(`${busy.note} in progress (pid ${busy.pid}): not checking the parent`)
-    const status = yield* parent.status.pipe(Effect.either)
-    const o: Observation =
-      status._tag === "Left" ? "down" : status.right.state !== "running" ? "down" : status.right.healthy ? "healthy" : "unhealthy"
+    // The light probe under its deadline: a stuck engine costs this tick 2 s, and a restart cannot work without an
+    // engine, so none is attempted (the restart policy brings the parent back with the engine); the ticks go on.
+    const probe = yield* probeParent
+    if (probe.state === "unknown") return yield* Effect.logWarning(`engine not answering: ${probe.error} (not checking the parent)`)
+    const o: Observation = probe.state !== "running" ? "down" : probe.healthy ? "healthy" : "unhealthy"
     const before = yield* Ref.get(watchdog)
     const { restart, state } = observe(before, o, Date.now())
     yield* Ref.set(watchdog, state)
     if (state.circuit !== before.circuit) yield* Effect.logWarning(`restart circuit ${before.circuit} -> ${state.circuit}`)
-    if (o !== "healthy") yield* Effect.logWarning(`parent ${o}${status._tag === "Left" ? `: ${status.left.message}` : ""}`)
+    if (o !== "healthy") yield* Effect.logWarning(`parent ${o}${probe.error ? `: ${probe.error}` : ""}`)
     if (!restart) return
     yield* Effect.logWarning(`restarting the parent (attempt after ${state.failures} failures)`)
     const ok = yield* parent.stop.pipe(

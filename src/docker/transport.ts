@@ -2,6 +2,10 @@
  * The smallest Engine API client that works in Bun, Node and Deno: one JSON request, one answer.
  * dockerode costs ~30 ms of start-up (its ssh2 graph), so it is loaded only for streams (image build).
  * Bun: fetch with `{ unix }` (≈4 ms a call). Node/Deno: node:http with `socketPath`.
+ * Neither transport has a timeout of its own: deadlines are the Engine's, per call, through the abort signal. Bun
+ * documents an idle timeout for fetch (`timeout: false` turns it off); a `/wait` on a long session is idle for as long
+ * as the session runs, so it is off (measured with Bun 1.4.5: a unix-socket fetch idle for 310 s completes either way;
+ * test/faults/long-wait keeps it so across Bun versions).
  */
 import type { EngineAddress } from "./address.ts"
 
@@ -42,13 +46,16 @@ const describeConnectError = (e: unknown, address: EngineAddress): string => {
     return address._tag === "unix" ? `no socket at ${address.socketPath}` : "no such host"
   }
   if (code === "ECONNREFUSED" || /ECONNREFUSED|Connection refused|ConnectionRefused/i.test(text)) return "connection refused"
+  if (code === "ECONNRESET" || /ECONNRESET|socket hang up|closed unexpectedly|ConnectionClosed/i.test(text)) return "connection reset"
   return text
 }
 
-const bunRequest = async (address: EngineAddress, req: EngineRequest): Promise<EngineResponse> => {
+const bunRequest = async (address: EngineAddress, req: EngineRequest, signal?: AbortSignal): Promise<EngineResponse> => {
   const base = address._tag === "unix" ? "http://docker" : address.baseUrl
-  const init: RequestInit & { unix?: string } = {
+  const init: RequestInit & { unix?: string; timeout?: boolean } = {
     method: req.method,
+    timeout: false,
+    ...(signal ? { signal } : {}),
     ...(req.body !== undefined ? { body: JSON.stringify(req.body), headers: { "content-type": "application/json" } } : {}),
     ...(address._tag === "unix" ? { unix: address.socketPath } : {})
   }
@@ -56,12 +63,13 @@ const bunRequest = async (address: EngineAddress, req: EngineRequest): Promise<E
   try {
     res = await fetch(base + urlPath(req), init)
   } catch (e) {
+    if (signal?.aborted) throw e
     throw new ConnectFailure(describeConnectError(e, address))
   }
   return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) }
 }
 
-const nodeRequest = async (address: EngineAddress, req: EngineRequest): Promise<EngineResponse> => {
+const nodeRequest = async (address: EngineAddress, req: EngineRequest, signal?: AbortSignal): Promise<EngineResponse> => {
   const http = await import("node:http")
   const payload = req.body !== undefined ? Buffer.from(JSON.stringify(req.body)) : undefined
   return new Promise((resolve, reject) => {
@@ -77,6 +85,7 @@ const nodeRequest = async (address: EngineAddress, req: EngineRequest): Promise<
         ...target,
         method: req.method,
         path: urlPath(req),
+        ...(signal ? { signal } : {}),
         headers: payload ? { "content-type": "application/json", "content-length": payload.length } : {}
       },
       (res) => {
@@ -86,7 +95,7 @@ const nodeRequest = async (address: EngineAddress, req: EngineRequest): Promise<
         res.on("error", reject)
       }
     )
-    r.on("error", (e) => reject(new ConnectFailure(describeConnectError(e, address))))
+    r.on("error", (e) => reject(signal?.aborted ? e : new ConnectFailure(describeConnectError(e, address))))
     if (payload) r.write(payload)
     r.end()
   })
@@ -94,7 +103,8 @@ const nodeRequest = async (address: EngineAddress, req: EngineRequest): Promise<
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
 
-export const engineRequest = (address: EngineAddress, req: EngineRequest): Promise<EngineResponse> =>
-  isBun ? bunRequest(address, req) : nodeRequest(address, req)
+/** One call; aborting `signal` (a deadline, an interrupt) ends it and closes its connection. */
+export const engineRequest = (address: EngineAddress, req: EngineRequest, signal?: AbortSignal): Promise<EngineResponse> =>
+  isBun ? bunRequest(address, req, signal) : nodeRequest(address, req, signal)
 
 export const decodeText = (body: Uint8Array) => new TextDecoder().decode(body)

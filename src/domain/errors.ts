@@ -53,6 +53,27 @@ export class DockerApiError extends Data.TaggedError("DockerApiError")<{
   }
 }
 
+/** An engine call got no answer within its deadline (a stuck or overloaded engine); what claudy was doing is named. */
+export class DockerTimeout extends Data.TaggedError("DockerTimeout")<{
+  readonly address: string
+  readonly operation: string
+  readonly seconds: number
+}> {
+  override get message() {
+    return `The Docker engine at ${this.address} did not answer '${this.operation}' within ${this.seconds}s`
+  }
+}
+
+/** The engine answered, but not in the form claudy reads (a field missing or of another type). */
+export class DockerResponseInvalid extends Data.TaggedError("DockerResponseInvalid")<{
+  readonly operation: string
+  readonly detail: string
+}> {
+  override get message() {
+    return `The Docker engine's answer to '${this.operation}' is not what claudy expects: ${this.detail}`
+  }
+}
+
 export class ImageNotFound extends Data.TaggedError("ImageNotFound")<{
   readonly image: string
   readonly role: "parent" | "worker"
@@ -165,6 +186,8 @@ export type ClaudyError =
   | UsageError
   | DockerUnavailable
   | DockerApiError
+  | DockerTimeout
+  | DockerResponseInvalid
   | ImageNotFound
   | ImageBuildFailed
   | ParentNotRunning

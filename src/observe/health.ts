@@ -5,10 +5,10 @@
  * fails the supervisor with the address and its holder, never a READY service without /health.
  */
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Layer, Option, Ref } from "effect"
+import { Cause, Effect, Layer, Ref } from "effect"
 import { Settings } from "../config/Settings.ts"
-import { Parent } from "../daemon/Parent.ts"
 import { portIsFree, processHoldingPort } from "../daemon/portHolder.ts"
+import { PROBE_DEADLINE, probeParent } from "../daemon/probe.ts"
 import type { WatchdogState } from "../daemon/watchdog.ts"
 import { PortInUse, UsageError } from "../domain/errors.ts"
 import { LABEL, ownerFilter } from "../domain/labels.ts"
@@ -25,19 +25,19 @@ const CIRCUIT_VALUE = { closed: 0, "half-open": 1, open: 2 } as const
 export const healthServer = (watchdog: Ref.Ref<WatchdogState>) =>
   Effect.gen(function* () {
     const { settings } = yield* Settings
-    const parent = yield* Parent
     const engine = yield* Engine
+    const context = yield* Effect.context<Engine | Settings>()
     const serve = yield* HttpServe
     const owner = ownerOf(settings)
     if (settings.httpAddr === null) return
     const addr = settings.httpAddr
 
+    // The light probe (parent inspect + heartbeat under its deadline): a stuck engine answers 503 in time.
     const components = Effect.gen(function* () {
-      const [s, w] = yield* Effect.all([parent.status.pipe(Effect.option), Ref.get(watchdog)])
-      const st = Option.getOrUndefined(s)
+      const [p, w] = yield* Effect.all([Effect.provide(probeParent, context), Ref.get(watchdog)])
       return {
-        parent: { ready: st?.state === "running", state: st?.state ?? "unknown" },
-        chromadb: { ready: st?.healthy ?? false, url: st?.chromadb.url ?? null, heartbeat_ms: st?.chromadb.heartbeatMs ?? null },
+        parent: { ready: p.state === "running", state: p.state, ...(p.error ? { error: p.error } : {}) },
+        chromadb: { ready: p.healthy, url: p.url || null, heartbeat_ms: p.heartbeatMs },
         watchdog: { ready: w.circuit !== "open", circuit: w.circuit, restarts: w.restarts }
       }
     })
@@ -46,7 +46,7 @@ export const healthServer = (watchdog: Ref.Ref<WatchdogState>) =>
       const [c, w, containers, claims, spawns] = yield* Effect.all([
         components,
         Ref.get(watchdog),
-        engine.listContainers(ownerFilter(owner)).pipe(Effect.orElseSucceed(() => [])),
+        engine.listContainers(ownerFilter(owner)).pipe(Effect.timeout(PROBE_DEADLINE), Effect.orElseSucceed(() => [])),
         readClaims(settings.home),
         readSpawns(settings.home)
       ])

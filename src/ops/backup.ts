@@ -4,9 +4,9 @@
  * sha256 sums and a SHA256SUMS file. Backup stops the parent while it archives (ChromaDB's files are then at rest)
  * and starts it again. Restore verifies every checksum before it touches anything.
  */
-import { Effect, Either, Exit, Option, Schema } from "effect"
+import { Console, Effect, Either, Exit, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
@@ -76,8 +76,8 @@ export const backup = (destRoot?: string) =>
     yield* ensureHome(settings)
     yield* maintenance(settings.home, "backup")
     const wasRunning = (yield* parent.status).state === "running"
-    if (wasRunning) yield* parent.stop
     const archive = Effect.gen(function* () {
+      if (wasRunning) yield* parent.stop
       const volumes: Array<Manifest["volumes"][number]> = []
       for (const role of VOLUME_ROLES) {
         const vname = volumeName(settings.instance, role)
@@ -115,9 +115,18 @@ export const backup = (destRoot?: string) =>
       })
       return { dir, manifest }
     })
-    // Archiving failed or was interrupted: start the parent again as best we can and report the archiving error.
+    // Archiving failed or was interrupted (Ctrl-C, `timeout`): the partial directory goes (it would only be listed as
+    // incomplete), the parent is started again as best we can, and the archiving error or the interrupt is reported.
     const result = yield* archive.pipe(
-      Effect.onExit((exit) => (Exit.isSuccess(exit) || !wasRunning ? Effect.void : parent.start({ recreate: false }).pipe(Effect.ignore)))
+      Effect.onExit((exit) =>
+        Exit.isSuccess(exit)
+          ? Effect.void
+          : Effect.all([
+              Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
+              wasRunning ? parent.start({ recreate: false }) : Effect.void,
+              Exit.isInterrupted(exit) ? Console.error(`Backup interrupted: nothing kept (${dir} removed)`) : Effect.void
+            ], { mode: "either" })
+      )
     )
     // The backup is written; a parent that does not come back is an error the user must see (exit non-zero).
     if (wasRunning) yield* parent.start({ recreate: false })

@@ -32,13 +32,15 @@ export const runHelper = (task: string, script: string, mounts: ReadonlyArray<He
         Mounts: mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly }))
       }
     }
-    const { Id } = yield* engine.createContainer(`${settings.instance}-helper-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, body)
-    return yield* Effect.gen(function* () {
-      yield* engine.startContainer(Id)
-      const code = yield* engine.waitContainer(Id)
-      if (code !== 0) return yield* new HelperFailed({ task, code, output: yield* engine.containerLogs(Id, 20) })
-    }).pipe(Effect.ensuring(engine.removeContainer(Id, { force: true }).pipe(Effect.ignore)))
-  })
+    // Created uninterruptibly and removed however this ends (done, failed, Ctrl-C or SIGTERM): none is left behind.
+    const { Id } = yield* Effect.acquireRelease(
+      engine.createContainer(`${settings.instance}-helper-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, body),
+      ({ Id }) => engine.removeContainer(Id, { force: true }).pipe(Effect.ignore)
+    )
+    yield* engine.startContainer(Id)
+    const code = yield* engine.waitContainer(Id)
+    if (code !== 0) return yield* new HelperFailed({ task, code, output: yield* engine.containerLogs(Id, 20) })
+  }).pipe(Effect.scoped)
 
 export const imagePresent = Effect.gen(function* () {
   const engine = yield* Engine

@@ -1,6 +1,7 @@
 /**
  * `claudy reset`: remove what this claudy created, by label and HAL9000_HOME only — never by name prefix.
- * Default: stop the pool manager, remove sessions, warm workers and the parent; keep volumes (data) and images.
+ * Default: stop the pool manager, remove sessions, warm workers, helpers (of a backup that was killed) and the parent;
+ * keep volumes (data) and images.
  * `--volumes` also removes the three volumes (asked for explicitly with --yes), `--images` the images claudy built.
  * `--force` is the emergency mode for a stuck parent: kill instead of a graceful stop.
  */
@@ -56,7 +57,7 @@ export const reset = (o: ResetOptions) =>
         yield* engine.removeContainer(c.Id, { force: true })
         removed.push(c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12))
       })
-    yield* Effect.forEach([...byRole("worker"), ...byRole("warm")], remove, { concurrency: 4 })
+    yield* Effect.forEach([...byRole("worker"), ...byRole("warm"), ...byRole("helper")], remove, { concurrency: 4 })
     yield* Effect.forEach(byRole("parent"), remove)
 
     // 3. State that described those containers.

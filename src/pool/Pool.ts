@@ -3,7 +3,7 @@
  * `claim` hands a session to one with host file operations only (O_EXCL claim, session script, FIFO write);
  * `reconcile` is one observe -> plan -> act pass of the manager.
  */
-import { Context, Effect, Either, Exit, Layer, Option, Schedule } from "effect"
+import { Context, Effect, Either, Exit, Layer, Option } from "effect"
 import { statSync } from "node:fs"
 import { Settings } from "../config/Settings.ts"
 import { StateError } from "../domain/errors.ts"
@@ -14,7 +14,7 @@ import { Engine, type EngineError } from "../docker/Engine.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
 import { workerMemory } from "../mcp/binary.ts"
 import { Sessions } from "../sessions/Sessions.ts"
-import { createWorker, discardWorker } from "../spawn/createWorker.ts"
+import { acquireWorker } from "../spawn/createWorker.ts"
 import { resolveLimits } from "../spawn/limits.ts"
 import {
   type ParentRun,
@@ -34,9 +34,6 @@ import { listSlots, removeSlot, type SessionHandoff, signalSlot, slotDir, waitRe
 
 /** A slot without a container is an orphan only after this long: a spawn creates the slot just before its container. */
 const ORPHAN_SLOT_GRACE_MS = 10_000
-
-/** Engine hiccups are retried with capped exponential backoff before a loop pass gives up. */
-const engineRetry = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
 
 export interface Claimed {
   readonly id: string
@@ -97,20 +94,19 @@ const make = Effect.gen(function* () {
     })
   })
 
+  /** A warm worker that is ready, or none: a failure or an interrupt at any step discards what was created. */
   const createWarm = (project: string, parent: ParentRun & { readonly port: number }) =>
     Effect.gen(function* () {
       yield* requireLocalEngine(engine.address, "a warm worker")
       const st = yield* hostFile(project, "read the owner of", () => statSync(project))
-      const w = yield* createWorker(engine, home, defaultShape(project, parent, st))
-      const undo = discardWorker(engine, home, w)
-      yield* engine.startContainer(w.id).pipe(Effect.tapError(() => undo))
+      const w = yield* acquireWorker(engine, home, defaultShape(project, parent, st))
+      yield* engine.startContainer(w.id)
       // Ready means waiting on its FIFO: only then can a claim hand it a session at once.
       if (!(yield* waitReady(home, w.slot, 30_000))) {
-        yield* undo
         return yield* new StateError({ path: slotDir(home, w.slot), operation: "wait for the warm worker in", detail: "its entrypoint never opened the claim FIFO (see: docker logs)" })
       }
       return w
-    })
+    }).pipe(Effect.scoped)
 
   /** Remove a warm worker nobody serves; the manager takes the claim first so a spawn cannot get it meanwhile. */
   const removeWarm = (id: string, slot: string, alreadyClaimed: boolean) =>
@@ -214,7 +210,8 @@ const make = Effect.gen(function* () {
         nowMs: Date.now(),
         parentRun: Option.match(parent, { onNone: () => undefined, onSome: parentRunKey })
       })
-      yield* Effect.forEach(actions, (a) => act(a, parent).pipe(Effect.retry(engineRetry)), { concurrency: 4 })
+      // No retry here: the Engine retries what is transient, and a failed action is planned again on the next pass.
+      yield* Effect.forEach(actions, (a) => act(a, parent), { concurrency: 4 })
       yield* removeOrphanSlots
       yield* mirror
       return { actions, parentRunning: Option.isSome(parent), projects }
@@ -255,22 +252,30 @@ const make = Effect.gen(function* () {
       let dead = 0
       for (const c of candidates) {
         if (dead >= maxDead) break
-        if (!(yield* tryClaim(home, c.slot, handoff.session))) continue
         const claimed = { id: c.id, name: c.name, slot: c.slot }
-        // From here the worker is ours: unless the session was handed over, it is removed — also when the hand-off
-        // fails (a stale mirror entry whose slot is gone) or the spawn is interrupted.
-        const handedOver = yield* Effect.gen(function* () {
-          yield* writeHandoff(home, c.slot, handoff)
-          yield* beforeSignal(claimed)
-          return yield* signalSlot(home, c.slot, 50)
-        }).pipe(
-          // A worker that is gone (its slot too: ENOENT) is dead, and the next one is tried; a disk that cannot take
-          // the hand-off (full, read-only) fails the spawn with that error, it is not turned into a cold start.
-          Effect.catchAll((e) => (e instanceof StateError && e.code !== "ENOENT" ? Effect.fail(e) : Effect.succeed(false))),
-          Effect.onExit((exit) =>
-            Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
+        // Once claimed the worker is ours: unless the session was handed over, it is removed — also when the hand-off
+        // fails (a stale mirror entry whose slot is gone) or the spawn is interrupted, even right after the claim.
+        const handedOver = yield* Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(tryClaim(home, c.slot, handoff.session), (won): Effect.Effect<boolean | "lost", StateError> =>
+            !won
+              ? Effect.succeed("lost" as const)
+              : restore(
+                  Effect.gen(function* () {
+                    yield* writeHandoff(home, c.slot, handoff)
+                    yield* beforeSignal(claimed)
+                    return yield* signalSlot(home, c.slot, 50)
+                  })
+                ).pipe(
+                  // A worker that is gone (its slot too: ENOENT) is dead, and the next one is tried; a disk that cannot
+                  // take the hand-off (full, read-only) fails the spawn with that error, it is not turned into a cold start.
+                  Effect.catchAll((e) => (e instanceof StateError && e.code !== "ENOENT" ? Effect.fail(e) : Effect.succeed(false))),
+                  Effect.onExit((exit) =>
+                    Exit.isSuccess(exit) && exit.value ? Effect.void : removeWarm(c.id, c.slot, true).pipe(Effect.ignore)
+                  )
+                )
           )
         )
+        if (handedOver === "lost") continue
         if (handedOver) return Option.some(claimed)
         dead++
       }

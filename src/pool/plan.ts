@@ -34,6 +34,12 @@ export type PoolAction =
 
 const SESSIONLESS = new Set(["reaper", "unknown"])
 
+/**
+ * A warm worker not yet running is "starting", not dead, for this long after its creation: `pool warm` or another
+ * manager creates, then starts it, and waits up to 30 s for its entrypoint. Only an older one was left by a crash.
+ */
+export const STARTING_GRACE_MS = 30_000
+
 export const planPool = (
   observed: ReadonlyArray<ObservedWarm>,
   projects: ReadonlyArray<string>,
@@ -41,9 +47,12 @@ export const planPool = (
 ): ReadonlyArray<PoolAction> => {
   const actions: Array<PoolAction> = []
   const idle: Array<ObservedWarm> = []
+  // starting workers count toward the target (another is not created meanwhile) but are never removed
+  const starting: Array<ObservedWarm> = []
   for (const w of observed) {
     if (w.claimedBy !== undefined && !SESSIONLESS.has(w.claimedBy)) actions.push({ _tag: "adopt", id: w.id, name: w.name, slot: w.slot, session: w.claimedBy })
     else if (w.claimedBy !== undefined) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "abandoned" })
+    else if (!w.running && t.nowMs - w.createdAtMs < STARTING_GRACE_MS) starting.push(w)
     else if (!w.running) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "dead" })
     else if (w.parentRun !== t.parentRun) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "stale-parent" })
     else idle.push(w)
@@ -64,8 +73,8 @@ export const planPool = (
   }
   if (projects.length > 0) {
     const perProject = new Map(projects.map((p) => [p, 0]))
-    for (const w of kept) if (perProject.has(w.project)) perProject.set(w.project, perProject.get(w.project)! + 1)
-    for (let i = count; i < Math.min(t.target, t.max); i++) {
+    for (const w of [...kept, ...starting]) if (perProject.has(w.project)) perProject.set(w.project, perProject.get(w.project)! + 1)
+    for (let i = count + starting.length; i < Math.min(t.target, t.max); i++) {
       // the known project with the fewest warm workers; ties go to the more recent (earlier in the list)
       let best = projects[0]!
       for (const p of projects) if (perProject.get(p)! < perProject.get(best)!) best = p

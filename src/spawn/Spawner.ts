@@ -10,12 +10,13 @@ import {
   AttachFailed,
   ConfigInvalid,
   type DockerApiError,
+  ForeignObject,
   ParentNotRunning,
   SessionNameTaken,
   UsageError,
   LimitsNotEnforced
 } from "../domain/errors.ts"
-import { LABEL, ownershipOf } from "../domain/labels.ts"
+import { describeOwner, LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
@@ -28,13 +29,13 @@ import { signalSlot, writeHandoff } from "../pool/slot.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
-import { createWorker, discardWorker } from "./createWorker.ts"
+import { acquireWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { resolveProject } from "./projectPath.ts"
 import { defaultSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
 import { workerMemory } from "../mcp/binary.ts"
-import { workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
+import { memoryMounts, workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
 
 export interface SpawnRequest {
   readonly path: string
@@ -109,6 +110,19 @@ const make = Effect.gen(function* () {
     }
   })
 
+  /**
+   * The named volumes a worker mounts must be ours or absent (the engine then creates them with our labels). A via-parent
+   * spawn needs no look: the parent's start checked them. Without the parent, another HAL9000_HOME of the same instance
+   * may own volumes of these names: mounting them would hand this worker that home's shared memory.
+   */
+  const checkVolumesOurs = (names: ReadonlyArray<string>) =>
+    Effect.forEach(names, (name) =>
+      Effect.flatMap(engine.inspectVolume(name), (v) => {
+        if (Option.isNone(v)) return Effect.void
+        const ownership = ownershipOf(v.value.Labels, owner)
+        return ownership === "ours" ? Effect.void : Effect.fail(new ForeignObject({ kind: "volume", name, owner: describeOwner(v.value.Labels, ownership) }))
+      }), { concurrency: "unbounded", discard: true })
+
   /** Free unless a container has the session's name, or a warm worker is claimed for it. */
   const checkNameFree = (session: string) =>
     Effect.gen(function* () {
@@ -150,7 +164,9 @@ const make = Effect.gen(function* () {
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
       const [parentRun] = yield* Effect.all(
         [
-          req.viaParent ? Effect.map(checkParent, Option.some) : Effect.succeed(Option.none()),
+          req.viaParent
+            ? Effect.map(checkParent, Option.some)
+            : Effect.as(checkVolumesOurs(memoryMounts({ owner, claudyBinary: null }).map((m) => m.Source)), Option.none()),
           checkNameFree(session),
           ensureHome(settings),
           limits.enabled ? checkLimitsEnforced : Effect.void
@@ -205,37 +221,36 @@ const make = Effect.gen(function* () {
       } else {
         // The image is looked at only when the engine says it is missing (one call fewer on every cold spawn): then
         // it is pulled as the settings allow, or refused with the image error, and the create is tried once more.
-        const create = createWorker(engine, home, shape, session)
-        const cold = yield* create.pipe(
-          Effect.catchIf(
-            (e) => e._tag === "DockerApiError" && e.status === 404,
-            () => Effect.zipRight(images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing"), create)
-          ),
-          Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
-            // 409: a concurrent spawn took the name between our check and create.
-            e.status === 409
-              ? Effect.fail(new SessionNameTaken({ name: session, container: workerContainerName(settings.instance, session), project: "", state: "just created by another claudy" }))
-              : Effect.fail(e)
-          )
-        )
-        containerId = cold.id
-        // Until the session is handed over, any failure or an interrupt (Ctrl-C) removes what this spawn created.
+        const create = acquireWorker(engine, home, shape, session)
+        // Until the session is handed over, any failure or an interrupt (Ctrl-C, SIGTERM) at any step removes what
+        // this spawn created: the worker is a resource of this scope, kept only when the scope succeeds.
         const running = yield* Deferred.make<void>()
-        yield* Effect.gen(function* () {
-          yield* writeHandoff(home, cold.slot, handoff)
-          yield* attachFirst(cold, running)
-          yield* engine.startContainer(cold.id)
+        const cold = yield* Effect.gen(function* () {
+          const w = yield* create.pipe(
+            Effect.catchIf(
+              (e) => e._tag === "DockerApiError" && e.status === 404,
+              () => Effect.zipRight(images.ensure(image, "worker", settings.skipImagePull ? "never" : "if-missing"), create)
+            ),
+            Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
+              // 409: a concurrent spawn took the name between our check and create.
+              e.status === 409
+                ? Effect.fail(new SessionNameTaken({ name: session, container: workerContainerName(settings.instance, session), project: "", state: "just created by another claudy" }))
+                : Effect.fail(e)
+            )
+          )
+          yield* writeHandoff(home, w.slot, handoff)
+          yield* attachFirst(w, running)
+          yield* engine.startContainer(w.id)
           yield* Deferred.succeed(running, undefined)
-          if (!(yield* signalSlot(home, cold.slot, 10_000))) {
+          if (!(yield* signalSlot(home, w.slot, 10_000))) {
             return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
           }
+          return w
         }).pipe(
-          Effect.onExit((exit) =>
-            Exit.isSuccess(exit)
-              ? Effect.void
-              : Effect.zipRight(Deferred.interrupt(running), discardWorker(engine, home, cold))
-          )
+          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Deferred.interrupt(running))),
+          Effect.scoped
         )
+        containerId = cold.id
       }
       yield* logSpawn(home, {
         at: new Date().toISOString(),

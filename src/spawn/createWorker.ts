@@ -1,5 +1,5 @@
 /** Create a worker container with its slot — the one path for cold spawns and warm pool workers alike. */
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { randomBytes } from "node:crypto"
 import type { EngineShape } from "../docker/Engine.ts"
 import { createSlot, removeSlot } from "../pool/slot.ts"
@@ -33,3 +33,14 @@ export const createWorker = (engine: EngineShape, home: string, shape: WorkerSha
 /** Undo `createWorker`: remove the container and its slot (the cleanup of a spawn or warm start that failed). */
 export const discardWorker = (engine: EngineShape, home: string, w: { readonly id: string; readonly slot: string }) =>
   Effect.all([engine.removeContainer(w.id, { force: true }), removeSlot(home, w.slot)]).pipe(Effect.ignore)
+
+/**
+ * `createWorker` as a resource of the enclosing scope: the create runs uninterruptibly (Ctrl-C or SIGTERM waits for
+ * the engine's answer, bounded by the call's deadline, so no container exists that nobody knows of), and the worker
+ * is discarded when the scope closes with a failure or an interrupt. A scope that succeeds keeps it: the session was
+ * handed over, or the warm worker is ready.
+ */
+export const acquireWorker = (engine: EngineShape, home: string, shape: WorkerShape, session?: string) =>
+  Effect.acquireRelease(createWorker(engine, home, shape, session), (w, exit) =>
+    Exit.isSuccess(exit) ? Effect.void : discardWorker(engine, home, w)
+  )

@@ -122,3 +122,30 @@ test("a warm worker removed behind the pool's back: an interactive spawn goes co
     rmSync(file, { force: true })
   }
 })
+
+test("SIGTERM to claudy attached in a terminal: exit 143, the terminal back in its normal mode, the session runs on", async () => {
+  const env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`).join(" ")
+  const fourth = `${tmuxSession}-4`
+  const file = `${exitFile}-4`
+  // after claudy: its exit code, then whether the terminal is in canonical mode with echo (what a shell needs)
+  const cmd = `env ${env} ${CLAUDY} --via-parent --name termed ${project} -- sleep 600; echo "EXIT=$?" > ${file}.tmp; stty -a >> ${file}.tmp; mv ${file}.tmp ${file}`
+  try {
+    expect((await run(["tmux", "new-session", "-d", "-s", fourth, "-x", "100", "-y", "30", cmd])).code).toBe(0)
+    await waitFor("the session's sleep to run", async () =>
+      (await docker("top", `${b.instance}-worker-termed`)).stdout.includes("sleep 600") ? true : undefined)
+    const pid = await waitFor("claudy's pid", async () => {
+      // claudy itself (env execs it), not the shell tmux runs the whole command line in
+      const found = (await run(["pgrep", "-f", "--", `^${CLAUDY} --via-parent --name termed`])).stdout.trim().split("\n").filter(Boolean)
+      return found.length === 1 ? Number(found[0]) : undefined
+    })
+    process.kill(pid, "SIGTERM")
+    const after = await waitFor("claudy to exit", async () => (existsSync(file) ? readFileSync(file, "utf8") : undefined))
+    expect(after.split("\n")[0]).toBe("EXIT=143")
+    expect(after).toMatch(/(^|\s)icanon(\s|$)/m)
+    expect(after).toMatch(/(^|\s)echo(\s|$)/m)
+    expect((await b.claudy(["sessions", "inspect", "termed", "--json"])).stdout).toContain('"running"')
+  } finally {
+    await run(["tmux", "kill-session", "-t", fourth])
+    rmSync(file, { force: true })
+  }
+})

@@ -1,8 +1,9 @@
 /** Operations on the real engine: the systemd supervisor, health/metrics, doctor, debug bundle, backup, reset. */
 import { afterAll, describe, expect, test } from "bun:test"
-import { chownSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chownSync, existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { chroma, CLAUDY, docker, freePort, inspect, ROOT, run, startSupervisor, tracked, waitFor } from "../support/harness.ts"
+import { homeHash, ownerLabels } from "../../src/domain/labels.ts"
 
 const t = tracked()
 const box = t.box
@@ -231,9 +232,16 @@ describe("reset", () => {
     chownSync(project, 1000, 1000)
     expect((await a.claudy(["--via-parent", "-d", "--name", "doomed", project, "--", "sleep", "300"])).code).toBe(0)
     expect((await a.claudy(["pool", "warm", project])).code).toBe(0)
-    // its names share the instance's prefix; without --via-parent it needs no parent of its own
-    expect((await sameInstance.claudy(["spawn", "-d", "--name", "kept", project, "--", "sleep", "300"])).code).toBe(0)
+    // its names share the instance's prefix, and so do the shared memory volumes, which are a's: its spawn is refused
+    // (it would hand a's memory to the other home), so its session is a container made with its labels
+    const refused = await sameInstance.claudy(["spawn", "-d", "--name", "nope", project, "--", "true"])
+    expect(refused.code).toBe(7)
+    expect(refused.stderr).toMatch(new RegExp(`A volume named '${a.instance}-(memorybank|plugins)' exists but .*another HAL9000_HOME`))
+    const theirs = ownerLabels({ instance: a.instance, home: homeHash(realpathSync(sameInstance.home)) }, "worker", "test")
+    const labels = Object.entries({ ...theirs, "io.hal9000.session": "kept" }).flatMap(([k, v]) => ["--label", `${k}=${v}`])
+    expect((await docker("run", "-d", "--name", `${a.instance}-worker-kept`, ...labels, "claudy-base:trixie", "sleep", "300")).code).toBe(0)
     const kept = (await inspect(`${a.instance}-worker-kept`)).Id
+    expect((await sameInstance.claudy(["sessions", "list"])).stdout).toContain("kept")
     const fakeWorker = `${a.instance}-worker-lookalike`
     const fakeVolume = `${a.instance}-chromadb-lookalike`
     expect((await docker("create", "--name", fakeWorker, "claudy-base:trixie", "true")).code).toBe(0)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { type ObservedWarm, planPool } from "../../src/pool/plan.ts"
+import { type ObservedWarm, planPool, STARTING_GRACE_MS } from "../../src/pool/plan.ts"
 import { renderSessionScript, shQuote } from "../../src/pool/sessionScript.ts"
 
 const w = (id: string, over: Partial<ObservedWarm> = {}): ObservedWarm => ({
@@ -36,9 +36,15 @@ describe("pool plan", () => {
   })
   test("nothing to create without projects", () => expect(planPool([], [], t())).toEqual([]))
   test("dead unclaimed workers are removed and replaced", () => {
-    const a = planPool([w("a"), w("b", { running: false })], ["/p"], t())
+    const a = planPool([w("a"), w("b", { running: false })], ["/p"], t({ nowMs: STARTING_GRACE_MS }))
     expect(a).toContainEqual({ _tag: "remove", id: "b", slot: "b", reason: "dead" })
     expect(a.filter((x) => x._tag === "create")).toHaveLength(1)
+  })
+  test("a worker not yet running within its starting grace is never removed, and counts toward the target", () => {
+    const young = w("b", { running: false, createdAtMs: 1_000 })
+    const a = planPool([w("a"), young], ["/p"], t({ nowMs: 1_000 + STARTING_GRACE_MS - 1 }))
+    expect(a).toEqual([])
+    expect(planPool([w("a"), young], ["/p"], t({ nowMs: 1_000 + STARTING_GRACE_MS }))).toContainEqual({ _tag: "remove", id: "b", slot: "b", reason: "dead" })
   })
   test("claimed workers are sessions: adopted, never removed or counted", () => {
     const a = planPool([w("a", { claimedBy: "s1" }), w("b", { claimedBy: "s2", running: false })], ["/p"], t())
