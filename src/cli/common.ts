@@ -1,5 +1,5 @@
 /** Options shared by several commands, and the helpers that print results. */
-import { Options } from "@effect/cli"
+import { HelpDoc, Options, Span } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { UsageError } from "../domain/errors.ts"
 import { variableNames } from "../config/variables.ts"
@@ -7,6 +7,7 @@ import { variableNames } from "../config/variables.ts"
 export const jsonOption = Options.boolean("json").pipe(Options.withDescription("Print the result as JSON"))
 
 export const setOption = Options.text("set").pipe(
+  Options.withPseudoName("NAME=VALUE"),
   Options.withDescription("Override a setting for this run: --set CHROMADB_PORT=8080 (repeatable; source shows as 'flag')"),
   Options.repeated
 )
@@ -30,6 +31,12 @@ export const parseSetFlags = (pairs: ReadonlyArray<string>) =>
     return out
   })
 
+/** `-f` of sessions logs and daemon logs, as in docker logs. */
+export const followOption = Options.boolean("follow").pipe(
+  Options.withAlias("f"),
+  Options.withDescription("Keep printing new output until the container stops or Ctrl-C")
+)
+
 /** Seconds as people read an age or uptime: 42s, 3m7s, 2h5m. */
 export const duration = (s: number) =>
   s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
@@ -44,3 +51,19 @@ export const table = (rows: ReadonlyArray<ReadonlyArray<string>>) => {
   )
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n")
 }
+
+/** A description followed by examples, for the help of the commands users start from (also in claudy(1)). */
+export const withExamples = (
+  description: string,
+  examples: readonly [readonly [command: string, what: string], ...Array<readonly [string, string]>]
+) =>
+  HelpDoc.blocks([
+    HelpDoc.p(description),
+    HelpDoc.p(Span.strong("Examples:")),
+    HelpDoc.descriptionList(
+      examples.map(([command, what]): [Span.Span, HelpDoc.HelpDoc] => [Span.code(command), HelpDoc.p(what)]) as [
+        [Span.Span, HelpDoc.HelpDoc],
+        ...Array<[Span.Span, HelpDoc.HelpDoc]>
+      ]
+    )
+  ])

@@ -4,7 +4,8 @@ import { Parent, type ParentStatus } from "../daemon/Parent.ts"
 import { SilentExit } from "../domain/errors.ts"
 import { Engine } from "../docker/Engine.ts"
 import { Settings } from "../config/Settings.ts"
-import { duration, jsonOption, printJson, setOption, table } from "./common.ts"
+import { followLogs } from "../sessions/followLogs.ts"
+import { duration, followOption, jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
 import { EXIT } from "./exitCodes.ts"
 import { keepSettings, keptUpdates } from "../config/kept.ts"
 import { ensureManager } from "./poolCommand.ts"
@@ -59,7 +60,15 @@ const lostNetworkWarning = (sessions: ReadonlyArray<string>, when: "lose" | "los
 
 const start = Command.make("start", { recreate: recreateOption, set: setOption }, ({ recreate, set }) =>
   withSet(set, startAndReport(recreate))
-).pipe(Command.withDescription("Create or start the parent container and wait until ChromaDB answers (idempotent)"))
+).pipe(
+  Command.withDescription(
+    withExamples("Create or start the parent container and wait until ChromaDB answers (idempotent)", [
+      ["claudy daemon start", "start the parent with the current settings (a healthy one is left alone)"],
+      ["CHROMADB_PORT=8080 claudy daemon start --recreate", "apply new settings: the parent is recreated, its volumes kept"],
+      ["ENABLE_POOL_MANAGER=true claudy daemon start", "also start the pool manager"]
+    ])
+  )
+)
 
 const stop = Command.make("stop", { set: setOption }, ({ set }) =>
   withSet(
@@ -141,9 +150,9 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
   )
 )
 
-const tailOption = Options.integer("tail").pipe(Options.withDefault(50), Options.withDescription("Number of lines"))
+const tailOption = Options.integer("tail").pipe(Options.withPseudoName("N"), Options.withDefault(50), Options.withDescription("Number of lines"))
 
-const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail, set }) =>
+const logs = Command.make("logs", { tail: tailOption, follow: followOption, set: setOption }, ({ tail, follow, set }) =>
   withSet(
     set,
       Effect.gen(function* () {
@@ -152,10 +161,11 @@ const logs = Command.make("logs", { tail: tailOption, set: setOption }, ({ tail,
         yield* Settings
         const s = yield* parent.status
         if (s.state === "absent") return yield* Console.log(`Parent container '${parent.name}' does not exist`)
+        if (follow) return yield* followLogs(engine.address, parent.name, parent.name, false, tail)
         yield* Console.log((yield* engine.containerLogs(parent.name, tail)).trimEnd())
       })
   )
-).pipe(Command.withDescription("Print the last lines of the parent's log (ChromaDB's output)"))
+).pipe(Command.withDescription("Print the last lines of the parent's log (ChromaDB's output); -f keeps following it"))
 
 // The supervisor (health server, HTTP router, pool loop) is loaded only by the command that runs it.
 const supervise = Effect.flatMap(

@@ -6,7 +6,7 @@ import { backup, listBackups, restore } from "../ops/backup.ts"
 import { debugBundle } from "../ops/debugBundle.ts"
 import { doctor } from "../ops/doctor.ts"
 import { reset } from "../ops/reset.ts"
-import { jsonOption, printJson, setOption, table } from "./common.ts"
+import { jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
 import { withSet } from "./services.ts"
 
 const doctorCommand = Command.make("doctor", { json: jsonOption, set: setOption }, ({ json, set }) =>
@@ -38,7 +38,11 @@ const bundleCommand = Command.make(
     )
 ).pipe(Command.withDescription("Write one tar.gz with logs, labelled objects, statuses, redacted config and doctor output"))
 
-const destOption = Options.directory("dest", { exists: "yes" }).pipe(Options.optional, Options.withDescription("Directory that holds backups (default: next to HAL9000_HOME)"))
+const destOption = Options.directory("dest", { exists: "either" }).pipe(
+  Options.withPseudoName("DIR"),
+  Options.optional,
+  Options.withDescription("Directory that holds backups (default: next to HAL9000_HOME; created 0700 when missing)")
+)
 
 const printBackups = (dest: Option.Option<string>, json: boolean) =>
   Effect.gen(function* () {
@@ -79,7 +83,13 @@ const backupCommand = Command.make(
           })
     )
 ).pipe(
-  Command.withDescription("Back up the volumes and HAL9000_HOME state (the parent is stopped while archiving, then started)"),
+  Command.withDescription(
+    withExamples("Back up the volumes and HAL9000_HOME state (the parent is stopped while archiving, then started)", [
+      ["claudy backup", "a new backup next to HAL9000_HOME"],
+      ["claudy backup --dest /srv/backups/claudy", "into that directory (created 0700 when missing)"],
+      ["claudy backup list", "the backups, newest first; restore one with: claudy restore DIR"]
+    ])
+  ),
   Command.withSubcommands([backupList])
 )
 

@@ -19,7 +19,7 @@ import { resolveProject } from "../spawn/projectPath.ts"
 import { fsError } from "../state/hostFile.ts"
 import { ensureHome } from "../state/home.ts"
 import { readLock } from "../state/lockFile.ts"
-import { duration, jsonOption, parseSetFlags, printJson, setOption, table } from "./common.ts"
+import { duration, jsonOption, parseSetFlags, printJson, setOption, table, withExamples } from "./common.ts"
 import { withServices, withSet } from "./services.ts"
 
 /** How to run this same claudy again: the compiled binary, or the runtime plus the entry script. */
@@ -127,7 +127,14 @@ const start = Command.make("start", { ...poolFlags, set: setOption }, ({ set, ..
   })
 ).pipe(
   Command.withDescription(
-    "Start the pool manager in the background (pid file and log under HAL9000_HOME); --min-warm/--max-warm/--idle-timeout/--check-interval set MIN_WARM_WORKERS, MAX_WARM_WORKERS, IDLE_TIMEOUT, CHECK_INTERVAL for it"
+    withExamples(
+      "Start the pool manager in the background (pid file and log under HAL9000_HOME); --min-warm/--max-warm/--idle-timeout/--check-interval set MIN_WARM_WORKERS, MAX_WARM_WORKERS, IDLE_TIMEOUT, CHECK_INTERVAL for it",
+      [
+        ["claudy pool start", "keep MIN_WARM_WORKERS warm workers ready (a second start says it is already running)"],
+        ["claudy pool start --min-warm 2 --idle-timeout 600", "two warm workers, idle ones reaped after 10 minutes"],
+        ["claudy pool warm ~/src/app && claudy pool start", "keep ~/src/app warm: its next spawn takes a worker at once"]
+      ]
+    )
   )
 )
 

@@ -108,6 +108,11 @@ export const describeError = (e: ClaudyError): Report => {
       return r(EXIT.usage, "claudy backup list shows the backups there are; take a new one with: claudy backup")
     case "HelperFailed":
       return r(EXIT.failure, "see the output above; claudy doctor checks the engine, images and volumes")
+    case "LimitsNotEnforced":
+      return r(
+        EXIT.usage,
+        "run the engine rootful or on cgroup v2 with controller delegation (docs/TROUBLESHOOTING.md, Podman), or spawn with --no-limits to accept a worker without limits"
+      )
     case "StateError":
       return r(EXIT.failure, e.fix ?? "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
   }

@@ -8,20 +8,8 @@ import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { VERSION_LINE } from "../version.ts"
 import { isSpawnForm, isSubcommand, type SubcommandName } from "./argvShape.ts"
+import { AUTHENTICATION, SESSIONS } from "./helpSections.ts"
 
-/** The Authentication section of --help (docs/SECURITY.md has the details). */
-const AUTHENTICATION =
-  "AUTHENTICATION: a session's Claude Code uses, in this order, (1) ANTHROPIC_API_KEY in claudy's environment, " +
-  "(2) the key file HAL9000_HOME/secrets/anthropic_key (yours, mode 0400 or 0600; refused otherwise), " +
-  "(3) the login kept in the Claude home volume <instance>-claude-home: log in once with `claudy login`. " +
-  "A key reaches the worker as a file readable by its user only, never in its environment. `claudy auth status` says which is in use."
-
-const SESSIONS =
-  "SESSIONS: without --name a project has one session, named after its path: running claudy again on it attaches to it " +
-  "(with --detach: reports it); --new starts another beside it."
-
-const SPAWN_SUMMARY = "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…]"
-const SPAWN_DESCRIPTION = `${SPAWN_SUMMARY}\n\n${SESSIONS}\n\n${AUTHENTICATION}`
 
 const loadSpawn = () => import("./spawnCommand.ts")
 const loadOps = () => import("./opsCommand.ts")
@@ -35,7 +23,7 @@ const SUBCOMMANDS = {
   daemon: () => import("./daemonCommand.ts").then((m) => m.daemonCommand),
   spawn: () =>
     loadSpawn().then((m) =>
-      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_SUMMARY))
+      Command.make("spawn", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(m.spawnDescription))
     ),
   sessions: () => import("./sessionsCommand.ts").then((m) => m.sessionsCommand),
   pool: () => import("./poolCommand.ts").then((m) => m.poolCommand),
@@ -71,22 +59,28 @@ const rootWith = (subs: ReadonlyArray<Sub>) =>
     Command.withSubcommands(subs as [Sub, ...Array<Sub>])
   )
 
+/** The whole tree, every subcommand loaded: for claudy(1) and docs/CLI.md (scripts/docs), never for a command. */
+export const fullTree = () => Promise.all(Object.values(SUBCOMMANDS).map((load) => load())).then(rootWith)
+
 // `claudy --via-parent /path`: the spawn command under the program's own name.
 const spawnRoot = () =>
-  loadSpawn().then((m) => Command.make("claudy", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(SPAWN_DESCRIPTION)))
+  loadSpawn().then((m) => Command.make("claudy", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(m.spawnDescription)))
 
 export { isSpawnForm }
 
 /**
  * @effect/cli sees `--help` only right after the command path (`claudy daemon start --help`); after other flags it
  * reads it as an argument. Users put it anywhere, so move it behind the command path (at most group + command).
+ * It also names the full path in the usage line (`$ claudy daemon logs …`, not `$ logs …`) only when every level
+ * was asked for help: a parent that sees `--help` prefixes its name to its child's usage, one that does not passes the
+ * child's help up unchanged. So `--help` follows each word: `claudy --help daemon --help logs --help`.
  */
 export const normalizeHelp = (argv: ReadonlyArray<string>, spawnForm: boolean): Array<string> => {
   const rest = argv.slice(2)
   if (!rest.includes("--help") && !rest.includes("-h")) return [...argv]
   const firstFlag = rest.findIndex((a) => a.startsWith("-"))
-  const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag)
-  return [...argv.slice(0, 2), ...(spawnForm ? [] : words.slice(0, 2)), "--help"]
+  const words = spawnForm ? [] : (firstFlag < 0 ? rest : rest.slice(0, firstFlag)).slice(0, 2)
+  return [...argv.slice(0, 2), "--help", ...words.flatMap((w) => [w, "--help"])]
 }
 
 /**

@@ -1,14 +1,15 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Option } from "effect"
-import { SilentExit, UsageError } from "../domain/errors.ts"
+import { Console, Effect, Either, Option } from "effect"
+import { ConfigInvalid, SilentExit, UsageError } from "../domain/errors.ts"
 import { LABEL } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import type { SessionRecord } from "../sessions/record.ts"
 import { followLogs } from "../sessions/followLogs.ts"
 import { shellInSession } from "../sessions/shell.ts"
+import { parseSince, SINCE_FORM } from "../sessions/since.ts"
 import { type SessionView, Sessions } from "../sessions/Sessions.ts"
 import { attachSession } from "../spawn/attach.ts"
-import { jsonOption, printJson, setOption, table } from "./common.ts"
+import { followOption, jsonOption, printJson, setOption, table } from "./common.ts"
 import { withSet } from "./services.ts"
 
 const nameArg = Args.text({ name: "NAME" }).pipe(Args.withDescription("Session name (see: claudy sessions list)"))
@@ -101,22 +102,35 @@ const logs = Command.make(
   "logs",
   {
     name: nameArg,
-    follow: Options.boolean("follow").pipe(Options.withAlias("f"), Options.withDescription("Keep printing new output")),
-    tail: Options.integer("tail").pipe(Options.withDefault(200), Options.withDescription("Lines from the end")),
+    follow: followOption,
+    tail: Options.integer("tail").pipe(Options.withPseudoName("N"), Options.withDefault(200), Options.withDescription("Lines from the end")),
+    since: Options.text("since").pipe(
+      Options.withPseudoName("WHEN"),
+      Options.withDescription(`Only output since then: ${SINCE_FORM}`),
+      Options.optional
+    ),
+    timestamps: Options.boolean("timestamps").pipe(Options.withAlias("t"), Options.withDescription("Prefix each line with its time (RFC 3339)")),
     set: setOption
   },
-  ({ name, follow, tail, set }) =>
+  ({ name, follow, tail, since, timestamps, set }) =>
     withSet(
       set,
       Effect.gen(function* () {
+        const sinceSeconds = Option.isSome(since)
+          ? yield* Either.match(parseSince(since.value, Date.now()), {
+              onLeft: (expected) => Effect.fail(new ConfigInvalid({ variable: "--since", value: since.value, expected, source: "flag" })),
+              onRight: (s) => Effect.succeed(s)
+            })
+          : undefined
+        const window = { ...(sinceSeconds !== undefined ? { since: sinceSeconds } : {}), ...(timestamps ? { timestamps } : {}) }
         const c = yield* (yield* Sessions).requireContainer(name)
         const engine = yield* Engine
-        if (follow) return yield* followLogs(engine.address, name, c.Id, c.Config.Tty ?? false, tail)
-        const text = yield* engine.containerLogs(c.Id, tail)
+        if (follow) return yield* followLogs(engine.address, name, c.Id, c.Config.Tty ?? false, tail, window)
+        const text = yield* engine.containerLogs(c.Id, tail, window)
         if (text !== "") yield* Effect.sync(() => process.stdout.write(text))
       })
     )
-).pipe(Command.withDescription("Print a session's output"))
+).pipe(Command.withDescription("Print a session's output (-f follows, --since and --timestamps as in docker logs)"))
 
 const stop = Command.make(
   "stop",

@@ -6,12 +6,24 @@ import { invocation } from "../config/invocation.ts"
 import { Engine } from "../docker/Engine.ts"
 import { attachSession } from "../spawn/attach.ts"
 import { type SpawnResult, Spawner } from "../spawn/Spawner.ts"
-import { setOption } from "./common.ts"
+import { setOption, withExamples } from "./common.ts"
+import { AUTHENTICATION, SESSIONS } from "./helpSections.ts"
 import { SessionCommand } from "./sessionCommand.ts"
 import { withSet } from "./services.ts"
 
-const optionalText = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+const optionalText = (name: string, pseudoName: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName(pseudoName), Options.withDescription(description), Options.optional)
+
+export const spawnDescription = withExamples(
+  "Spawn a worker on a project: claudy spawn --via-parent [--detach] [PATH] [-- CMD ARGS…] (`spawn` may be left out). " +
+    `${SESSIONS} ${AUTHENTICATION}`,
+  [
+    ["claudy --via-parent ~/src/app", "Claude Code on ~/src/app, attached to your terminal, sharing the parent's ChromaDB"],
+    ["claudy --via-parent --detach --name review ~/src/app", "the same in the background, as session 'review' (claudy sessions attach review)"],
+    ["claudy --via-parent --memory 8g --cpus 4 .", "the current directory with more memory and CPUs than WORKER_MEMORY/WORKER_CPUS"],
+    ["claudy --via-parent . -- make test", "another command instead of claude; claudy exits with its exit code"]
+  ]
+)
 
 export const spawnConfig = {
   viaParent: Options.boolean("via-parent").pipe(
@@ -21,21 +33,23 @@ export const spawnConfig = {
     Options.withAlias("d"),
     Options.withDescription("Run in the background: print the session name and return once the worker runs")
   ),
-  name: optionalText("name", "Session name (default: the project's own, <base>-<hash of its path>): a-z, 0-9 and '-', at most 40"),
+  name: optionalText("name", "NAME", "Session name (default: the project's own, <base>-<hash of its path>): a-z, 0-9 and '-', at most 40"),
   fresh: Options.boolean("new").pipe(
     Options.withDescription("Start another session beside the project's running one (default: attach to it, or report it with --detach)")
   ),
-  memory: optionalText("memory", "Memory limit in Docker syntax, e.g. 512m, 8g (default WORKER_MEMORY)"),
-  cpus: optionalText("cpus", "CPU limit, e.g. 1.5 (default WORKER_CPUS)"),
-  pidsLimit: optionalText("pids-limit", "Maximum number of processes (default WORKER_PIDS_LIMIT)"),
+  memory: optionalText("memory", "SIZE", "Memory limit in Docker syntax, e.g. 512m, 8g (default WORKER_MEMORY)"),
+  cpus: optionalText("cpus", "CPUS", "CPU limit, e.g. 1.5 (default WORKER_CPUS)"),
+  pidsLimit: optionalText("pids-limit", "N", "Maximum number of processes (default WORKER_PIDS_LIMIT)"),
   noLimits: Options.boolean("no-limits").pipe(Options.withDescription("Run without memory, cpu and pids limits (recorded and logged)")),
-  image: optionalText("image", "Worker image (default WORKER_IMAGE, or the profile's image)"),
+  image: optionalText("image", "IMAGE", "Worker image (default WORKER_IMAGE, or the profile's image)"),
   profile: optionalText(
     "profile",
+    "NAME",
     "Language profile: base, python, node, java or a custom one (default: detected from the project's files; claudy profiles list)"
   ),
   env: Options.text("e").pipe(
     Options.withAlias("env"),
+    Options.withPseudoName("KEY=VALUE"),
     Options.repeated,
     Options.withDescription("Environment variable for the session, KEY=VALUE (repeatable)")
   ),

@@ -17,7 +17,7 @@ import { Settings } from "../config/Settings.ts"
 import { type EngineAddress, parseDockerHost } from "./address.ts"
 import { demuxFrames } from "./logStream.ts"
 import { ConnectFailure, decodeText, type EngineRequest, type EngineResponse, engineRequest } from "./transport.ts"
-import { Answers, type Filters } from "./types.ts"
+import { Answers, type Filters, type LogWindow } from "./types.ts"
 
 export type EngineError = DockerUnavailable | DockerApiError | DockerTimeout | DockerResponseInvalid
 
@@ -165,11 +165,12 @@ export const engineAt = (address: EngineAddress, callDeadline: Duration.Duration
       expect("rename container", { method: "POST", path: `/containers/${enc(id)}/rename`, query: { name } }, [204]).pipe(
         Effect.asVoid
       ),
-    containerLogs: (id: string, tail: number) =>
+    /** `since`: Unix seconds; `timestamps`: each line prefixed with its RFC 3339 time (as docker logs -t). */
+    containerLogs: (id: string, tail: number, more: LogWindow = {}) =>
       Effect.map(
         expect(
           "container logs",
-          { method: "GET", path: `/containers/${enc(id)}/logs`, query: { stdout: true, stderr: true, tail } },
+          { method: "GET", path: `/containers/${enc(id)}/logs`, query: { stdout: true, stderr: true, tail, ...more } },
           [200]
         ),
         (res) => demuxFrames(res.body)

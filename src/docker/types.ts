@@ -111,7 +111,9 @@ const engineVersion = () =>
     ApiVersion: Schema.String,
     Os: opt(Schema.String),
     Arch: opt(Schema.String),
-    KernelVersion: opt(Schema.String)
+    KernelVersion: opt(Schema.String),
+    // Podman names itself here ("Podman Engine"): src/docker/engineKind.ts
+    Components: opt(Schema.Array(Schema.Struct({ Name: opt(Schema.String), Version: opt(Schema.String) })))
   })
 
 export type ContainerState = ReturnType<typeof containerState>["Type"]
@@ -136,3 +138,10 @@ export const Answers = {
 }
 
 export type Filters = Record<string, ReadonlyArray<string>>
+
+/** Which part of a container's log to read, beyond --tail (`docker logs --since/--timestamps`). */
+export interface LogWindow {
+  /** `seconds.nanoseconds` (src/sessions/since.ts) */
+  readonly since?: string
+  readonly timestamps?: boolean
+}

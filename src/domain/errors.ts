@@ -206,6 +206,7 @@ export type ClaudyError =
   | AttachFailed
   | BackupInvalid
   | HelperFailed
+  | LimitsNotEnforced
 
 /** Ends the command with a code after it has printed its own output (e.g. `daemon status` when unhealthy). */
 export class SilentExit extends Data.TaggedError("SilentExit")<{ readonly code: number }> {}
@@ -242,5 +243,15 @@ export class BackupInvalid extends Data.TaggedError("BackupInvalid")<{ readonly 
 export class HelperFailed extends Data.TaggedError("HelperFailed")<{ readonly task: string; readonly code: number; readonly output: string }> {
   override get message() {
     return `${this.task} failed (exit ${this.code}): ${this.output.trim().split("\n").slice(-3).join(" | ")}`
+  }
+}
+
+/** The engine would accept the worker's limits and ignore them (e.g. rootless on cgroup v1): never run unbounded silently. */
+export class LimitsNotEnforced extends Data.TaggedError("LimitsNotEnforced")<{
+  readonly engine: string
+  readonly limits: ReadonlyArray<string>
+}> {
+  override get message() {
+    return `${this.engine} cannot enforce the worker's ${this.limits.join(", ")} limit${this.limits.length > 1 ? "s" : ""}; refusing to spawn a worker without them`
   }
 }

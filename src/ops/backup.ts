@@ -70,7 +70,8 @@ export const backup = (destRoot?: string) =>
     const dir = join(root, `${backupPrefix(settings.home)}${stamp(new Date())}`)
     yield* Effect.try({
       try: () => {
-        mkdirSync(root, { recursive: true })
+        // a --dest that does not exist yet is created private, like the backups in it (they hold API keys' files)
+        mkdirSync(root, { recursive: true, mode: 0o700 })
         mkdirSync(dir, { mode: 0o700 })
       },
       catch: fsError(dir, "create backup directory")

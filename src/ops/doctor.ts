@@ -11,6 +11,7 @@ import { portIsFree } from "../daemon/portHolder.ts"
 import { ownershipOf } from "../domain/labels.ts"
 import { claudeHomeVolume, VOLUME_ROLES, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
+import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { pidFile } from "../pool/files.ts"
 import { runningManager } from "../pool/pidFile.ts"
 import { ownerOf } from "../state/home.ts"
@@ -44,17 +45,21 @@ export const doctor = Effect.gen(function* () {
   if (version._tag === "Left") {
     checks.push(check("engine", "fail", `${engine.address.display}: ${version.left.message}`, "start Docker or set DOCKER_HOST (scripts/ensure-docker as root)"))
   } else {
-    checks.push(check("engine", "ok", `${engine.address.display}: Docker ${version.right.Version}, API ${version.right.ApiVersion}`))
     const info = (yield* engine.info.pipe(Effect.orElseSucceed(() => ({})))) as Record<string, unknown>
-    const cg = String(info.CgroupVersion ?? "?")
-    const mem = info.MemoryLimit === true
-    const pids = info.PidsLimit === true
+    const kind = engineKind(version.right, info)
+    checks.push(check("engine", "ok", `${engine.address.display}: ${describeEngine(kind)}`))
+    const missing = kind.unenforced
+    const enforced = (limit: (typeof missing)[number]) => `${limit} limits ${missing.includes(limit) ? "NOT enforced" : "enforced"}`
     checks.push(
       check(
         "limits",
-        mem && pids ? "ok" : "warn",
-        `cgroup v${cg} (${String(info.CgroupDriver ?? "?")}): memory limits ${mem ? "enforced" : "NOT enforced"}, pids limits ${pids ? "enforced" : "NOT enforced"}`,
-        mem && pids ? undefined : "enable the memory and pids cgroup controllers (kernel cmdline cgroup_enable=memory) or workers run unbounded"
+        missing.length === 0 ? "ok" : "warn",
+        `cgroup v${kind.cgroupVersion} (${String(info.CgroupDriver ?? "?")}): ${enforced("memory")}, ${enforced("cpus")}, ${enforced("pids")}`,
+        missing.length === 0
+          ? undefined
+          : kind.rootless
+            ? "spawns are refused unless --no-limits: run the engine rootful, or on cgroup v2 with delegation (docs/TROUBLESHOOTING.md)"
+            : "spawns are refused unless --no-limits: enable the memory, cpu and pids cgroup controllers (kernel cmdline cgroup_enable=memory)"
       )
     )
     checks.push(check("storage", "ok", `storage driver ${String(info.Driver ?? "?")}, data in ${String(info.DockerRootDir ?? "?")}`))

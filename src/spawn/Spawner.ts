@@ -14,12 +14,14 @@ import {
   ForeignObject,
   ParentNotRunning,
   SessionNameTaken,
-  UsageError
+  UsageError,
+  LimitsNotEnforced
 } from "../domain/errors.ts"
 import { describeOwner, LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
+import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
 import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
@@ -94,6 +96,16 @@ const make = Effect.gen(function* () {
   const { settings } = yield* Settings
   const owner = ownerOf(settings)
   const home = settings.home
+
+  // Limits must hold: an engine that would accept and ignore them (rootless on cgroup v1) is refused, never used
+  // silently unbounded. /info is asked in parallel with the other checks; /version only to name the engine.
+  const checkLimitsEnforced = Effect.gen(function* () {
+    const info = yield* engine.info
+    const kind = engineKind({ Version: "?", ApiVersion: "?" }, info)
+    if (kind.unenforced.length === 0) return
+    const named = engineKind(yield* engine.version, info)
+    return yield* new LimitsNotEnforced({ engine: describeEngine(named), limits: named.unenforced })
+  })
 
   const checkParent = Effect.gen(function* () {
     const name = parentName(settings.instance)
@@ -186,7 +198,8 @@ const make = Effect.gen(function* () {
             : Effect.as(checkVolumesOurs(memoryMounts({ owner, claudyBinary: null }).map((m) => m.Source)), Option.none()),
           existingSession(session),
           choice === undefined ? Effect.succeed(undefined) : imageForProfile(engine, settings.workerImage, choice),
-          ensureHome(settings)
+          ensureHome(settings),
+          limits.enabled ? checkLimitsEnforced : Effect.void
         ],
         { concurrency: "unbounded" }
       )

@@ -137,7 +137,8 @@ const rows: Array<Row> = [
   ["reset volumes without yes", () => ["reset", "--volumes"], {}, "reset --volumes deletes the ChromaDB", 2],
   ["backup on a tcp:// engine", () => ["backup"], tcp, "backup needs the Docker engine on this host", 2],
   ["restore on a tcp:// engine", () => ["restore", project], tcp, "restore needs the Docker engine on this host", 2],
-  ["backup dest missing", () => ["backup", "--dest", "/no/such/dir"], {}, "/no/such/dir", 2],
+  // a missing --dest is created (verbs.test.ts); one that is a file is refused before anything runs
+  ["backup dest a file", () => ["backup", "--dest", "/etc/hostname"], {}, "Expected path '/etc/hostname' to be a directory", 2],
   // images
   ["images unknown kind", () => ["images", "build", "both"], {}, "Expected one of the following cases: all, parent, worker", 2],
   ["dockerfile unknown kind", () => ["images", "dockerfile", "cache"], {}, "Expected one of the following cases: parent, worker", 2],

@@ -58,7 +58,11 @@ export interface Sandbox {
 }
 
 let counter = 0
-export const sandbox = async (extra: Record<string, string> = {}): Promise<Sandbox> => {
+/**
+ * `engine`: the DOCKER_HOST of the engine this sandbox's objects live on, for its cleanup (the Podman suite's own
+ * service); the default engine otherwise — also when `extra` points DOCKER_HOST at an engine that does not exist.
+ */
+export const sandbox = async (extra: Record<string, string> = {}, engineHost?: string): Promise<Sandbox> => {
   const instance = `t${process.pid.toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`
   const home = mkdtempSync(join(tmpdir(), `claudy-test-${instance}-`))
   const port = await freePort()
@@ -80,18 +84,19 @@ export const sandbox = async (extra: Record<string, string> = {}): Promise<Sandb
     // process of this run (a supervisor): those are ended, and reported below.
     await claudy(["pool", "stop"])
     const stray = await endProcesses(homes)
+    const engine = (...args: Array<string>) => run(["docker", ...args], engineHost ? { DOCKER_HOST: engineHost } : {})
     for (const label of labels) {
-      const ids = (await docker("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
-      if (ids.length > 0) await docker("rm", "-f", "-v", ...ids)
-      const vols = (await docker("volume", "ls", "-q", "--filter", label)).stdout.split("\n").filter(Boolean)
-      if (vols.length > 0) await docker("volume", "rm", "-f", ...vols)
+      const ids = (await engine("ps", "-aq", "--filter", label)).stdout.split("\n").filter(Boolean)
+      if (ids.length > 0) await engine("rm", "-f", "-v", ...ids)
+      const vols = (await engine("volume", "ls", "-q", "--filter", label)).stdout.split("\n").filter(Boolean)
+      if (vols.length > 0) await engine("volume", "rm", "-f", ...vols)
     }
     for (const h of homes) {
       // a test may have put HAL9000_HOME on a file system of its own (a full or read-only tmpfs)
       if (existsSync(h) && statSync(h).dev !== statSync(dirname(h)).dev) await run(["umount", h])
       rmSync(h, { recursive: true, force: true })
     }
-    await assertNothingLeft(labels, homes, stray)
+    await assertNothingLeft(labels, homes, stray, engine)
   }
   return { instance, home, port, env, claudy, cleanup }
 }
@@ -137,10 +142,15 @@ const endProcesses = async (homes: ReadonlyArray<string>) => {
  * The end of every suite: nothing of a sandbox's run is left — no container or volume with its instance labels, no
  * home (slots, claims, records), and no process of its run was still alive when it was cleaned (`stray`).
  */
-const assertNothingLeft = async (labels: ReadonlyArray<string>, homes: ReadonlyArray<string>, stray: ReadonlyArray<string>) => {
+const assertNothingLeft = async (
+  labels: ReadonlyArray<string>,
+  homes: ReadonlyArray<string>,
+  stray: ReadonlyArray<string>,
+  engine: (...args: Array<string>) => Promise<Run> = docker
+) => {
   const left = [...stray]
   for (const label of labels) {
-    const [ps, vols] = await Promise.all([docker("ps", "-aq", "--filter", label), docker("volume", "ls", "-q", "--filter", label)])
+    const [ps, vols] = await Promise.all([engine("ps", "-aq", "--filter", label), engine("volume", "ls", "-q", "--filter", label)])
     if (ps.code !== 0 || vols.code !== 0) left.push(`(the engine could not be asked: ${ps.stderr}${vols.stderr})`)
     left.push(...ps.stdout.split("\n").filter(Boolean).map((id) => `container ${id} (${label})`))
     left.push(...vols.stdout.split("\n").filter(Boolean).map((v) => `volume ${v} (${label})`))
@@ -196,8 +206,8 @@ export const tracked = () => {
   const boxes: Array<Sandbox> = []
   const dirs: Array<string> = []
   return {
-    box: async (extra: Record<string, string> = {}) => {
-      const b = await sandbox(extra)
+    box: async (extra: Record<string, string> = {}, engineHost?: string) => {
+      const b = await sandbox(extra, engineHost)
       boxes.push(b)
       return b
     },

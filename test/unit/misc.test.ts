@@ -86,9 +86,13 @@ describe("which command tree parses argv", () => {
 import { normalizeHelp } from "../../src/cli/root.ts"
 describe("--help anywhere", () => {
   const argv = (...a: Array<string>) => ["bun", "claudy", ...a]
-  test("moves --help behind the command path", () => {
-    expect(normalizeHelp(argv("daemon", "start", "--recreate", "--help"), false)).toEqual(argv("daemon", "start", "--help"))
-    expect(normalizeHelp(argv("sessions", "inspect", "foo", "-h"), false)).toEqual(argv("sessions", "inspect", "--help"))
+  test("moves --help behind each word of the command path (so the usage line shows the full path)", () => {
+    expect(normalizeHelp(argv("daemon", "start", "--recreate", "--help"), false)).toEqual(
+      argv("--help", "daemon", "--help", "start", "--help")
+    )
+    expect(normalizeHelp(argv("sessions", "inspect", "foo", "-h"), false)).toEqual(
+      argv("--help", "sessions", "--help", "inspect", "--help")
+    )
     expect(normalizeHelp(argv("--via-parent", "/p", "--help"), true)).toEqual(argv("--help"))
   })
   test("leaves argv without --help alone", () => expect(normalizeHelp(argv("daemon", "status"), false)).toEqual(argv("daemon", "status")))
@@ -133,5 +137,22 @@ describe("lock files", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+import { parseSince } from "../../src/sessions/since.ts"
+describe("sessions logs --since", () => {
+  const now = Date.parse("2026-12-02T06:00:00Z")
+  const at = (iso: string) => `${Date.parse(iso) / 1000}.000000000`
+  test("durations back from now, dates, and Unix seconds, as docker logs reads them", () => {
+    expect(parseSince("90s", now)).toEqual(Either.right(at("2026-12-02T05:58:30Z")))
+    expect(parseSince("1h30m", now)).toEqual(Either.right(at("2026-12-02T04:30:00Z")))
+    expect(parseSince("2026-12-02T05:00:00Z", now)).toEqual(Either.right(at("2026-12-02T05:00:00Z")))
+    expect(parseSince("2026-12-01", now)).toEqual(Either.right(at("2026-12-01T00:00:00Z")))
+    expect(parseSince("1796189400", now)).toEqual(Either.right("1796189400.000000000"))
+    expect(parseSince("2026-12-02T05:00:00.250Z", now)).toEqual(Either.right(`${at("2026-12-02T05:00:00Z").split(".")[0]}.250000000`))
+  })
+  test("anything else is refused with the accepted forms", () => {
+    for (const bad of ["", "10 minutes", "yesterday", "1d", "-5m", "2026-13-45"]) expect(Either.isLeft(parseSince(bad, now))).toBe(true)
   })
 })
