@@ -98,6 +98,6 @@ describe("claudy on Podman", () => {
     expect(r.stdout).toContain(`${b.instance}-parent`)
     expect((await podman("ps", "-aq", "--filter", `label=io.hal9000.instance=${b.instance}`)).stdout).toBe("")
     const vols = (await podman("volume", "ls", "-q", "--filter", `label=io.hal9000.instance=${b.instance}`)).stdout
-    expect(vols.trim().split("\n").sort()).toEqual([`${b.instance}-chromadb`, `${b.instance}-memorybank`, `${b.instance}-plugins`])
+    expect(vols.trim().split("\n").sort()).toEqual([`${b.instance}-chromadb`, `${b.instance}-claude-home`, `${b.instance}-memorybank`, `${b.instance}-plugins`])
   })
 })
