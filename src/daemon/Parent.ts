@@ -15,6 +15,7 @@ import { describeOwner, ownerFilter, ownerLabels, ownershipOf } from "../domain/
 import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
 import { lastLines } from "../docker/logStream.ts"
+import { ownedVolume } from "../docker/ownedVolume.ts"
 import type { ContainerInspect } from "../docker/types.ts"
 import { Images } from "../images/Images.ts"
 import { pullPolicy } from "../images/pullPolicy.ts"
@@ -99,14 +100,7 @@ const make = Effect.gen(function* () {
   const ensureVolumes = Effect.forEach(VOLUME_ROLES, (role) =>
     Effect.gen(function* () {
       const vname = volumeName(settings.instance, role)
-      const found = yield* engine.inspectVolume(vname)
-      if (Option.isSome(found)) {
-        const ownership = ownershipOf(found.value.Labels, owner)
-        if (ownership !== "ours") {
-          return yield* new ForeignObject({ kind: "volume", name: vname, owner: describeOwner(found.value.Labels, ownership) })
-        }
-        return
-      }
+      if (Option.isSome(yield* ownedVolume(engine, owner, vname))) return
       yield* engine.createVolume(vname, ownerLabels(owner, "volume", VERSION))
       yield* Effect.logInfo(`created volume ${vname}`)
     })

@@ -11,18 +11,18 @@ import {
   AttachFailed,
   ConfigInvalid,
   type DockerApiError,
-  ForeignObject,
   ParentNotRunning,
   SessionNameTaken,
   UsageError,
   LimitsNotEnforced
 } from "../domain/errors.ts"
-import { describeOwner, LABEL, ownershipOf } from "../domain/labels.ts"
+import { LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
 import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
+import { ownedVolume } from "../docker/ownedVolume.ts"
 import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
@@ -127,12 +127,7 @@ const make = Effect.gen(function* () {
    * may own volumes of these names: mounting them would hand this worker that home's shared memory.
    */
   const checkVolumesOurs = (names: ReadonlyArray<string>) =>
-    Effect.forEach(names, (name) =>
-      Effect.flatMap(engine.inspectVolume(name), (v) => {
-        if (Option.isNone(v)) return Effect.void
-        const ownership = ownershipOf(v.value.Labels, owner)
-        return ownership === "ours" ? Effect.void : Effect.fail(new ForeignObject({ kind: "volume", name, owner: describeOwner(v.value.Labels, ownership) }))
-      }), { concurrency: "unbounded", discard: true })
+    Effect.forEach(names, (name) => ownedVolume(engine, owner, name), { concurrency: "unbounded", discard: true })
 
   /** The session's container if one exists (sessions.container fails with ForeignObject for one not ours). */
   const existingSession = (session: string) => sessions.container(session)
