@@ -2,7 +2,8 @@ import { Context, Effect, Either, Layer } from "effect"
 import { TLS_VARIABLES } from "../docker/address.ts"
 import type { ConfigConflict, ConfigInvalid, StateError } from "../domain/errors.ts"
 import { invocation } from "./invocation.ts"
-import { readKept } from "./kept.ts"
+import { dependsOnFile } from "../server/WarmState.ts"
+import { keptFile, readKept } from "./kept.ts"
 import { type ResolvedSettings, resolveSettings, VARIABLES, variableNames } from "./variables.ts"
 
 /** The validated settings of this run, with where each value came from. Read once, before any Docker call. */
@@ -24,9 +25,16 @@ export class Settings extends Context.Tag("claudy/Settings")<Settings, ResolvedS
       const env = Object.fromEntries([...variableNames(), ...TLS_VARIABLES].map((name) => [name, source[name]]))
       // The kept settings live in HAL9000_HOME; an invalid HAL9000_HOME is reported by resolveSettings itself.
       const home = VARIABLES.home.parse(flags[VARIABLES.home.name] ?? env[VARIABLES.home.name] ?? VARIABLES.home.default())
-      const kept = Either.isRight(home) ? readKept(home.right) : Either.right({})
-      if (Either.isLeft(kept)) return Effect.fail(kept.left)
-      return Either.match(resolveSettings({ env, flags, kept: kept.right }), { onLeft: Effect.fail, onRight: Effect.succeed })
+      // a served status is reused only while the kept settings are as read here (server/replies.ts)
+      const watched = Either.isRight(home) ? dependsOnFile(keptFile(home.right)) : Effect.void
+      return Effect.zipRight(
+        watched,
+        Effect.suspend((): Effect.Effect<ResolvedSettings, ConfigInvalid | ConfigConflict | StateError> => {
+          const kept = Either.isRight(home) ? readKept(home.right) : Either.right({})
+          if (Either.isLeft(kept)) return Effect.fail(kept.left)
+          return Either.match(resolveSettings({ env, flags, kept: kept.right }), { onLeft: Effect.fail, onRight: Effect.succeed })
+        })
+      )
     })
 
   static layer = (flags: Readonly<Record<string, string>> = {}) => Layer.effect(Settings, Settings.load(flags))

@@ -13,14 +13,14 @@ import {
 } from "../domain/errors.ts"
 import { describeOwner, ownerFilter, ownerLabels, ownershipOf } from "../domain/labels.ts"
 import { parentName, VOLUME_ROLES, volumeName } from "../domain/names.ts"
-import { Engine } from "../docker/Engine.ts"
+import { Engine, type EngineShape } from "../docker/Engine.ts"
 import { lastLines } from "../docker/logStream.ts"
 import { ownedVolume } from "../docker/ownedVolume.ts"
 import type { ContainerInspect } from "../docker/types.ts"
 import { Images } from "../images/Images.ts"
 import { pullPolicy } from "../images/pullPolicy.ts"
 import { readClaims, sessionOf } from "../pool/claims.ts"
-import { WarmState } from "../server/WarmState.ts"
+import { dependsOn, notReusable, reusedAnswer, WarmState } from "../server/WarmState.ts"
 import { parentRunKey, parentRunOfLabels } from "../spawn/workerSpec.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { readFileSync } from "node:fs"
@@ -72,6 +72,15 @@ const hostProcessLives = (pid: number) => {
     return false
   }
 }
+
+/**
+ * The parent container as the engine describes it; in the control server, reused until an engine event and kept as
+ * running only while its process lives (a status or spawn right after `docker kill` never waits for the event).
+ */
+export const inspectParent = (engine: EngineShape, name: string) =>
+  reusedAnswer(engine.address.display, `parent:${name}`, engine.inspectContainer(name), (c) =>
+    Option.match(c, { onNone: () => true, onSome: (p) => !p.State.Running || (engine.address._tag === "unix" && hostProcessLives(p.State.Pid ?? 0)) })
+  )
 
 /** How old a heartbeat the control server may show (ChromaDB answers its heartbeat in 2-15 ms here, measured). */
 const HEARTBEAT_MAX_AGE_MS = 2_000
@@ -240,10 +249,7 @@ const make = Effect.gen(function* () {
     const guessVersion = yield* Effect.forkScoped(reused(`chroma-version:${configuredPort}`, chromaVersion(configuredPort)))
     const [found, volumes, containers, claims, guessImage] = yield* Effect.all(
       [
-        // kept as running only while its process lives: a status right after `docker kill` never waits for the event
-        reused(`parent:${name}`, engine.inspectContainer(name), (c) =>
-          Option.match(c, { onNone: () => true, onSome: (p) => !p.State.Running || (engine.address._tag === "unix" && hostProcessLives(p.State.Pid ?? 0)) })
-        ),
+        inspectParent(engine, name),
         // our volumes by label: a same-named volume that is not ours counts as missing
         Effect.map(reused(`volumes:${owner.home}:${owner.instance}`, engine.listVolumes(ownerFilter(owner, "volume"))), (ours) =>
           VOLUME_ROLES.map((role) => {
@@ -319,7 +325,7 @@ const make = Effect.gen(function* () {
           ? Effect.succeed<Heartbeat>({ ok: false, ms: 0, error: "parent not running" })
           : useGuess
             ? Fiber.join(guessHb)
-            : heartbeat(port),
+            : Effect.zipRight(notReusable, heartbeat(port)), // another port: not kept fresh, so not an answer to keep
         state !== "running" ? Effect.succeed(Option.none<string>()) : useGuess ? Fiber.join(guessVersion) : chromaVersion(port),
         Option.exists(guessImage, (i) => i.Id === c.Image)
           ? Effect.succeed(guessImage)
@@ -328,7 +334,9 @@ const make = Effect.gen(function* () {
       { concurrency: "unbounded" }
     )
     const startedAt = c.State.StartedAt
-    const uptime = state === "running" && startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined
+    const uptimeNow = () => (state === "running" && startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined)
+    const uptime = uptimeNow()
+    yield* dependsOn(() => uptimeNow() === uptime) // a served status is reused only within the second it shows
     const digest = Option.flatMap(image, (i) => Option.fromNullable(i.RepoDigests?.[0]))
     const present: ParentStatus = {
       container: name,

@@ -8,6 +8,7 @@ import { linkSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { LABEL } from "../domain/labels.ts"
 import { createExclusive, errnoOf, hostFile, listDir, writeNewFileSync } from "../state/hostFile.ts"
+import { dependsOnFile } from "../server/WarmState.ts"
 
 export const claimsDir = (home: string) => join(home, "pool", "claims")
 
@@ -45,7 +46,8 @@ export const releaseClaim = (home: string, slot: string) =>
 
 /** Every claim; an unreadable one (only possible from an older claudy or a damaged disk) reads as "unknown". */
 export const readClaims = (home: string) =>
-  Effect.map(listDir(claimsDir(home), "read the claims in"), (names) => {
+  // a served status is reused only while the claims are as read here (server/replies.ts)
+  Effect.map(Effect.zipRight(dependsOnFile(claimsDir(home)), listDir(claimsDir(home), "read the claims in")), (names) => {
     const out = new Map<string, Claim>()
     for (const slot of names.filter((n) => !n.startsWith("."))) {
       try {

@@ -4,12 +4,12 @@
  * or of any volume or image. While the stream is down (engine restarting), nothing is reused. Some answers (ChromaDB's
  * heartbeat) are also bounded in age and kept fresh in the background while they are being asked for.
  */
-import { Effect, Schedule } from "effect"
+import { Effect, FiberRef, Schedule } from "effect"
 import { request } from "node:http"
 import type { EngineAddress } from "../docker/address.ts"
 import { API_VERSION } from "../docker/transport.ts"
 import { LABEL } from "../domain/labels.ts"
-import type { WarmCache } from "./WarmState.ts"
+import { currentDependencies, notReusable, type WarmCache } from "./WarmState.ts"
 
 export interface EngineEvent {
   readonly Type?: string
@@ -56,21 +56,38 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
     const hit = entries.get(key)
     return hit !== undefined && hit.generation === generation && now() - hit.at <= maxAgeMs ? hit : undefined
   }
+  /** A served answer that used `value` (current: the entry's time) rests on it: see WarmState's Dependencies. */
+  const track = (check?: () => boolean) =>
+    Effect.flatMap(FiberRef.get(currentDependencies), (d) =>
+      Effect.sync(() => {
+        if (d === undefined) return
+        if (!following) d.reusable = false
+        else if (check !== undefined) d.checks.push(check)
+      })
+    )
   const cache: WarmCache = {
     cached: (at, key, compute, stillTrue) =>
       Effect.suspend(() => {
-        if (!following || at !== address) return compute
-        const hit = valid(key)
         type A = Effect.Effect.Success<typeof compute>
-        return hit !== undefined && (stillTrue === undefined || stillTrue(hit.value as A)) ? Effect.succeed(hit.value as A) : store(key, compute)
+        const tracked = (a: A) => track(stillTrue === undefined ? undefined : () => stillTrue(a))
+        // a failed call is no answer to keep: the next request asks again
+        if (!following || at !== address) return compute.pipe(Effect.tap(tracked), Effect.tapErrorCause(() => notReusable))
+        const hit = valid(key)
+        return hit !== undefined && (stillTrue === undefined || stillTrue(hit.value as A))
+          ? Effect.tap(Effect.succeed(hit.value as A), tracked)
+          : store(key, compute).pipe(Effect.tap(tracked), Effect.tapErrorCause(() => notReusable))
       }),
     fresh: <A>(at: string, key: string, maxAgeMs: number, compute: Effect.Effect<A>) =>
       Effect.suspend(() => {
-        if (!following || at !== address) return compute
+        if (!following || at !== address) return Effect.tap(compute, () => track())
         warm.set(key, { address: at, compute, maxAgeMs, usedAt: now() })
         const hit = valid(key, maxAgeMs)
-        return hit !== undefined ? Effect.succeed(hit.value as A) : store(key, compute)
-      })
+        const since = hit?.at ?? now()
+        return Effect.tap(hit !== undefined ? Effect.succeed(hit.value as A) : store(key, compute), () =>
+          track(() => now() - since <= maxAgeMs)
+        )
+      }),
+    generation: () => generation
   }
   /** Recompute the kept-fresh entries that are half their age or older; forget those nobody asked for lately. */
   const refresh = Effect.suspend(() => {

@@ -25,7 +25,8 @@ import { withColourPolicy } from "../cli/colourPolicy.ts"
 import { exitCodeOf, program } from "../cli/program.ts"
 import { captureConsole } from "./captureConsole.ts"
 import { warmState } from "./engineEvents.ts"
-import { type WarmCache, WarmState } from "./WarmState.ts"
+import { currentDependencies, type Dependencies, type WarmCache, WarmState } from "./WarmState.ts"
+import { keepsAnswer, makeReplies } from "./replies.ts"
 import { type Answer, controlSocketPath, declineReason, MAX_REQUEST_BYTES, parseRequest, type Request } from "./protocol.ts"
 
 /** A client that connects and sends nothing is dropped after this long. */
@@ -35,8 +36,11 @@ type Platform = FileSystem | Path | Terminal | HttpServe
 
 const line = (a: Answer) => `${JSON.stringify(a)}\n`
 
-/** One request, as the client's own process would run it; never fails (a defect becomes exit 1 with its report). */
-const runRequest = (r: Request, platform: Context.Context<Platform>, warm: WarmCache) =>
+/**
+ * One request, as the client's own process would run it; never fails (a defect becomes exit 1 with its report).
+ * `deps`: collect what its answer rests on (replies.ts), for an answer the server may keep.
+ */
+const runRequest = (r: Request, platform: Context.Context<Platform>, warm: WarmCache, deps: Dependencies | undefined) =>
   Effect.gen(function* () {
     const captured = captureConsole(yield* Effect.console)
     const exit = yield* program(r.argv).pipe(
@@ -46,6 +50,7 @@ const runRequest = (r: Request, platform: Context.Context<Platform>, warm: WarmC
       Console.withConsole(captured.console),
       Effect.provide(platform),
       Effect.provideService(WarmState, warm),
+      Effect.locally(currentDependencies, deps),
       Effect.exit
     )
     let stderr = captured.stderr()
@@ -166,8 +171,18 @@ export const serveControl = Effect.gen(function* () {
   const runtime = yield* Effect.runtime<never>()
   const log = (text: string) => Runtime.runFork(runtime)(Effect.logDebug(text))
   const self = { build: BUILD_ID, home: process.env.HOME }
+  const replies = makeReplies(warm.generation)
   // Each request runs on its own (default) runtime: nothing of the server's fibers (log annotations, loggers) leaks in.
-  const run = (r: Request) => Effect.runPromise(runRequest(r, platform, warm))
+  const run = (r: Request): Promise<Answer> => {
+    if (!keepsAnswer(r)) return Effect.runPromise(runRequest(r, platform, warm, undefined))
+    const reused = replies.reuse(r)
+    if (reused !== undefined) return Promise.resolve(reused)
+    const computing = replies.begin(r)
+    return Effect.runPromise(runRequest(r, platform, warm, computing.deps)).then((answer) => {
+      computing.keep(answer)
+      return answer
+    })
+  }
   yield* listen(path, (socket) => handle(socket, self, run, log))
   yield* Effect.logInfo(`serving claudy commands on ${path}`)
   return yield* Effect.never

@@ -4,6 +4,11 @@ import { Console, Effect } from "effect"
 import { captureConsole } from "../../src/server/captureConsole.ts"
 import { invalidates, KEEP_WARM_MS, makeCache } from "../../src/server/engineEvents.ts"
 import { controlSocketPath, declineReason, isServed, parseRequest, type Request } from "../../src/server/protocol.ts"
+import { keepsAnswer, makeReplies } from "../../src/server/replies.ts"
+import { currentDependencies, type Dependencies, dependsOn, dependsOnFile } from "../../src/server/WarmState.ts"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const argv = (...words: Array<string>) => ["/bin/claudy", "/$bunfs/root/claudy", ...words]
 
@@ -138,6 +143,91 @@ describe("warm cache", () => {
     expect(invalidates({ Type: "container", Action: "die", Actor: { Attributes: { "io.hal9000.managed": "true" } } })).toBe(true)
     expect(invalidates({ Type: "container", Action: "die" })).toBe(false)
     expect(invalidates({ Type: "network", Action: "connect" })).toBe(false)
+  })
+})
+
+describe("kept answers (replies)", () => {
+  const req = (words: Array<string>, env: Record<string, string> = {}): Request => ({
+    v: 1,
+    build: "b",
+    argv: argv(...words),
+    env,
+    cwd: "/",
+    tty: { out: false, err: false }
+  })
+  const answer = { t: "result", stdout: "up\n", stderr: "", code: 0 } as const
+
+  test("only a status is kept, and not one that logs its calls", () => {
+    expect(keepsAnswer(req(["daemon", "status"]))).toBe(true)
+    expect(keepsAnswer(req(["daemon", "status", "--json"]))).toBe(true)
+    expect(keepsAnswer(req(["daemon", "status"], { HAL9000_LOG_LEVEL: "debug" }))).toBe(false)
+    expect(keepsAnswer(req(["sessions", "list"]))).toBe(false)
+    expect(keepsAnswer(req(["--via-parent", "-d", "/p"]))).toBe(false)
+  })
+
+  test("reused while no event came and every check holds; another request is another answer", () => {
+    let generation = 0
+    const r = makeReplies(() => generation)
+    const status = req(["daemon", "status"])
+    expect(r.reuse(status)).toBeUndefined()
+    let alive = true
+    const first = r.begin(status)
+    first.deps.checks.push(() => alive)
+    first.keep(answer)
+    expect(r.reuse(status)).toEqual(answer)
+    expect(r.reuse(req(["daemon", "status", "--json"]))).toBeUndefined()
+    expect(r.reuse(req(["daemon", "status"], { CHROMADB_PORT: "9" }))).toBeUndefined()
+    alive = false
+    expect(r.reuse(status)).toBeUndefined() // and forgotten
+    alive = true
+    expect(r.reuse(status)).toBeUndefined()
+    r.begin(status).keep(answer)
+    generation++
+    expect(r.reuse(status)).toBeUndefined()
+  })
+
+  test("not kept when an event came while it was computed, or when it rests on something unchecked", () => {
+    let generation = 0
+    const r = makeReplies(() => generation)
+    const status = req(["daemon", "status"])
+    const during = r.begin(status)
+    generation++
+    during.keep(answer)
+    expect(r.reuse(status)).toBeUndefined()
+    const unchecked = r.begin(status)
+    unchecked.deps.reusable = false
+    unchecked.keep(answer)
+    expect(r.reuse(status)).toBeUndefined()
+  })
+
+  test("what a command registers while it runs: checks, files, cache uses; nothing outside a kept request", () => {
+    const dir = mkdtempSync(join(tmpdir(), "claudy-deps-"))
+    const file = join(dir, "settings.json")
+    const deps: Dependencies = { reusable: true, checks: [] }
+    const c = makeCache("a")
+    c.setFollowing(true)
+    let n = 0
+    let alive = true
+    const run = <A>(e: Effect.Effect<A>) => Effect.runSync(Effect.locally(e, currentDependencies, deps))
+    run(Effect.all([dependsOn(() => true), dependsOnFile(file), c.cache.cached("a", "p", Effect.sync(() => ++n), () => alive)]))
+    expect(deps.checks.length).toBe(3)
+    expect(deps.checks.every((check) => check())).toBe(true)
+    writeFileSync(file, "{}")
+    alive = false
+    expect(deps.checks.map((check) => check())).toEqual([true, false, false])
+    c.setFollowing(false)
+    run(c.cache.cached("a", "p", Effect.sync(() => ++n)))
+    expect(deps.reusable).toBe(false) // computed while the events were not followed
+    Effect.runSync(Effect.all([dependsOn(() => false), dependsOnFile(file)])) // no request: nothing collected
+    expect(deps.checks.length).toBe(3)
+  })
+
+  test("a failed call is no answer to keep", () => {
+    const deps: Dependencies = { reusable: true, checks: [] }
+    const c = makeCache("a")
+    c.setFollowing(true)
+    Effect.runSync(Effect.locally(Effect.either(c.cache.cached("a", "p", Effect.fail("down"))), currentDependencies, deps))
+    expect(deps.reusable).toBe(false)
   })
 })
 
