@@ -20,7 +20,9 @@ export const LABEL = {
   parentStarted: "io.hal9000.parent-started",
   slot: "io.hal9000.slot",
   dockerfile: "io.hal9000.dockerfile",
-  profile: "io.hal9000.profile"
+  profile: "io.hal9000.profile",
+  /** on a worker image whose entrypoint runs a session written before the start without a FIFO signal (recipes.ts) */
+  handoff: "io.hal9000.handoff"
 } as const
 
 export type Role = "parent" | "worker" | "warm" | "volume" | "image" | "helper"

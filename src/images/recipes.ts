@@ -58,6 +58,9 @@ RUN useradd --create-home --uid 1000 --shell /bin/bash claude \\
  && chown claude:claude /workspace /home/claude/.claude && chmod 1777 /data/membank
 COPY worker-entrypoint.sh /usr/local/bin/claudy-worker-entrypoint
 RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint
+# This entrypoint runs a session written into its slot before it started without waiting on the claim FIFO
+# (src/spawn/Spawner.ts: a cold spawn then ends when the engine has started the worker, as docker run -d does).
+LABEL io.hal9000.handoff="before-start"
 USER claude
 ENV HOME=/home/claude LANG=C.UTF-8 WORKSPACE=/workspace MEMORY_BANK_ROOT=/data/membank \\
     CLAUDE_CONFIG_DIR=/home/claude/.claude CLAUDE_HOME=/home/claude/.claude
@@ -82,8 +85,11 @@ if [ -n "\${CLAUDE_CONFIG_DIR:-}" ] && [ -x /usr/local/bin/claudy ]; then
 fi
 slot="\${CLAUDY_SLOT:-}"
 if [ -n "$slot" ] && [ -p "$slot/claim.fifo" ]; then
-  # A writer that closes without a line (claudy checking that this worker waits) is not a claim: wait again.
-  until read -r _claimed < "$slot/claim.fifo"; do :; done
+  # A cold worker's session was written before it started: run it at once. A warm worker waits for its claim; a
+  # writer that closes without a line (claudy checking that this worker waits) is not a claim: wait again.
+  if [ ! -f "$slot/session.sh" ]; then
+    until read -r _claimed < "$slot/claim.fifo"; do :; done
+  fi
   . "$slot/session.sh"
 fi
 if [ -n "\${ANTHROPIC_API_KEY_FILE:-}" ] && [ -r "\${ANTHROPIC_API_KEY_FILE}" ]; then

@@ -17,15 +17,42 @@ export interface EngineEvent {
   readonly Actor?: { readonly Attributes?: Readonly<Record<string, string>> }
 }
 
-/** Events that can change a reused answer (pure). */
+/**
+ * Events that can change a reused answer (pure). A volume's mount and unmount (every container start and stop that
+ * uses it) change neither its inspect nor the list of volumes.
+ */
 export const invalidates = (e: EngineEvent) =>
-  e.Type === "volume" || e.Type === "image" || (e.Type === "container" && e.Actor?.Attributes?.[LABEL.managed] === "true")
+  (e.Type === "volume" && e.Action !== "mount" && e.Action !== "unmount") ||
+  e.Type === "image" ||
+  (e.Type === "container" && e.Actor?.Attributes?.[LABEL.managed] === "true")
+
+/**
+ * Whether event `e` can change the answer kept under `key` (pure; `e` already passed `invalidates`). The key's first
+ * word says what it is: the engine's `info` (its kernel and limits: changed only by an engine restart, which ends the
+ * event stream), an `image:` or `volume(s):` (only events of that type), a `parent:NAME` (only events of the container
+ * of that name, or of images, which its status shows); anything else, any relevant event.
+ */
+export const affects = (key: string, e: EngineEvent) => {
+  const kind = key.slice(0, key.indexOf(":") < 0 ? key.length : key.indexOf(":"))
+  switch (kind) {
+    case "info":
+      return false
+    case "image":
+      return e.Type === "image"
+    case "volume":
+    case "volumes":
+      return e.Type === "volume"
+    case "parent":
+      return e.Type === "container" && e.Actor?.Attributes?.name === key.slice(kind.length + 1)
+    default:
+      return true
+  }
+}
 
 /** Kept-fresh entries are refreshed this long after they were last asked for, then left to expire. */
 export const KEEP_WARM_MS = 10 * 60_000
 
 interface Entry {
-  readonly generation: number
   readonly value: unknown
   readonly at: number
 }
@@ -37,24 +64,36 @@ interface Warm {
   usedAt: number
 }
 
-/** A cache that forgets everything on each relevant event, and holds nothing while the events are not followed. */
+/**
+ * A cache that forgets on each relevant event what that event can change (`affects`), and holds nothing while the
+ * events are not followed. `generation` counts the relevant events (a kept reply, replies.ts, rests on all of them).
+ */
 export const makeCache = (address: string, now: () => number = Date.now) => {
   let generation = 0
   let following = false
   const entries = new Map<string, Entry>()
   const warm = new Map<string, Warm>()
-  const forget = () => {
+  /** Values being computed, by key: an event that affects one while it is asked spoils it (it is not kept). */
+  const inFlight = new Set<{ readonly key: string; spoiled: boolean }>()
+  const forget = (e?: EngineEvent) => {
     generation++
-    entries.clear()
+    for (const key of [...entries.keys()]) if (e === undefined || affects(key, e)) entries.delete(key)
+    for (const f of inFlight) if (e === undefined || affects(f.key, e)) f.spoiled = true
   }
   /** Run `compute` and keep its value, unless an event arrived meanwhile. */
   const store = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>) => {
-    const asked = generation
-    return Effect.tap(compute, (value) => Effect.sync(() => void (asked === generation && entries.set(key, { generation: asked, value, at: now() }))))
+    const asked = { key, spoiled: false }
+    return Effect.suspend(() => {
+      inFlight.add(asked)
+      return compute.pipe(
+        Effect.tap((value) => Effect.sync(() => void (asked.spoiled || entries.set(key, { value, at: now() })))),
+        Effect.ensuring(Effect.sync(() => inFlight.delete(asked)))
+      )
+    })
   }
   const valid = (key: string, maxAgeMs = Infinity) => {
     const hit = entries.get(key)
-    return hit !== undefined && hit.generation === generation && now() - hit.at <= maxAgeMs ? hit : undefined
+    return hit !== undefined && now() - hit.at <= maxAgeMs ? hit : undefined
   }
   /** A served answer that used `value` (current: the entry's time) rests on it: see WarmState's Dependencies. */
   const track = (check?: () => boolean) =>
@@ -102,7 +141,7 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
     cache,
     refresh,
     onEvent: (e: EngineEvent) => {
-      if (invalidates(e)) forget()
+      if (invalidates(e)) forget(e)
     },
     setFollowing: (on: boolean) => {
       following = on

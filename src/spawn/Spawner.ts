@@ -18,6 +18,7 @@ import {
 } from "../domain/errors.ts"
 import { LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
+import { inspectParent } from "../daemon/Parent.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
 import { Engine } from "../docker/Engine.ts"
 import { describeEngine, engineKind } from "../docker/engineKind.ts"
@@ -27,6 +28,7 @@ import { Images } from "../images/Images.ts"
 import { logSpawn } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
+import { reusedAnswer } from "../server/WarmState.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
@@ -100,7 +102,8 @@ const make = Effect.gen(function* () {
   // Limits must hold: an engine that would accept and ignore them (rootless on cgroup v1) is refused, never used
   // silently unbounded. /info is asked in parallel with the other checks; /version only to name the engine.
   const checkLimitsEnforced = Effect.gen(function* () {
-    const info = yield* engine.info
+    // the engine's kernel features: the control server asks once while it follows this engine's events
+    const info = yield* reusedAnswer(engine.address.display, "info", engine.info)
     const kind = engineKind({ Version: "?", ApiVersion: "?" }, info)
     if (kind.unenforced.length === 0) return
     const named = engineKind(yield* engine.version, info)
@@ -109,7 +112,7 @@ const make = Effect.gen(function* () {
 
   const checkParent = Effect.gen(function* () {
     const name = parentName(settings.instance)
-    const parent = yield* engine.inspectContainer(name)
+    const parent = yield* inspectParent(engine, name)
     if (Option.isNone(parent) || ownershipOf(parent.value.Config.Labels, owner) !== "ours") {
       return yield* new ParentNotRunning({ container: name, state: Option.isNone(parent) ? "absent" : "not claudy's" })
     }
@@ -128,6 +131,17 @@ const make = Effect.gen(function* () {
    */
   const checkVolumesOurs = (names: ReadonlyArray<string>) =>
     Effect.forEach(names, (name) => ownedVolume(engine, owner, name), { concurrency: "unbounded", discard: true })
+
+  /**
+   * Whether `image`'s entrypoint runs a session written into its slot before the start without waiting for the FIFO
+   * (LABEL.handoff, set by the worker recipe and inherited by images built from it). Unknown or absent: no, the
+   * worker is signalled as before.
+   */
+  const startsHandedOff = (image: string) =>
+    Effect.map(
+      reusedAnswer(engine.address.display, `image:${image}`, engine.inspectImage(image).pipe(Effect.orElseSucceed(() => Option.none()))),
+      (i) => Option.exists(i, (found) => found.Config?.Labels?.[LABEL.handoff] === "before-start")
+    )
 
   /** The session's container if one exists (sessions.container fails with ForeignObject for one not ours). */
   const existingSession = (session: string) => sessions.container(session)
@@ -191,7 +205,8 @@ const make = Effect.gen(function* () {
           req.viaParent
             ? Effect.map(checkParent, Option.some)
             : Effect.as(checkVolumesOurs(memoryMounts({ owner, claudyBinary: null }).map((m) => m.Source)), Option.none()),
-          existingSession(session),
+          // a new random name (--new) cannot be taken: the create would say so (409) in the unlikely case
+          req.fresh === true && req.name === undefined ? Effect.succeed(Option.none()) : existingSession(session),
           choice === undefined ? Effect.succeed(undefined) : imageForProfile(engine, settings.workerImage, choice),
           ensureHome(settings),
           limits.enabled ? checkLimitsEnforced : Effect.void
@@ -275,6 +290,8 @@ const make = Effect.gen(function* () {
         // this spawn created: the worker is a resource of this scope, kept only when the scope succeeds.
         const running = yield* Deferred.make<void>()
         const cold = yield* Effect.gen(function* () {
+          // asked beside the create (in the control server, reused until an image event)
+          const handedOff = yield* Effect.fork(startsHandedOff(image))
           const w = yield* create.pipe(
             Effect.catchIf(
               (e) => e._tag === "DockerApiError" && e.status === 404,
@@ -291,7 +308,8 @@ const make = Effect.gen(function* () {
           yield* attachFirst(w, running)
           yield* engine.startContainer(w.id)
           yield* Deferred.succeed(running, undefined)
-          if (!(yield* signalSlot(home, w.slot, 10_000))) {
+          // An image whose entrypoint runs the session written before the start needs no signal (and never reads it).
+          if (!(yield* Fiber.join(handedOff)) && !(yield* signalSlot(home, w.slot, 10_000))) {
             return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
           }
           return w

@@ -19,6 +19,7 @@ import { claudeHomeVolume } from "../domain/names.ts"
 import type { EngineShape } from "../docker/Engine.ts"
 import type { VolumeInspect } from "../docker/types.ts"
 import { runHelperWith } from "../ops/helper.ts"
+import { reusedAnswer } from "../server/WarmState.ts"
 import { VERSION } from "../version.ts"
 
 /** Claude Code's config directory in every worker (CLAUDE_CONFIG_DIR; CLAUDE_HOME the same). */
@@ -55,7 +56,8 @@ const readMarker = (home: string) => {
 export const ensureClaudeHomeVolume = (engine: EngineShape, owner: Owner) =>
   Effect.gen(function* () {
     const name = claudeHomeVolume(owner.instance)
-    const found = yield* engine.inspectVolume(name)
+    // in the control server, reused until a volume event
+    const found = yield* reusedAnswer(engine.address.display, `volume:${name}`, engine.inspectVolume(name))
     if (Option.isSome(found)) {
       const ownership = ownershipOf(found.value.Labels, owner)
       if (ownership === "foreign") return yield* new ForeignObject({ kind: "volume", name, owner: describeOwner(found.value.Labels, ownership) })

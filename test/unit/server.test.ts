@@ -137,8 +137,29 @@ describe("warm cache", () => {
     expect(Effect.runSync(compute)).toBe(5)
   })
 
+  test("an event forgets only what it can change, and spoils a value being asked that it changes", () => {
+    const c = makeCache("a")
+    c.setFollowing(true)
+    let n = 0
+    const get = (key: string) => Effect.runSync(c.cache.cached("a", key, Effect.sync(() => ++n)))
+    const keys = ["info", "image:w", "volume:v", "parent:p", "containers:o"]
+    const before = keys.map(get)
+    c.onEvent({ Type: "container", Action: "start", Actor: { Attributes: { "io.hal9000.managed": "true", name: "w1" } } })
+    expect(keys.map(get)).toEqual([...before.slice(0, 4), 6]) // a worker's event: only the container list
+    c.onEvent({ Type: "container", Action: "die", Actor: { Attributes: { "io.hal9000.managed": "true", name: "p" } } })
+    expect(get("parent:p")).toBe(7)
+    c.onEvent({ Type: "volume", Action: "create" })
+    expect([get("volume:v"), get("image:w"), get("info")]).toEqual([8, 2, 1])
+    // a value whose compute saw an affecting event is returned but not kept
+    const spoiled = Effect.runSync(c.cache.cached("a", "image:x", Effect.sync(() => (c.onEvent({ Type: "image", Action: "tag" }), 100))))
+    expect(spoiled).toBe(100)
+    expect(Effect.runSync(c.cache.cached("a", "image:x", Effect.sync(() => 101)))).toBe(101)
+  })
+
   test("which events invalidate", () => {
     expect(invalidates({ Type: "volume", Action: "destroy" })).toBe(true)
+    expect(invalidates({ Type: "volume", Action: "mount" })).toBe(false)
+    expect(invalidates({ Type: "volume", Action: "unmount" })).toBe(false)
     expect(invalidates({ Type: "image", Action: "tag" })).toBe(true)
     expect(invalidates({ Type: "container", Action: "die", Actor: { Attributes: { "io.hal9000.managed": "true" } } })).toBe(true)
     expect(invalidates({ Type: "container", Action: "die" })).toBe(false)
