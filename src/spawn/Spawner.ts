@@ -4,7 +4,6 @@
  */
 import { Context, Deferred, Effect, ExecutionStrategy, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import { homedir } from "node:os"
-import { keyFile } from "../auth/apiKey.ts"
 import { Settings } from "../config/Settings.ts"
 import {
   AttachFailed,
@@ -16,6 +15,7 @@ import {
 import { LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
+import type { EngineAddress } from "../docker/address.ts"
 import { Engine } from "../docker/Engine.ts"
 import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
@@ -26,7 +26,7 @@ import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
-import { checkRequest, planSession, type SpawnRequest } from "./request.ts"
+import { checkRequest, decideImage, planSession, type SpawnRequest } from "./request.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
 import { acquireWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
@@ -41,7 +41,15 @@ export { validateEnvPairs } from "./request.ts"
 export type SpawnResult =
   | { readonly _tag: "detached"; readonly session: string; readonly container: string }
   /** the project's session runs already: attach to it (or, detached, report it) instead of starting a second one */
-  | { readonly _tag: "running"; readonly session: string; readonly containerId: string; readonly tty: boolean; readonly project: string }
+  | {
+      readonly _tag: "running"
+      readonly session: string
+      readonly containerId: string
+      readonly tty: boolean
+      readonly project: string
+      /** the engine that runs it, when not claudy's own (a swarm node's) */
+      readonly address?: EngineAddress
+    }
   | { readonly _tag: "exited"; readonly session: string; readonly code: number }
   | { readonly _tag: "detached-by-user"; readonly session: string }
 
@@ -141,28 +149,9 @@ const make = Effect.gen(function* () {
         yield* Effect.logInfo(`session ${session} had ${c.State.Status === "created" ? "not started" : `exited (${c.State.ExitCode ?? "?"})`}: starting a new one under the same name`)
       }
 
-      if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
-      if (apiKey.source === "none" && req.withoutApiKey !== true) {
-        yield* Effect.logWarning(
-          `ANTHROPIC_API_KEY is not set and there is no ${keyFile(home)}: Claude Code uses the login kept in its home, or asks you to log in (claudy auth status; claudy login)`
-        )
-      }
-      if (project.owner.uid === 0) {
-        yield* Effect.logWarning(
-          `${project.dir} is owned by root: the worker runs as uid ${user.uid} and can change only what that uid may; chown the project to its real owner`
-        )
-      }
-
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
-      const image = req.image ?? profiled?.image ?? settings.workerImage
-      if (profiled?.missing !== undefined) {
-        yield* Effect.logWarning(
-          `profile ${profiled.missing.profile} (detected from ${choice?.file}) has no image ${profiled.missing.image}: using base; build it with: claudy images build --profile ${profiled.missing.profile}`
-        )
-      } else if (profiled !== undefined && profiled.profile !== "base") {
-        yield* Effect.logInfo(`profile ${profiled.profile} (${choice?.how === "flag" ? "--profile" : `detected from ${choice?.file}`}): image ${image}`)
-      }
+      const image = yield* decideImage(req, { session, limits, apiKey, project, user, choice, profiled }, settings)
       const shape: WorkerShape = {
         owner,
         image,

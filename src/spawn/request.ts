@@ -3,10 +3,12 @@
  * environment, API key and name are checked, and the session's name and profile decided from the project.
  */
 import { Effect, Either } from "effect"
-import { resolveApiKey } from "../auth/apiKey.ts"
+import { keyFile, resolveApiKey } from "../auth/apiKey.ts"
 import type { Settings } from "../config/variables.ts"
 import { ConfigInvalid, UsageError } from "../domain/errors.ts"
-import { chooseProfile } from "../images/profiles.ts"
+import { chooseProfile, type ProfileChoice } from "../images/profiles.ts"
+import type { Limits } from "./limits.ts"
+import type { ProfileImage } from "./profileImage.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { extraSessionName, projectSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
 import { randomBytes } from "node:crypto"
@@ -93,4 +95,41 @@ export const planSession = (req: SpawnRequest, projectDir: string, home: string)
           )
         : undefined
     return { session, byProject, choice }
+  })
+
+/** The worker's image (--image, the profile's, or WORKER_IMAGE), after saying what the user should know. */
+export const decideImage = (
+  req: SpawnRequest,
+  d: {
+    readonly session: string
+    readonly limits: Limits
+    readonly apiKey: { readonly source: string }
+    readonly project: { readonly dir: string; readonly owner: { readonly uid: number } }
+    readonly user: { readonly uid: number }
+    readonly choice: ProfileChoice | undefined
+    readonly profiled: ProfileImage | undefined
+  },
+  settings: Settings
+) =>
+  Effect.gen(function* () {
+    if (!d.limits.enabled) yield* Effect.logWarning(`session ${d.session}: --no-limits, the worker runs without memory, cpu or pids limits`)
+    if (d.apiKey.source === "none" && req.withoutApiKey !== true) {
+      yield* Effect.logWarning(
+        `ANTHROPIC_API_KEY is not set and there is no ${keyFile(settings.home)}: Claude Code uses the login kept in its home, or asks you to log in (claudy auth status; claudy login)`
+      )
+    }
+    if (d.project.owner.uid === 0) {
+      yield* Effect.logWarning(
+        `${d.project.dir} is owned by root: the worker runs as uid ${d.user.uid} and can change only what that uid may; chown the project to its real owner`
+      )
+    }
+    const image = req.image ?? d.profiled?.image ?? settings.workerImage
+    if (d.profiled?.missing !== undefined) {
+      yield* Effect.logWarning(
+        `profile ${d.profiled.missing.profile} (detected from ${d.choice?.file}) has no image ${d.profiled.missing.image}: using base; build it with: claudy images build --profile ${d.profiled.missing.profile}`
+      )
+    } else if (d.profiled !== undefined && d.profiled.profile !== "base") {
+      yield* Effect.logInfo(`profile ${d.profiled.profile} (${d.choice?.how === "flag" ? "--profile" : `detected from ${d.choice?.file}`}): image ${image}`)
+    }
+    return image
   })

@@ -17,9 +17,6 @@ import { labelConstraint, NODE_LABEL } from "./nodeLabels.ts"
 /** The instance's attachable overlay network: the parent service and every worker of the instance join it. */
 export const instanceNetwork = (instance: string) => `${instance}-net`
 
-/** ChromaDB's port in the parent service (the parent image's CHROMADB_PORT): reached by name on the overlay. */
-export const PARENT_SERVICE_PORT = 8000
-
 /** Swarm service names are DNS labels: at most 63 characters. */
 const MAX_SERVICE_NAME = 63
 
@@ -42,6 +39,11 @@ export interface SwarmPlacement {
   readonly node?: string | undefined
   /** ids of nodes that have the projects root but not this project (checked on their engines): never chosen */
   readonly avoid: ReadonlyArray<string>
+  /**
+   * The image's id (`sha256:…`): a service that names its image by tag makes each node ask a registry for its digest
+   * first (≈ 40 s to fail where there is none); by id, the nodes that have those very bits run it at once.
+   */
+  readonly imageId?: string | undefined
 }
 
 /**
@@ -59,20 +61,27 @@ export const placementOf = (p: SwarmPlacement) => ({
 
 /**
  * The worker's environment on a swarm: the shared part, the stdin hand-off, and with --via-parent ChromaDB by name
- * (CHROMADB_URL) plus `localhost:PORT` through the entrypoint's forwarder (CLAUDY_FORWARD), for tools that expect it.
+ * (CHROMADB_URL; the parent service listens on CHROMADB_PORT) plus `localhost:CHROMADB_PORT` through the
+ * entrypoint's forwarder (CLAUDY_FORWARD), for the tools that expect it there as on one host.
  */
-export const serviceEnv = (shape: WorkerShape) => [
-  HANDOFF_ENV,
-  ...sharedWorkerEnv(shape),
-  ...(shape.viaParent
-    ? [
-        `CHROMADB_URL=http://${parentName(shape.owner.instance)}:${PARENT_SERVICE_PORT}`,
-        `CHROMADB_HOST=localhost`,
-        `CHROMADB_PORT=${shape.chromadbPort}`,
-        `CLAUDY_FORWARD=${shape.chromadbPort}:${parentName(shape.owner.instance)}:${PARENT_SERVICE_PORT}`
-      ]
-    : [])
-]
+export const serviceEnv = (shape: WorkerShape) => {
+  const parent = parentName(shape.owner.instance)
+  return [
+    HANDOFF_ENV,
+    ...sharedWorkerEnv(shape),
+    ...(shape.viaParent
+      ? [
+          `CHROMADB_URL=http://${parent}:${shape.chromadbPort}`,
+          `CHROMADB_HOST=localhost`,
+          `CHROMADB_PORT=${shape.chromadbPort}`,
+          `CLAUDY_FORWARD=${shape.chromadbPort}:${parent}:${shape.chromadbPort}`
+        ]
+      : [])
+  ]
+}
+
+/** The image tag a service was made from, when its spec names the image by id (as the parent's, same key). */
+export const IMAGE_TAG_LABEL = "io.hal9000.image"
 
 /** A swarm worker keeps a Claude home only as the image's user: Swarm cannot give a volume or tmpfs to another uid. */
 const keepsClaudeHome = (shape: WorkerShape) => shape.withoutClaudeHome !== true && shape.user.uid === IMAGE_USER.uid
@@ -120,14 +129,18 @@ export interface ServiceIdentity {
 
 export const workerService = (shape: WorkerShape, id: ServiceIdentity, placement: SwarmPlacement) => {
   const spec = workerServiceFingerprint(shape)
-  const labels = { ...workerLabels(shape, id, spec), ...(id.slot !== undefined ? { [LABEL.slot]: id.slot } : {}) }
+  const labels = {
+    ...workerLabels(shape, id, spec),
+    ...(id.slot !== undefined ? { [LABEL.slot]: id.slot } : {}),
+    [IMAGE_TAG_LABEL]: shape.image
+  }
   const l = shape.limits
   return {
     Name: id.name,
     Labels: labels,
     TaskTemplate: {
       ContainerSpec: {
-        Image: shape.image,
+        Image: placement.imageId ?? shape.image,
         // The task container carries the same labels: sessions and cleanups find it on its node by them.
         Labels: labels,
         User: `${shape.user.uid}:${shape.user.gid}`,
