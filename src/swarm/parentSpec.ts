@@ -8,12 +8,10 @@ import type { Settings } from "../config/variables.ts"
 import { parentEnv } from "../daemon/parentSpec.ts"
 import { fingerprint, LABEL, type Owner, ownerLabels } from "../domain/labels.ts"
 import { parentName, VOLUME_ROLES, volumeName, volumeTargets } from "../domain/names.ts"
+import { labelConstraint, NODE_LABEL } from "./nodeLabels.ts"
 
 /** The instance's overlay network: the parent and every worker of the instance join it. */
 export const parentNetworkName = (instance: string) => `${instance}-net`
-
-/** The node label that marks the node holding the instance's ChromaDB volume (and so running its parent). */
-export const parentNodeLabel = (instance: string) => `io.hal9000.parent.${instance}`
 
 /** The image tag the service was made from (its ContainerSpec names the image by id, see below). */
 export const IMAGE_LABEL = "io.hal9000.image"
@@ -46,7 +44,7 @@ const seconds = (s: number) => s * 1_000_000_000
 export const parentServiceSpec = (s: Settings, owner: Owner, version: string, imageId: string): ParentServiceSpec => {
   const name = parentName(owner.instance)
   const network = parentNetworkName(owner.instance)
-  const constraint = `node.labels.${parentNodeLabel(owner.instance)}==true`
+  const constraint = labelConstraint(NODE_LABEL.parentOf(owner.instance), "true")
   const env = parentEnv(s)
   const targets = volumeTargets(s.chromadbDataDir)
   const mounts = VOLUME_ROLES.map((role) => ({ volume: volumeName(owner.instance, role), target: targets[role] }))
@@ -90,15 +88,6 @@ export const parentServiceSpec = (s: Settings, owner: Owner, version: string, im
     })
   }
 }
-
-/** The parent's network as the Swarm API creates it: overlay, attachable (workers started by claudy join it). */
-export const parentNetworkBody = (owner: Owner, version: string) => ({
-  Name: parentNetworkName(owner.instance),
-  Driver: "overlay",
-  Attachable: true,
-  CheckDuplicate: true,
-  Labels: ownerLabels(owner, "parent", version)
-})
 
 interface ServiceSpecSeen {
   readonly Labels?: Readonly<Record<string, string>> | null
