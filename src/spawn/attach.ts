@@ -97,6 +97,8 @@ export const attachSession = (
           if (stdin.isTTY) stdin.setRawMode(true)
         } else {
           docker.modem.demuxStream(stream, process.stdout, process.stderr)
+          // a `prepare` step leaves the stream paused, and a data listener does not resume an explicitly paused one
+          stream.resume()
         }
         stdin.on("data", watchKeys)
         stdin.pipe(stream)
