@@ -12,14 +12,13 @@ import { Settings } from "../config/Settings.ts"
 import { type AttachFailed, type DockerApiError, ParentNotRunning, SessionNameTaken, UsageError } from "../domain/errors.ts"
 import { ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
-import { workerMemory } from "../mcp/binary.ts"
 import { logSpawn } from "../pool/files.ts"
 import { type AttachResult, attachSession } from "../spawn/attach.ts"
 import { imageForProfile } from "../spawn/profileImage.ts"
 import { refusedReason, resolveProject } from "../spawn/projectPath.ts"
-import { checkRequest, decideImage, fromEither, planSession, type SpawnRequest } from "../spawn/request.ts"
+import { checkRequest, decideShape, fromEither, planSession, type SpawnRequest } from "../spawn/request.ts"
 import type { SpawnResult } from "../spawn/Spawner.ts"
-import { IMAGE_USER, type WorkerShape, workerUser } from "../spawn/workerSpec.ts"
+import { IMAGE_USER, workerUser } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { Cluster } from "./Cluster.ts"
@@ -96,21 +95,13 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
       yield* Effect.logInfo(`session ${session} had ${e.view.record.status === "created" ? "not started" : `ended (${e.view.record.status})`}: starting a new one under the same name`)
     }
 
-    const image = yield* decideImage(req, { session, limits, apiKey, project, user, choice, profiled }, settings)
     const tty = req.detach || process.stdin.isTTY === true
-    const shape: WorkerShape = {
-      owner,
-      image,
-      profile: req.image === undefined ? (profiled?.profile ?? "base") : null,
-      projectDir: project.dir,
-      limits,
-      viaParent: req.viaParent,
+    // Workers reach the parent service by name on the instance's network: no parent run to join.
+    const shape = yield* decideShape(req, { session, limits, apiKey, project, user, choice, profiled, tty }, settings, {
       chromadbPort: settings.chromadbPort,
-      parent: null,
-      user,
-      tty,
-      ...workerMemory(settings)
-    }
+      parent: null
+    })
+    const image = shape.image
 
     // 3. A node without the project (or the claudy binary workers mount, or the image) is never chosen.
     // The image by id where the manager has it: every node then runs those very bits, and none waits on a registry.

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { LABEL } from "../../src/domain/labels.ts"
 import { RECIPES } from "../../src/images/recipes.ts"
+import { sampleShape } from "../support/workerShape.ts"
 import { type WorkerShape, workerFingerprint, workerSpec } from "../../src/spawn/workerSpec.ts"
 import { HANDOFF_READY, handoffPayload } from "../../src/swarm/handoffProtocol.ts"
 import {
@@ -20,21 +21,7 @@ import { placeProject } from "../../src/swarm/spawnPlacement.ts"
 import { probeRefusal } from "../../src/swarm/spawnProbe.ts"
 import type { SwarmNode, SwarmTask } from "../../src/swarm/types.ts"
 
-const shape = (over: Partial<WorkerShape> = {}): WorkerShape => ({
-  owner: { instance: "hal9000", home: "abcabcabcabc" },
-  image: "img:1",
-  profile: "base",
-  projectDir: "/srv/projects/app",
-  limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
-  viaParent: true,
-  chromadbPort: 8000,
-  parent: null,
-  user: { uid: 1000, gid: 1000 },
-  tty: true,
-  claudyBinary: "/usr/local/bin/claudy-host",
-  embedding: "hash",
-  ...over
-})
+const shape = (over: Partial<WorkerShape> = {}) => sampleShape({ projectDir: "/srv/projects/app", parent: null, ...over })
 const id = { role: "worker" as const, name: "hal9000-worker-s1", session: "s1", version: "0.1.0" }
 const placement = { projectsRoot: "/srv/projects", avoid: [] as Array<string> }
 const service = (s: WorkerShape = shape(), p = placement) => workerService(s, id, p) as any
