@@ -1,0 +1,108 @@
+import { describe, expect, test } from "bun:test"
+import { LABEL } from "../../src/domain/labels.ts"
+import { planPool } from "../../src/pool/plan.ts"
+import {
+  asObservedWarm,
+  claimedSpec,
+  claimOrder,
+  type NodeLike,
+  type ServiceLike,
+  type TaskLike,
+  WARM_LABEL,
+  warmServices
+} from "../../src/swarm/poolView.ts"
+
+const node = (id: string, state = "ready", availability = "active"): NodeLike => ({
+  ID: id,
+  Description: { Hostname: `h-${id}` },
+  Status: { State: state },
+  Spec: { Availability: availability }
+})
+const service = (id: string, labels: Record<string, string>, version = 10): ServiceLike => ({
+  ID: id,
+  Version: { Index: version },
+  CreatedAt: "2026-12-02T08:00:00Z",
+  Spec: { Name: `i-warm-${id}`, Labels: { [LABEL.spec]: "fp", [LABEL.project]: "/p", ...labels }, TaskTemplate: { ContainerSpec: { Image: "w" } } }
+})
+const task = (service: string, nodeId: string, state = "running", desired = "running"): TaskLike => ({
+  ID: `t-${service}`,
+  ServiceID: service,
+  NodeID: nodeId,
+  DesiredState: desired,
+  Status: { State: state, ContainerStatus: { ContainerID: `c-${service}` } }
+})
+const free = { [WARM_LABEL]: "free" }
+
+describe("swarm warm pool view", () => {
+  test("only services with the warm label are warm; each has its running task and its node's state", () => {
+    const w = warmServices(
+      [service("a", free), service("b", { [WARM_LABEL]: "claimed", [LABEL.session]: "s1" }), service("c", {})],
+      [task("a", "n1"), task("b", "n2", "running"), task("a", "n2", "shutdown", "shutdown")],
+      [node("n1"), node("n2", "down")]
+    )
+    expect(w.map((x) => [x.id, x.state, x.session, x.task?.node, x.task?.containerId, x.nodeReady])).toEqual([
+      ["a", "free", undefined, "n1", "c-a", true],
+      ["b", "claimed", "s1", "n2", "c-b", false]
+    ])
+    expect(w[0]!.version).toBe(10)
+    expect(w[0]!.createdAtMs).toBe(Date.parse("2026-12-02T08:00:00Z"))
+  })
+
+  test("a claim tries only free, running services of its shape on usable nodes", () => {
+    const w = warmServices(
+      [
+        service("ok", free),
+        service("other-shape", { ...free, [LABEL.spec]: "fp2" }),
+        service("starting", free),
+        service("node-down", free),
+        service("drained", free),
+        service("claimed", { [WARM_LABEL]: "claimed" }),
+        service("no-task", free)
+      ],
+      [
+        task("ok", "n1"),
+        task("other-shape", "n1"),
+        task("starting", "n1", "preparing"),
+        task("node-down", "n2"),
+        task("drained", "n3"),
+        task("claimed", "n1")
+      ],
+      [node("n1"), node("n2", "down"), node("n3", "ready", "drain")]
+    )
+    expect(claimOrder(w, "fp", Math.random).map((x) => x.id)).toEqual(["ok"])
+  })
+
+  test("the order is a shuffle: every candidate once, different orders for different draws", () => {
+    const ids = ["a", "b", "c", "d", "e"]
+    const w = warmServices(ids.map((id) => service(id, free)), ids.map((id) => task(id, "n1")), [node("n1")])
+    const firsts = new Set<string>()
+    let seed = 1
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646
+    for (let i = 0; i < 50; i++) {
+      const order = claimOrder(w, "fp", random).map((x) => x.id)
+      expect([...order].sort()).toEqual(ids)
+      firsts.add(order[0]!)
+    }
+    expect(firsts.size).toBeGreaterThan(2)
+  })
+
+  test("the claim changes only the service's labels, keeping every other field and label", () => {
+    const s = service("a", { ...free, other: "kept" })
+    const claimed = claimedSpec(s.Spec, "s1")
+    expect(claimed.TaskTemplate).toBe(s.Spec.TaskTemplate)
+    expect(claimed.Name).toBe(s.Spec.Name)
+    expect(claimed.Labels).toEqual({ ...s.Spec.Labels, [WARM_LABEL]: "claimed", [LABEL.role]: "worker", [LABEL.session]: "s1" })
+    expect(s.Spec.Labels?.[WARM_LABEL]).toBe("free")
+  })
+
+  test("the pool plan replaces a warm worker whose node went down, after its starting grace", () => {
+    const w = warmServices([service("a", free), service("b", free)], [task("a", "n1"), task("b", "n2")], [node("n1"), node("n2", "down")])
+    const observed = w.map(asObservedWarm)
+    expect(observed.map((o) => o.running)).toEqual([true, false])
+    const actions = planPool(observed, ["/p"], { target: 2, max: 4, idleTimeoutMs: 300_000, nowMs: Date.parse("2026-12-02T09:00:00Z") })
+    expect(actions).toEqual([
+      { _tag: "remove", id: "b", slot: "b", reason: "dead" },
+      { _tag: "create", project: "/p" }
+    ])
+  })
+})
