@@ -11,6 +11,7 @@ import {
   WARM_LABEL,
   warmServices
 } from "../../src/swarm/poolView.ts"
+import { SWARM_BEGIN, SWARM_END, swarmSectionOf, withSwarmSection } from "../bench/swarmSection.ts"
 
 const node = (id: string, state = "ready", availability = "active"): NodeLike => ({
   ID: id,
@@ -104,5 +105,21 @@ describe("swarm warm pool view", () => {
       { _tag: "remove", id: "b", slot: "b", reason: "dead" },
       { _tag: "create", project: "/p" }
     ])
+  })
+})
+
+describe("the swarm section of docs/BENCHMARKS.md", () => {
+  const section = (body: string) => `${SWARM_BEGIN}\n${body}\n${SWARM_END}`
+  test("appended when the file has none, replaced in place when it has one, the rest untouched", () => {
+    const doc = "# Benchmarks\n\n| a | b |\n"
+    const once = withSwarmSection(doc, section("one"))
+    expect(once).toBe(`# Benchmarks\n\n| a | b |\n\n${section("one")}\n`)
+    const twice = withSwarmSection(`${once}## After\n`, section("two $& $1"))
+    expect(twice).toBe(`# Benchmarks\n\n| a | b |\n\n${section("two $& $1")}\n## After\n`)
+  })
+  test("make bench's rewrite keeps the section it finds; none found, none added", () => {
+    const old = `# Old\n\n${section("kept")}\n`
+    expect(withSwarmSection("# New\n", swarmSectionOf(old))).toBe(`# New\n\n${section("kept")}\n`)
+    expect(withSwarmSection("# New\n", swarmSectionOf("# Old\n"))).toBe("# New\n")
   })
 })
