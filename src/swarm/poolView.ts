@@ -6,9 +6,13 @@
 import { LABEL } from "../domain/labels.ts"
 import type { ObservedWarm } from "../pool/plan.ts"
 
-/** `free`: waiting for a claim; `claimed`: a session's (its `io.hal9000.session` names which). */
+/**
+ * `free`: waiting for a claim; `claimed`: a session's (its `io.hal9000.session` names which); `reaping`: won by the
+ * pool manager, which removes it (a removal is a claim too, so it never takes a worker a spawn has just won).
+ */
 export const WARM_LABEL = "io.hal9000.warm"
-export type WarmState = "free" | "claimed"
+export type WarmState = "free" | "claimed" | "reaping"
+const WARM_STATES: ReadonlySet<string> = new Set<WarmState>(["free", "claimed", "reaping"])
 
 /** The fields of the engine's answers this file reads (src/swarm/types.ts decodes them). */
 export interface ServiceLike {
@@ -71,7 +75,7 @@ export const warmServices = (
   return services.flatMap((s): Array<WarmService> => {
     const labels = s.Spec.Labels ?? {}
     const state = labels[WARM_LABEL]
-    if (state !== "free" && state !== "claimed") return []
+    if (state === undefined || !WARM_STATES.has(state)) return []
     const t = current.get(s.ID)
     const node = t?.NodeID === undefined ? undefined : byNode.get(t.NodeID)
     return [
@@ -82,7 +86,7 @@ export const warmServices = (
         spec: s.Spec,
         fingerprint: labels[LABEL.spec] ?? "",
         project: labels[LABEL.project] ?? "",
-        state,
+        state: state as WarmState,
         session: labels[LABEL.session],
         createdAtMs: Date.parse(s.CreatedAt) || 0,
         task:
@@ -120,6 +124,12 @@ export const claimOrder = (warm: ReadonlyArray<WarmService>, fingerprint: string
 export const claimedSpec = (spec: ServiceLike["Spec"], session: string): ServiceLike["Spec"] => ({
   ...spec,
   Labels: { ...(spec.Labels ?? {}), [WARM_LABEL]: "claimed", [LABEL.role]: "worker", [LABEL.session]: session }
+})
+
+/** The pool manager's claim before it removes a free warm service (pure): the same compare-and-swap as a spawn's. */
+export const reapingSpec = (spec: ServiceLike["Spec"]): ServiceLike["Spec"] => ({
+  ...spec,
+  Labels: { ...(spec.Labels ?? {}), [WARM_LABEL]: "reaping" }
 })
 
 /**

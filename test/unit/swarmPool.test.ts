@@ -5,6 +5,7 @@ import {
   asObservedWarm,
   claimedSpec,
   claimOrder,
+  reapingSpec,
   type NodeLike,
   type ServiceLike,
   type TaskLike,
@@ -121,5 +122,16 @@ describe("the swarm section of docs/BENCHMARKS.md", () => {
     const old = `# Old\n\n${section("kept")}\n`
     expect(withSwarmSection("# New\n", swarmSectionOf(old))).toBe(`# New\n\n${section("kept")}\n`)
     expect(withSwarmSection("# New\n", swarmSectionOf("# Old\n"))).toBe("# New\n")
+  })
+})
+
+describe("the pool manager's removal of a warm service", () => {
+  test("is a claim of its own: a reaping service is neither free nor a session", () => {
+    const s = service("a", free)
+    const reaping = { ...s, Spec: reapingSpec(s.Spec) }
+    const [w] = warmServices([reaping], [task("a", "n1")], [node("n1")])
+    expect(w!.state).toBe("reaping")
+    expect(claimOrder([w!], "fp", Math.random)).toEqual([])
+    expect(w!.spec.TaskTemplate).toBe(s.Spec.TaskTemplate)
   })
 })
