@@ -159,9 +159,9 @@ export class PoolLoopSupervised extends Data.TaggedError("PoolLoopSupervised")<{
   }
 }
 
-/** A container or volume with our name exists but claudy (this HAL9000_HOME) did not create it. */
+/** A container, volume, swarm service or network with our name exists but claudy (this HAL9000_HOME) did not create it. */
 export class ForeignObject extends Data.TaggedError("ForeignObject")<{
-  readonly kind: "container" | "volume"
+  readonly kind: "container" | "volume" | "service" | "network"
   readonly name: string
   readonly owner: string
 }> {

@@ -32,6 +32,12 @@ export const attachSession = (
     readonly onAttached?: Deferred.Deferred<void>
     /** Done when the container runs, for one attached before its start: the engine refuses to resize it before. */
     readonly running?: Deferred.Deferred<void> | undefined
+    /**
+     * Runs on the attached stream before the terminal is connected (a swarm worker's stdin hand-off); `logs` replays
+     * the container's output so far into the stream first, so it sees what the worker printed before the attach.
+     */
+    readonly prepare?: ((stream: NodeJS.ReadWriteStream) => Promise<void>) | undefined
+    readonly logs?: boolean | undefined
   }
 ) =>
   Effect.tryPromise({
@@ -45,8 +51,17 @@ export const attachSession = (
         stdout: true,
         stderr: true,
         hijack: true,
-        detachKeys: "ctrl-p,ctrl-q"
+        detachKeys: "ctrl-p,ctrl-q",
+        ...(opts.logs === true ? { logs: true } : {})
       })) as NodeJS.ReadWriteStream
+      if (opts.prepare) {
+        try {
+          await opts.prepare(stream)
+        } catch (e) {
+          ;(stream as unknown as { destroy?: () => void }).destroy?.()
+          throw e
+        }
+      }
       const streamEnded = new Promise<void>((resolve) => {
         stream.once("end", resolve)
         stream.once("close", resolve)
