@@ -5,6 +5,7 @@
  */
 import { LABEL } from "../domain/labels.ts"
 import type { ObservedWarm } from "../pool/plan.ts"
+import type { StatusWorker } from "../pool/status.ts"
 
 /**
  * `free`: waiting for a claim; `claimed`: a session's (its `io.hal9000.session` names which); `reaping`: won by the
@@ -144,4 +145,24 @@ export const asObservedWarm = (w: WarmService): ObservedWarm => ({
   project: w.project,
   running: w.nodeReady && w.task?.state === "running",
   createdAtMs: w.createdAtMs
+})
+
+/** A warm service as `pool status` shows it (pure): with its node, and why it does not serve when it does not. */
+export const statusWorker = (w: WarmService): StatusWorker => ({
+  name: w.name,
+  project: w.project,
+  spec: w.fingerprint,
+  limits: w.spec.Labels?.[LABEL.limits] ?? "",
+  running: w.nodeReady && w.task?.state === "running",
+  claimedBy: w.state === "claimed" ? (w.session ?? "unknown") : w.state === "reaping" ? "reaper" : undefined,
+  createdAtMs: w.createdAtMs,
+  node: w.task?.hostname ?? "",
+  stateText:
+    w.task === undefined
+      ? "no task (ended)"
+      : !w.nodeReady
+        ? `node ${w.task.hostname || w.task.node} down`
+        : w.task.state !== "running"
+          ? w.task.state
+          : undefined
 })

@@ -6,6 +6,7 @@ import {
   claimedSpec,
   claimOrder,
   reapingSpec,
+  statusWorker,
   type NodeLike,
   type ServiceLike,
   type TaskLike,
@@ -133,5 +134,21 @@ describe("the pool manager's removal of a warm service", () => {
     expect(w!.state).toBe("reaping")
     expect(claimOrder([w!], "fp", Math.random)).toEqual([])
     expect(w!.spec.TaskTemplate).toBe(s.Spec.TaskTemplate)
+  })
+})
+
+describe("pool status on a swarm", () => {
+  test("each warm service with its node; one whose node is down says so", () => {
+    const w = warmServices(
+      [service("a", free), service("b", free), service("c", { [WARM_LABEL]: "claimed", [LABEL.session]: "s1" }), service("d", free)],
+      [task("a", "n1"), task("b", "n2"), task("c", "n1"), task("d", "n1", "preparing")],
+      [node("n1"), node("n2", "down")]
+    ).map(statusWorker)
+    expect(w.map((x) => [x.name, x.node, x.running, x.claimedBy, x.stateText])).toEqual([
+      ["i-warm-a", "h-n1", true, undefined, undefined],
+      ["i-warm-b", "h-n2", false, undefined, "node h-n2 down"],
+      ["i-warm-c", "h-n1", true, "s1", undefined],
+      ["i-warm-d", "h-n1", false, undefined, "preparing"]
+    ])
   })
 })
