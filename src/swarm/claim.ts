@@ -47,7 +47,7 @@ export const tryClaim = (api: SwarmApi, w: WarmService, session: string) =>
   )
 
 /**
- * Claim a free warm worker of `fingerprint` for `session` and hand it over with `handOver`. A worker won but not
+ * Claim a free warm worker of `fingerprint` (on `node`, when given) for `session` and hand it over with `handOver`. A worker won but not
  * handed over (its container gone, its node's engine not answering, or the spawn interrupted right after the claim) is
  * removed, and the next one tried; after `maxDead` of those, or when none is left, None: the caller spawns cold.
  * Claims lost to another spawn cost one refused update each and are not counted.
@@ -58,10 +58,11 @@ export const claimWarm = <E, R>(
   fingerprint: string,
   session: string,
   handOver: (w: ClaimedWarm) => Effect.Effect<void, E, R>,
+  node?: string | undefined,
   maxDead = 2
 ) =>
   Effect.gen(function* () {
-    const candidates = claimOrder(yield* observeWarm(api, owner), fingerprint, Math.random)
+    const candidates = claimOrder(yield* observeWarm(api, owner), fingerprint, Math.random, node)
     let dead = 0
     for (const c of candidates) {
       if (dead >= maxDead) break

@@ -105,12 +105,18 @@ export const claimable = (w: WarmService) =>
   w.state === "free" && w.nodeReady && w.task?.state === "running" && w.task.containerId !== undefined
 
 /**
- * The free warm services of the wanted shape, in the order one spawn tries them (pure; `random` in [0, 1)).
+ * The free warm services of the wanted shape (on `node` only, for `--node`), in the order one spawn tries them (pure;
+ * `random` in [0, 1)).
  * Shuffled: concurrent spawns that all tried the same first service would each lose one compare-and-swap per winner
  * before them; in different orders most win at their first try.
  */
-export const claimOrder = (warm: ReadonlyArray<WarmService>, fingerprint: string, random: () => number): ReadonlyArray<WarmService> => {
-  const out = warm.filter((w) => claimable(w) && w.fingerprint === fingerprint)
+export const claimOrder = (
+  warm: ReadonlyArray<WarmService>,
+  fingerprint: string,
+  random: () => number,
+  node?: string | undefined
+): ReadonlyArray<WarmService> => {
+  const out = warm.filter((w) => claimable(w) && w.fingerprint === fingerprint && (node === undefined || w.task?.hostname === node))
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     ;[out[i], out[j]] = [out[j]!, out[i]!]

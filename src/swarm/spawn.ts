@@ -136,7 +136,7 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
     // update at the version read, one winner (claim.ts); none, or every one lost to other spawns: a cold one.
     const poolable = req.viaParent && workerServiceFingerprint(shape) === workerServiceFingerprint(swarmPoolShape(settings, project.dir, project.owner, profiled))
     const warm = poolable
-      ? yield* claimWarm(cluster.api, owner, workerServiceFingerprint(shape), session, (w) => deliver({ nodeId: w.node, containerId: w.containerId }))
+      ? yield* claimWarm(cluster.api, owner, workerServiceFingerprint(shape), session, (w) => deliver({ nodeId: w.node, containerId: w.containerId }), req.node)
       : Option.none()
     if (Option.isNone(warm)) {
       const placement = yield* placeWorker(shape, root, candidates, req.node)

@@ -75,6 +75,12 @@ describe("swarm warm pool view", () => {
     expect(claimOrder(w, "fp", Math.random).map((x) => x.id)).toEqual(["ok"])
   })
 
+  test("with --node, only that node's warm services", () => {
+    const w = warmServices([service("a", free), service("b", free)], [task("a", "n1"), task("b", "n2")], [node("n1"), node("n2")])
+    expect(claimOrder(w, "fp", Math.random, "h-n2").map((x) => x.id)).toEqual(["b"])
+    expect(claimOrder(w, "fp", Math.random, "h-n3")).toEqual([])
+  })
+
   test("the order is a shuffle: every candidate once, different orders for different draws", () => {
     const ids = ["a", "b", "c", "d", "e"]
     const w = warmServices(ids.map((id) => service(id, free)), ids.map((id) => task(id, "n1")), [node("n1")])
