@@ -27,7 +27,10 @@ import { SwarmSessions } from "./sessions.ts"
 import { awaitRunning } from "./sessionTask.ts"
 import { placeProject } from "./spawnPlacement.ts"
 import { probeNodes } from "./spawnProbe.ts"
-import { workerService, workerServiceName } from "./workerService.ts"
+import { claimWarm } from "./claim.ts"
+import { swarmPoolShape } from "./poolShape.ts"
+import type { SwarmNode } from "./types.ts"
+import { workerService, workerServiceFingerprint, workerServiceName } from "./workerService.ts"
 
 /** How long a new session's task may take to be placed and started (the image is on the nodes already). */
 const START_WAIT_MS = 60_000
@@ -36,7 +39,7 @@ const START_WAIT_MS = 60_000
  * The project as the nodes will see it: resolved and guarded on this machine when it has it (the lab, a client on
  * a node); otherwise the absolute path as given, guarded by name, run as the image's user.
  */
-const swarmProject = (raw: string, cwd: string, halHome: string) =>
+export const swarmProject = (raw: string, cwd: string, halHome: string) =>
   Effect.gen(function* () {
     const given = resolve(cwd, raw)
     if (existsSync(given)) return yield* resolveProject(raw, cwd, { userHome: homedir(), halHome })
@@ -103,57 +106,83 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
     })
     const image = shape.image
 
-    // 3. A node without the project (or the claudy binary workers mount, or the image) is never chosen.
-    // The image by id where the manager has it: every node then runs those very bits, and none waits on a registry.
-    const imageId = Option.getOrUndefined(Option.map(yield* cluster.manager.inspectImage(image), (i) => i.Id))
-    const binds = [project.dir, ...(shape.claudyBinary === null ? [] : [shape.claudyBinary])]
-    const probed = yield* probeNodes(candidates, cluster.engineOf, owner, imageId ?? image, binds)
-    const avoid = probed.filter((p) => !p.result.ok)
-    for (const p of avoid) yield* Effect.logInfo(`node ${p.node.Description.Hostname} is not used: ${p.result.ok ? "" : p.result.why}`)
-    if (avoid.length === probed.length) {
-      return yield* new UsageError({
-        detail: `no node can run ${project.dir}: ${avoid.map((p) => `${p.node.Description.Hostname}: ${p.result.ok ? "" : p.result.why}`).join("; ")}`,
-        fix: `put the project under ${root} on a node (the same path on each), or name one that has it with --node`
-      })
-    }
-    const spec = workerService(shape, { role: "worker", name, session, version: VERSION }, {
-      projectsRoot: root,
-      node: req.node,
-      avoid: avoid.map((p) => p.node.ID),
-      imageId
-    })
     const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
 
-    // 4. The service, as a resource until the session is handed over: removed on any failure or interrupt before.
+    // Hand the session to a running task's container through its node's engine: detached, hand it over and leave;
+    // attached, attach first (no output of the session is lost), hand it over on that attach, connect the terminal.
     let attached: Fiber.RuntimeFiber<AttachResult, AttachFailed> | undefined
-    yield* Effect.gen(function* () {
-      const { ID } = yield* Effect.acquireRelease(
-        cluster.api.createService(spec).pipe(
-          Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
-            e.status === 409 ? Effect.fail(new SessionNameTaken({ name: session, container: name, project: project.dir, state: "just created by another claudy" })) : Effect.fail(e)
-          )
-        ),
-        ({ ID }, exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.ignore(cluster.api.removeService(ID)))
-      )
-      const placed = yield* awaitRunning(cluster.api, ID, session, START_WAIT_MS)
-      const engine = yield* cluster.nodeEngine(placed.nodeId)
-      if (req.detach) return yield* handOff(engine.address, placed.containerId, handoff)
-      // Attached before the hand-off, so no output of the session is lost; the session is handed over on the same
-      // attach, then the terminal is connected.
-      const ready = yield* Deferred.make<void>()
-      const fiber = yield* Effect.fork(
-        attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff) })
-      )
-      attached = fiber
-      yield* Effect.raceFirst(Deferred.await(ready), Effect.asVoid(Fiber.join(fiber)))
-    }).pipe(Effect.scoped)
+    const deliver = (placed: { readonly nodeId: string; readonly containerId: string }) =>
+      Effect.gen(function* () {
+        const engine = yield* cluster.nodeEngine(placed.nodeId)
+        if (req.detach) return yield* handOff(engine.address, placed.containerId, handoff)
+        const ready = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff) })
+        )
+        attached = fiber
+        yield* Effect.raceFirst(Deferred.await(ready), Effect.asVoid(Fiber.join(fiber)))
+      })
 
-    yield* logSpawn(settings.home, { at: new Date().toISOString(), session, served: "cold", project: project.dir, poolable: false, ms: Math.round(performance.now() - startedAt) })
-    if (attached === undefined) return { _tag: "detached", session, container: name } satisfies SpawnResult
+    // 3. A free warm worker of this very shape (the pool keeps `--via-parent PROJECT` warm): claimed by a label
+    // update at the version read, one winner (claim.ts); none, or every one lost to other spawns: a cold one.
+    const poolable = req.viaParent && workerServiceFingerprint(shape) === workerServiceFingerprint(swarmPoolShape(settings, project.dir, project.owner, profiled))
+    const warm = poolable
+      ? yield* claimWarm(cluster.api, owner, workerServiceFingerprint(shape), session, (w) => deliver({ nodeId: w.node, containerId: w.containerId }), req.node)
+      : Option.none()
+    if (Option.isNone(warm)) {
+      const placement = yield* placeWorker(shape, root, candidates, req.node)
+      const spec = workerService(shape, { role: "worker", name, session, version: VERSION }, placement)
+      // The service, as a resource until the session is handed over: removed on any failure or interrupt before.
+      yield* Effect.gen(function* () {
+        const { ID } = yield* Effect.acquireRelease(
+          cluster.api.createService(spec).pipe(
+            Effect.catchTag("DockerApiError", (e): Effect.Effect<never, DockerApiError | SessionNameTaken> =>
+              e.status === 409 ? Effect.fail(new SessionNameTaken({ name: session, container: name, project: project.dir, state: "just created by another claudy" })) : Effect.fail(e)
+            )
+          ),
+          ({ ID }, exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.ignore(cluster.api.removeService(ID)))
+        )
+        yield* deliver(yield* awaitRunning(cluster.api, ID, session, START_WAIT_MS))
+      }).pipe(Effect.scoped)
+    }
+
+    yield* logSpawn(settings.home, {
+      at: new Date().toISOString(),
+      session,
+      served: Option.isSome(warm) ? "warm" : "cold",
+      project: project.dir,
+      poolable,
+      ms: Math.round(performance.now() - startedAt)
+    })
+    // a claimed warm worker keeps its service name; the session is found by its label either way
+    const service = Option.match(warm, { onNone: () => name, onSome: (w) => w.name })
+    if (attached === undefined) return { _tag: "detached", session, container: service } satisfies SpawnResult
     const result = yield* Fiber.join(attached)
     return result._tag === "exited"
       ? ({ _tag: "exited", session, code: result.code } satisfies SpawnResult)
       : ({ _tag: "detached-by-user", session } satisfies SpawnResult)
+  })
+
+/**
+ * Where a new worker of `shape` may run (a cold session, a warm worker): the candidates that have the project (and
+ * the claudy binary workers mount, and the image), checked on their engines; the image by id where the manager has
+ * it, so every node runs those very bits and none waits on a registry. No candidate has it: a clear error.
+ */
+export const placeWorker = (shape: WorkerShape, root: string, candidates: ReadonlyArray<SwarmNode>, node: string | undefined) =>
+  Effect.gen(function* () {
+    const cluster = yield* Cluster
+    const imageId = Option.getOrUndefined(Option.map(yield* cluster.manager.inspectImage(shape.image), (i) => i.Id))
+    const binds = [shape.projectDir, ...(shape.claudyBinary === null ? [] : [shape.claudyBinary])]
+    const probed = yield* probeNodes(candidates, cluster.engineOf, shape.owner, imageId ?? shape.image, binds)
+    const avoid = probed.filter((p) => !p.result.ok)
+    for (const p of avoid) yield* Effect.logInfo(`node ${p.node.Description.Hostname} is not used: ${p.result.ok ? "" : p.result.why}`)
+    if (avoid.length === probed.length) {
+      return yield* new UsageError({
+        detail: `no node can run ${shape.projectDir}: ${avoid.map((p) => `${p.node.Description.Hostname}: ${p.result.ok ? "" : p.result.why}`).join("; ")}`,
+        fix: `put the project under ${root} on a node (the same path on each), or name one that has it with --node`
+      })
+    }
+    return { projectsRoot: root, node, avoid: avoid.map((p) => p.node.ID), imageId }
   })
 
 /** A --via-parent session needs the instance's parent service (`claudy daemon start` makes it). */

@@ -10,6 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { hashEmbed } from "../../src/mcp/hashEmbedding.ts"
 import { CLAUDY, docker, freePort, ROOT, run, sandbox, waitFor } from "../support/harness.ts"
+import { swarmSectionOf, withSwarmSection } from "./swarmSection.ts"
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 /** `docker image inspect` size of the worker image built from the recipe before the shared memory (commit 959ba05). */
@@ -636,7 +637,9 @@ on first use; the services are one layer built from their constructors instead o
 
 See docs/ARCHITECTURE.md (warm pool) for where the time goes.
 `
-  writeFileSync(join(ROOT, "docs", "BENCHMARKS.md"), md)
+  // the swarm section is make bench-swarm's (test/bench/swarm.ts): kept as it is
+  const file = join(ROOT, "docs", "BENCHMARKS.md")
+  writeFileSync(file, withSwarmSection(md, existsSync(file) ? swarmSectionOf(readFileSync(file, "utf8")) : ""))
   console.log(md)
 } finally {
   server?.proc.kill()
