@@ -21,7 +21,7 @@ import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
 import { ownedVolume } from "../docker/ownedVolume.ts"
 import { Images } from "../images/Images.ts"
-import { logSpawn } from "../pool/files.ts"
+import { logSpawned } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
 import { Sessions } from "../sessions/Sessions.ts"
@@ -211,14 +211,7 @@ const make = Effect.gen(function* () {
         )
         containerId = cold.id
       }
-      yield* logSpawn(home, {
-        at: new Date().toISOString(),
-        session,
-        served: Option.isSome(warm) ? "warm" : "cold",
-        project: project.dir,
-        poolable,
-        ms: Math.round(performance.now() - startedAt)
-      })
+      yield* logSpawned(home, { session, warm: Option.isSome(warm), project: project.dir, poolable, startedAt })
       yield* Scope.close(naming, Exit.void)
 
       // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt), a

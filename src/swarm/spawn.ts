@@ -12,13 +12,13 @@ import { Settings } from "../config/Settings.ts"
 import { type AttachFailed, type DockerApiError, ParentNotRunning, SessionNameTaken, UsageError } from "../domain/errors.ts"
 import { ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
-import { logSpawn } from "../pool/files.ts"
+import { logSpawned } from "../pool/files.ts"
 import { type AttachResult, attachSession } from "../spawn/attach.ts"
 import { imageForProfile } from "../spawn/profileImage.ts"
 import { refusedReason, resolveProject } from "../spawn/projectPath.ts"
 import { checkRequest, decideShape, fromEither, planSession, type SpawnRequest } from "../spawn/request.ts"
 import type { SpawnResult } from "../spawn/Spawner.ts"
-import { IMAGE_USER, workerUser } from "../spawn/workerSpec.ts"
+import { IMAGE_USER, type WorkerShape, workerUser } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { Cluster } from "./Cluster.ts"
@@ -104,7 +104,6 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
       chromadbPort: settings.chromadbPort,
       parent: null
     })
-    const image = shape.image
 
     const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
 
@@ -146,14 +145,7 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
       }).pipe(Effect.scoped)
     }
 
-    yield* logSpawn(settings.home, {
-      at: new Date().toISOString(),
-      session,
-      served: Option.isSome(warm) ? "warm" : "cold",
-      project: project.dir,
-      poolable,
-      ms: Math.round(performance.now() - startedAt)
-    })
+    yield* logSpawned(settings.home, { session, warm: Option.isSome(warm), project: project.dir, poolable, startedAt })
     // a claimed warm worker keeps its service name; the session is found by its label either way
     const service = Option.match(warm, { onNone: () => name, onSome: (w) => w.name })
     if (attached === undefined) return { _tag: "detached", session, container: service } satisfies SpawnResult
