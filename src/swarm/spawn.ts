@@ -116,7 +116,7 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
         if (req.detach) return yield* handOff(engine.address, placed.containerId, handoff)
         const ready = yield* Deferred.make<void>()
         const fiber = yield* Effect.fork(
-          attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff) })
+          attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff), keepStdinOpen: true })
         )
         attached = fiber
         yield* Effect.raceFirst(Deferred.await(ready), Effect.asVoid(Fiber.join(fiber)))

@@ -135,3 +135,20 @@ test("attach: the session's TTY through its node's engine, resized with the term
   const s = await statusIs(name, "exited")
   expect(s.exit_code).toBe(4)
 })
+
+test("shell: a shell in a session's worker on another node, through that node's engine; its exit code is claudy's", async () => {
+  const name = await spawnDetached(["--node", "n3", project("shell"), "--", "sleep", "600"])
+  await statusIs(name, "running")
+  const shellExit = `${exitFile}-shell`
+  const t = tmux(`claudy-swarm-shell-${unique}`)
+  terms.push(t)
+  await t.start(`${claudyLine(b, `sessions shell ${name}`)}; echo "EXIT=$?" > ${shellExit}; sleep 600`)
+  await waitFor("the shell to answer", async () => {
+    await t.keys("echo in-$(id -u)-$(cat /proc/1/cmdline | tr '\\0' ' ' | cut -c1-9)", "Enter")
+    return (await t.pane()).includes("in-1000-") ? true : undefined
+  })
+  await t.keys("exit 3", "Enter")
+  expect(await waitFor("claudy to exit", async () => (existsSync(shellExit) ? readFileSync(shellExit, "utf8").trim() : undefined))).toBe("EXIT=3")
+  rmSync(shellExit, { force: true })
+  expect((await inspectJson(name)).status).toBe("running")
+})

@@ -103,10 +103,14 @@ test("a session is a one-replica service, never restarted, hardened, the key onl
   expect((await dockerAt(b.lab.nodes[s.node]!, "logs", s.container_id)).stdout).not.toContain(KEY)
 })
 
-test("attached: the session's output and exit code are claudy's", async () => {
+test("attached: the session's output and exit code are claudy's, also after claudy's stdin has ended", async () => {
   const r = await claudy(["--new", project("attached"), "--", "sh", "-c", "echo hello-from-the-swarm; exit 3"])
   expect(r.stdout).toContain("hello-from-the-swarm")
   expect(r.code).toBe(3)
+  // claudy's stdin is /dev/null: it ends at once, and the session's later output must still come through
+  const late = await claudy(["--new", project("late"), "--", "sh", "-c", "sleep 2; echo late-output; exit 5"])
+  expect(late.stdout).toContain("late-output")
+  expect(late.code).toBe(5)
 })
 
 test("--node places the session on that node; a project outside the projects root is refused, nothing created", async () => {
@@ -114,6 +118,9 @@ test("--node places the session on that node; a project outside the projects roo
   expect((await inspectSession(name)).node).toBe("n3")
   expect((await serviceOf(name)).Spec.TaskTemplate.Placement.Constraints).toContain("node.hostname==n3")
 
+  const services = async () =>
+    (await dockerAt(b.lab.manager, "service", "ls", "--filter", `label=io.hal9000.instance=${b.instance}`, "--format", "{{.Name}}")).stdout
+  const before = await services()
   const outside = mkdtempSync(join(tmpdir(), "claudy-outside-")) // a real directory, not under the projects root
   const refused = await claudy(["-d", "--new", outside, "--", "true"])
   expect(refused.code).not.toBe(0)
@@ -122,8 +129,7 @@ test("--node places the session on that node; a project outside the projects roo
   const bad = await claudy(["-d", "--new", "--node", "n9", project("nonode"), "--", "true"])
   expect(bad.code).not.toBe(0)
   expect(bad.stderr).toContain("--node n9")
-  const services = (await dockerAt(b.lab.manager, "service", "ls", "--filter", `label=io.hal9000.instance=${b.instance}`, "--format", "{{.Name}}")).stdout
-  expect(services.split("\n").filter(Boolean).length).toBe(3) // the two sessions above and the first test's
+  expect(await services()).toBe(before)
   rmSync(outside, { recursive: true, force: true })
 })
 
