@@ -5,7 +5,8 @@
  * engine: no host file); a loser tries the next one. None left: the caller spawns cold.
  */
 import { Effect, Exit, Option } from "effect"
-import { type Owner, ownerFilter } from "../domain/labels.ts"
+import { SessionNameTaken } from "../domain/errors.ts"
+import { LABEL, type Owner, ownerFilter } from "../domain/labels.ts"
 import type { SwarmApi } from "./api.ts"
 import { claimedSpec, claimOrder, WARM_LABEL, type WarmService, warmServices } from "./poolView.ts"
 
@@ -47,6 +48,30 @@ export const tryClaim = (api: SwarmApi, w: WarmService, session: string) =>
   )
 
 /**
+ * A session name is one service's. A cold spawn holds its name by the service's name; a claim holds it by a label, so
+ * after winning a worker it looks for another service with the session's label: one there (a concurrent spawn of
+ * the same name got there first, or both labelled at once) and this claim yields — its worker is removed untouched and
+ * the spawn fails as a cold one whose name was taken. Two claims of one name can both yield; never both keep it.
+ */
+const onlyOne = (api: SwarmApi, owner: Owner, mine: WarmService, session: string) =>
+  Effect.flatMap(
+    Effect.orElseSucceed(api.services({ label: [...ownerFilter(owner).label, `${LABEL.session}=${session}`] }), () => []),
+    (all) => {
+      const other = all.find((s) => s.ID !== mine.id)
+      return other === undefined
+        ? Effect.void
+        : Effect.fail(
+            new SessionNameTaken({
+              name: session,
+              container: other.Spec.Name,
+              project: other.Spec.Labels?.[LABEL.project] ?? "",
+              state: "just started by another claudy"
+            })
+          )
+    }
+  )
+
+/**
  * Claim a free warm worker of `fingerprint` (on `node`, when given) for `session` and hand it over with `handOver`. A worker won but not
  * handed over (its container gone, its node's engine not answering, or the spawn interrupted right after the claim) is
  * removed, and the next one tried; after `maxDead` of those, or when none is left, None: the caller spawns cold.
@@ -68,14 +93,19 @@ export const claimWarm = <E, R>(
       if (dead >= maxDead) break
       const claimed: ClaimedWarm = { id: c.id, name: c.name, node: c.task!.node, hostname: c.task!.hostname, containerId: c.task!.containerId! }
       const outcome = yield* Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(tryClaim(api, c, session), (won): Effect.Effect<boolean | "lost", never, R> =>
+        Effect.flatMap(tryClaim(api, c, session), (won): Effect.Effect<boolean | "lost", SessionNameTaken, R> =>
           !won
             ? Effect.succeed("lost" as const)
-            : restore(handOver(claimed)).pipe(
-                Effect.as(true),
-                Effect.catchAllCause((cause) =>
-                  Effect.as(Effect.logWarning(`warm worker ${c.name} on ${claimed.hostname} did not take session ${session}; removing it`, cause), false)
+            : restore(onlyOne(api, owner, c, session)).pipe(
+                Effect.zipRight(
+                  restore(handOver(claimed)).pipe(
+                    Effect.as(true),
+                    Effect.catchAllCause((cause) =>
+                      Effect.as(Effect.logWarning(`warm worker ${c.name} on ${claimed.hostname} did not take session ${session}; removing it`, cause), false)
+                    )
+                  )
                 ),
+                // not handed over (or the name taken): the worker is removed, untouched or half-told
                 Effect.onExit((exit) => (Exit.isSuccess(exit) && exit.value ? Effect.void : Effect.ignore(api.removeService(c.id))))
               )
         )

@@ -10,6 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { hashEmbed } from "../../src/mcp/hashEmbedding.ts"
 import { CLAUDY, docker, freePort, ROOT, run, sandbox, waitFor } from "../support/harness.ts"
+import { ms, spread, type Stat, statsOf } from "./stats.ts"
 import { swarmSectionOf, withSwarmSection } from "./swarmSection.ts"
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
@@ -27,18 +28,6 @@ const inProcessEnv = { ...env, CLAUDY_NO_SERVER: "1" }
 const image = (await run([CLAUDY, "config", "--json"], b.env)).stdout
 const workerImage = JSON.parse(image).WORKER_IMAGE.value as string
 
-interface Stat {
-  readonly median: number
-  readonly mean: number
-  readonly stddev: number
-  readonly min: number
-  readonly max: number
-  readonly runs: number
-  /** mean CPU time (user + system) of one run, when hyperfine measured it */
-  readonly cpu?: number
-  /** every run's seconds */
-  readonly times?: ReadonlyArray<number>
-}
 
 /** hyperfine -N over `commands`; returns seconds statistics per command. */
 const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs?: number; warmup?: number; env?: Record<string, string> } = {}) => {
@@ -64,20 +53,6 @@ const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs
   return results.map((r): Stat => ({ median: r.median, mean: r.mean, stddev: r.stddev, min: r.min, max: r.max, runs: r.times.length, cpu: r.user + r.system, times: r.times }))
 }
 
-/** Median, mean, spread of a list of seconds. */
-const statsOf = (times: ReadonlyArray<number>): Stat => {
-  const sorted = [...times].sort((a, b) => a - b)
-  const mean = times.reduce((x, y) => x + y, 0) / times.length
-  return {
-    median: sorted[Math.floor(sorted.length / 2)]!,
-    mean,
-    stddev: Math.sqrt(times.reduce((x, y) => x + (y - mean) ** 2, 0) / times.length),
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
-    runs: times.length,
-    times
-  }
-}
 
 /** Rounds of one command taken apart (alternating with other commands) as one figure: all their runs together. */
 const pooled = (rounds: ReadonlyArray<Stat>): Stat => {
@@ -135,7 +110,6 @@ const timeToReady = async (name: string, start: () => Promise<unknown>, reset: (
   return statsOf(times)
 }
 
-const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`
 /** What 0.8× would need of the claudy clients, if the engine's part stayed as measured (`aloneCpu`: one cold spawn's). */
 const budgetLine = (aloneCpu: number | undefined) => {
   if (burstCpu === undefined || floor?.config.cpu === undefined || aloneCpu === undefined) return ""
@@ -159,7 +133,6 @@ const cpuLine = (who: string, c: { clients: number; rest: number; seconds: numbe
   c === undefined
     ? `${who}: ?`
     : `${who} ${c.seconds.toFixed(2)} s for 50, using ${c.clients.toFixed(2)} s of CPU in the clients and ${c.rest.toFixed(2)} s in the engine and the rest of the machine`
-const spread = (s: Stat) => `${ms(s.median)} (± ${ms(s.stddev)}, ${s.runs} runs)`
 interface Row {
   readonly figure: string
   readonly claudy: string

@@ -113,3 +113,15 @@ test("pool start|status|stop on a swarm: the manager refills the pool to its tar
   expect(s.manager.running).toBe(false)
   expect(s.workers.idle).toBe(2) // warm workers stay when the manager stops
 }, 180_000)
+
+test("two concurrent spawns of one name against free warm workers: never two sessions of that name", async () => {
+  expect((await status()).workers.idle).toBeGreaterThanOrEqual(2) // left by the manager's test
+  const runs = await Promise.all([0, 1].map(() => claudy(["--via-parent", "-d", "--name", "twin", app, "--", "sleep", "600"])))
+  const twins = (await services()).filter((x) => x.Spec.Labels["io.hal9000.session"] === "twin")
+  expect(twins.length).toBeLessThanOrEqual(1)
+  expect(runs.filter((r) => r.code === 0).length).toBe(twins.length)
+  for (const r of runs.filter((x) => x.code !== 0)) expect(r.stderr).toContain("twin")
+  // a claim that yielded removed its worker: no warm service is left claimed without being a session that runs
+  const claimedIdle = (await services()).filter((x) => x.Spec.Labels["io.hal9000.warm"] === "claimed" && x.Spec.Labels["io.hal9000.session"] === undefined)
+  expect(claimedIdle).toEqual([])
+}, 120_000)
