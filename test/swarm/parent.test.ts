@@ -102,6 +102,11 @@ describe("the parent on a swarm", () => {
     await chromaFrom(from, [{ path: `${db}/collections/${collection}/add`, body: { ids: ["h1"], documents: ["before the backup"], embeddings: [[0.1, 0.2, 0.3]] } }])
     expect(await documents(otherNode(from), ["h1"])).toEqual(["before the backup"])
 
+    // its log comes from the task's container, through the engine of the node that runs it
+    const logs = await s.claudy(["daemon", "logs", "--tail", "200"])
+    expect(logs.code).toBe(0)
+    expect(logs.stdout).toContain(`claudy-parent: chroma run --host 0.0.0.0 --port ${s.port}`)
+
     const again = await s.claudy(["daemon", "start"])
     expect(again.code).toBe(0)
     expect(again.stdout).toContain(`Parent service '${name()}' is already running on node n1; ChromaDB is healthy at ${url()}`)
