@@ -133,6 +133,7 @@ describe("the parent on a swarm", () => {
       expect(byName[`engine ${n}`]).toMatchObject({ level: "ok" })
       expect(byName[`engine ${n}`]!.detail).toContain(s.lab.nodes[n]!)
       expect(byName[`no-new-privileges ${n}`]).toMatchObject({ level: "ok", detail: `NoNewPrivs: 1 in a container on ${n}` })
+      expect(["ok", "warn"]).toContain(byName[`swap ${n}`]!.level)
     }
     expect(byName.parent).toMatchObject({ level: "ok" })
   })
