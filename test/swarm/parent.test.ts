@@ -200,5 +200,17 @@ describe("the parent on a swarm", () => {
     const worker = await s.claudy(["daemon", "status"], { DOCKER_HOST: s.lab.nodes.n2! })
     expect(worker.code).toBe(5)
     expect(worker.stderr).toContain("not a manager")
+
+    // the parent's volumes are on one node: a second node labelled as holding them is refused with the fix
+    const label = `io.hal9000.parent.${s.instance}`
+    expect((await dockerAt(s.lab.manager, "node", "update", "--label-add", `${label}=true`, "n3")).code).toBe(0)
+    try {
+      const two = await s.claudy(["daemon", "start"])
+      expect(two.code).toBe(2)
+      expect(two.stderr).toContain(`2 swarm nodes (n1, n3) carry ${label}=true`)
+      expect(two.stderr).toContain(`docker node update --label-rm ${label} NODE`)
+    } finally {
+      await dockerAt(s.lab.manager, "node", "update", "--label-rm", label, "n3")
+    }
   })
 })
