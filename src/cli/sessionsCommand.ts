@@ -146,7 +146,7 @@ const attach = Command.make("attach", { name: nameArg, set: setOption }, ({ name
           Effect.zipRight(Effect.fail(new SilentExit({ code: 1 })))
         )
       }
-      const r = yield* attachSession(t.address, name, t.id, { tty: t.tty })
+      const r = yield* attachSession(t.address, name, t.id, { tty: t.tty, keepStdinOpen: yield* isSwarm })
       if (r._tag === "exited" && r.code !== 0) return yield* new SilentExit({ code: r.code })
     })
   )

@@ -91,7 +91,7 @@ const reattach = (r: Extract<SpawnResult, { _tag: "running" }>, detach: boolean,
       return yield* Console.log(r.session)
     }
     yield* Console.error(`session ${r.session} already runs for ${r.project}: attaching${ignored} (detach: ctrl-p ctrl-q; another session: --new)`)
-    const result = yield* attachSession(r.address ?? (yield* Engine).address, r.session, r.containerId, { tty: r.tty })
+    const result = yield* attachSession(r.address ?? (yield* Engine).address, r.session, r.containerId, { tty: r.tty, keepStdinOpen: r.address !== undefined })
     if (result._tag === "detached") return yield* Console.error(`\ndetached from session ${r.session}; it runs on (claudy sessions attach ${r.session})`)
     if (result.code !== 0) return yield* new SilentExit({ code: result.code })
   })

@@ -21,19 +21,18 @@ import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
 import { ownedVolume } from "../docker/ownedVolume.ts"
 import { Images } from "../images/Images.ts"
-import { logSpawn } from "../pool/files.ts"
+import { logSpawned } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
-import { checkRequest, decideImage, planSession, type SpawnRequest } from "./request.ts"
+import { checkRequest, decideShape, planSession, type SpawnRequest } from "./request.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
 import { acquireWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
 import { imageForProfile } from "./profileImage.ts"
 import { resolveProject } from "./projectPath.ts"
-import { workerMemory } from "../mcp/binary.ts"
-import { memoryMounts, workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
+import { memoryMounts, workerContainerName, workerFingerprint, workerUser } from "./workerSpec.ts"
 
 export type { SpawnRequest } from "./request.ts"
 export { validateEnvPairs } from "./request.ts"
@@ -151,20 +150,11 @@ const make = Effect.gen(function* () {
 
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
-      const image = yield* decideImage(req, { session, limits, apiKey, project, user, choice, profiled }, settings)
-      const shape: WorkerShape = {
-        owner,
-        image,
-        profile: req.image === undefined ? (profiled?.profile ?? "base") : null,
-        projectDir: project.dir,
-        limits,
-        viaParent: req.viaParent,
+      const shape = yield* decideShape(req, { session, limits, apiKey, project, user, choice, profiled, tty }, settings, {
         chromadbPort: Option.match(parentRun, { onNone: () => settings.chromadbPort, onSome: (p) => p.port }),
-        parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) }),
-        user,
-        tty,
-        ...workerMemory(settings)
-      }
+        parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) })
+      })
+      const image = shape.image
       const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
       // Only a spawn of the shape the pool keeps warm, joined to the parent's current run, can take a warm worker.
       const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p, project.owner, profiled)))
@@ -221,14 +211,7 @@ const make = Effect.gen(function* () {
         )
         containerId = cold.id
       }
-      yield* logSpawn(home, {
-        at: new Date().toISOString(),
-        session,
-        served: Option.isSome(warm) ? "warm" : "cold",
-        project: project.dir,
-        poolable,
-        ms: Math.round(performance.now() - startedAt)
-      })
+      yield* logSpawned(home, { session, warm: Option.isSome(warm), project: project.dir, poolable, startedAt })
       yield* Scope.close(naming, Exit.void)
 
       // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt), a

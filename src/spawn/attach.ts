@@ -38,6 +38,11 @@ export const attachSession = (
      */
     readonly prepare?: ((stream: NodeJS.ReadWriteStream) => Promise<void>) | undefined
     readonly logs?: boolean | undefined
+    /**
+     * Keep the attach's stdin open when claudy's ends (a swarm task: without StdinOnce, the engine would end the
+     * attach's output with it, and the session's output and exit code would be lost; the session sees no EOF).
+     */
+    readonly keepStdinOpen?: boolean | undefined
   }
 ) =>
   Effect.tryPromise({
@@ -97,9 +102,11 @@ export const attachSession = (
           if (stdin.isTTY) stdin.setRawMode(true)
         } else {
           docker.modem.demuxStream(stream, process.stdout, process.stderr)
+          // a `prepare` step leaves the stream paused, and a data listener does not resume an explicitly paused one
+          stream.resume()
         }
         stdin.on("data", watchKeys)
-        stdin.pipe(stream)
+        stdin.pipe(stream, { end: opts.keepStdinOpen !== true })
         stdin.resume()
         if (opts.onAttached) Deferred.unsafeDone(opts.onAttached, Effect.void)
         // A container attached before its start is waited on and resized only once it runs: the engine refuses to

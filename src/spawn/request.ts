@@ -8,6 +8,9 @@ import type { Settings } from "../config/variables.ts"
 import { ConfigInvalid, UsageError } from "../domain/errors.ts"
 import { chooseProfile, type ProfileChoice } from "../images/profiles.ts"
 import type { Limits } from "./limits.ts"
+import { workerMemory } from "../mcp/binary.ts"
+import { ownerOf } from "../state/home.ts"
+import type { WorkerShape } from "./workerSpec.ts"
 import type { ProfileImage } from "./profileImage.ts"
 import { type LimitFlags, resolveLimits } from "./limits.ts"
 import { extraSessionName, projectSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
@@ -97,19 +100,24 @@ export const planSession = (req: SpawnRequest, projectDir: string, home: string)
     return { session, byProject, choice }
   })
 
-/** The worker's image (--image, the profile's, or WORKER_IMAGE), after saying what the user should know. */
-export const decideImage = (
+/**
+ * The worker's shape: its image (--image, the profile's, or WORKER_IMAGE), after saying what the user should know,
+ * and how it reaches ChromaDB (`join`: the parent run and port on one host, the parent service's port on a swarm).
+ */
+export const decideShape = (
   req: SpawnRequest,
   d: {
     readonly session: string
     readonly limits: Limits
     readonly apiKey: { readonly source: string }
     readonly project: { readonly dir: string; readonly owner: { readonly uid: number } }
-    readonly user: { readonly uid: number }
     readonly choice: ProfileChoice | undefined
     readonly profiled: ProfileImage | undefined
+    readonly user: { readonly uid: number; readonly gid: number }
+    readonly tty: boolean
   },
-  settings: Settings
+  settings: Settings,
+  join: Pick<WorkerShape, "chromadbPort" | "parent">
 ) =>
   Effect.gen(function* () {
     if (!d.limits.enabled) yield* Effect.logWarning(`session ${d.session}: --no-limits, the worker runs without memory, cpu or pids limits`)
@@ -131,5 +139,16 @@ export const decideImage = (
     } else if (d.profiled !== undefined && d.profiled.profile !== "base") {
       yield* Effect.logInfo(`profile ${d.profiled.profile} (${d.choice?.how === "flag" ? "--profile" : `detected from ${d.choice?.file}`}): image ${image}`)
     }
-    return image
+    return {
+      owner: ownerOf(settings),
+      image,
+      profile: req.image === undefined ? (d.profiled?.profile ?? "base") : null,
+      projectDir: d.project.dir,
+      limits: d.limits,
+      viaParent: req.viaParent,
+      ...join,
+      user: d.user,
+      tty: d.tty,
+      ...workerMemory(settings)
+    } satisfies WorkerShape
   })

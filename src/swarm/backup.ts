@@ -1,6 +1,6 @@
 /**
  * Backup and restore on a swarm: the same backups as on one host (src/ops/backup.ts: one tar.gz per volume, home.tar.gz,
- * checksums, manifest), so one taken locally restores onto a swarm and back. The parent's volumes live on the node
+ * checksums, manifest). The parent's volumes live on the node
  * labelled as holding them; they are read and written by a helper container on that node's engine, and the archive
  * crosses between the node and this host through the engine's archive endpoint (docker cp), so nothing assumes the
  * node shares this host's file system (the lab's nodes do; real ones do not). HAL9000_HOME is on this host: archived

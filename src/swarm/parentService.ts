@@ -125,7 +125,12 @@ const make = Effect.gen(function* () {
     return found.value.Id
   })
 
-  const tasksOf = api.tasks({ service: [name] })
+  /** Tasks of these services; none for a service that does not exist (the engine answers 404 for a filter on it). */
+  const tasksOfServices = (services: ReadonlyArray<string>, more: Record<string, ReadonlyArray<string>> = {}) =>
+    api.tasks({ service: [...services], ...more }).pipe(
+      Effect.catchIf((e) => e._tag === "DockerApiError" && e.status === 404, () => Effect.succeed<ReadonlyArray<SwarmTask>>([]))
+    )
+  const tasksOf = tasksOfServices([name])
   const runningTask = (tasks: ReadonlyArray<SwarmTask>) =>
     tasks.find((t) => t.DesiredState === "running" && t.Status.State === "running" && t.Status.ContainerStatus?.ContainerID)
   /** The newest task that had a container: the one whose log says why ChromaDB is not up. */
@@ -267,7 +272,7 @@ const make = Effect.gen(function* () {
   const sessionsRunning = Effect.gen(function* () {
     const sessions = (yield* api.services({ label: [...ownerFilter(owner).label, LABEL.session] })).filter((s) => s.Spec.Labels?.[LABEL.session])
     if (sessions.length === 0) return { total: 0, running: 0 }
-    const tasks = yield* api.tasks({ service: sessions.map((s) => s.Spec.Name), "desired-state": ["running"] })
+    const tasks = yield* tasksOfServices(sessions.map((s) => s.Spec.Name), { "desired-state": ["running"] })
     const running = new Set(tasks.filter((t) => t.Status.State === "running").map((t) => t.ServiceID))
     return { total: sessions.length, running: sessions.filter((s) => running.has(s.ID)).length }
   })

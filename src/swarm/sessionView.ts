@@ -8,8 +8,8 @@ import { type LimitEvidence, parseLimits, recordFromContainer, type SessionRecor
 import type { SwarmService, SwarmTask } from "./types.ts"
 import { IMAGE_TAG_LABEL, instanceNetwork } from "./workerService.ts"
 
-const networkOf = (labels: Record<string, string>, fallback: string) =>
-  labels[LABEL.parent] ? instanceNetwork(labels[LABEL.instance] ?? "") : fallback
+/** A --via-parent worker is on the instance's overlay; any other on its node's default bridge (the engine: "default"). */
+const networkOf = (labels: Record<string, string>) => (labels[LABEL.parent] ? instanceNetwork(labels[LABEL.instance] ?? "") : "bridge")
 
 /** The session's state when its container cannot be looked at: from the task (pure). */
 export const statusOfTask = (t: SwarmTask | undefined, nodeDown: boolean): SessionStatus => {
@@ -40,7 +40,7 @@ export const recordFromTaskContainer = (
 ): SessionRecord => {
   const r = recordFromContainer(c, statusOf(c, evidence), now, session)
   const labels = c.Config.Labels ?? {}
-  return { ...r, image: labels[IMAGE_TAG_LABEL] ?? r.image, network_mode: networkOf(labels, r.network_mode), node }
+  return { ...r, image: labels[IMAGE_TAG_LABEL] ?? r.image, network_mode: networkOf(labels), node }
 }
 
 /** From the service's labels and its task, when the container is out of reach (node down) or not made yet. */
@@ -63,7 +63,7 @@ export const recordFromService = (
     resource_limits: parseLimits(labels[LABEL.limits]),
     container_id: task?.Status.ContainerStatus?.ContainerID ?? "",
     container_name: svc.Spec.Name,
-    network_mode: networkOf(labels, "bridge"),
+    network_mode: networkOf(labels),
     status,
     exit_code: status === "exited" && code !== undefined ? code : null,
     instance: labels[LABEL.instance] ?? "",

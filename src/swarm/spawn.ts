@@ -12,12 +12,11 @@ import { Settings } from "../config/Settings.ts"
 import { type AttachFailed, type DockerApiError, ParentNotRunning, SessionNameTaken, UsageError } from "../domain/errors.ts"
 import { ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
-import { workerMemory } from "../mcp/binary.ts"
-import { logSpawn } from "../pool/files.ts"
+import { logSpawned } from "../pool/files.ts"
 import { type AttachResult, attachSession } from "../spawn/attach.ts"
 import { imageForProfile } from "../spawn/profileImage.ts"
 import { refusedReason, resolveProject } from "../spawn/projectPath.ts"
-import { checkRequest, decideImage, fromEither, planSession, type SpawnRequest } from "../spawn/request.ts"
+import { checkRequest, decideShape, fromEither, planSession, type SpawnRequest } from "../spawn/request.ts"
 import type { SpawnResult } from "../spawn/Spawner.ts"
 import { IMAGE_USER, type WorkerShape, workerUser } from "../spawn/workerSpec.ts"
 import { ownerOf } from "../state/home.ts"
@@ -99,21 +98,12 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
       yield* Effect.logInfo(`session ${session} had ${e.view.record.status === "created" ? "not started" : `ended (${e.view.record.status})`}: starting a new one under the same name`)
     }
 
-    const image = yield* decideImage(req, { session, limits, apiKey, project, user, choice, profiled }, settings)
     const tty = req.detach || process.stdin.isTTY === true
-    const shape: WorkerShape = {
-      owner,
-      image,
-      profile: req.image === undefined ? (profiled?.profile ?? "base") : null,
-      projectDir: project.dir,
-      limits,
-      viaParent: req.viaParent,
+    // Workers reach the parent service by name on the instance's network: no parent run to join.
+    const shape = yield* decideShape(req, { session, limits, apiKey, project, user, choice, profiled, tty }, settings, {
       chromadbPort: settings.chromadbPort,
-      parent: null,
-      user,
-      tty,
-      ...workerMemory(settings)
-    }
+      parent: null
+    })
 
     const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
 
@@ -126,7 +116,7 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
         if (req.detach) return yield* handOff(engine.address, placed.containerId, handoff)
         const ready = yield* Deferred.make<void>()
         const fiber = yield* Effect.fork(
-          attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff) })
+          attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff), keepStdinOpen: true })
         )
         attached = fiber
         yield* Effect.raceFirst(Deferred.await(ready), Effect.asVoid(Fiber.join(fiber)))
@@ -155,14 +145,7 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
       }).pipe(Effect.scoped)
     }
 
-    yield* logSpawn(settings.home, {
-      at: new Date().toISOString(),
-      session,
-      served: Option.isSome(warm) ? "warm" : "cold",
-      project: project.dir,
-      poolable,
-      ms: Math.round(performance.now() - startedAt)
-    })
+    yield* logSpawned(settings.home, { session, warm: Option.isSome(warm), project: project.dir, poolable, startedAt })
     // a claimed warm worker keeps its service name; the session is found by its label either way
     const service = Option.match(warm, { onNone: () => name, onSome: (w) => w.name })
     if (attached === undefined) return { _tag: "detached", session, container: service } satisfies SpawnResult

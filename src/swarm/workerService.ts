@@ -13,9 +13,10 @@ import { IMAGE_USER, memoryMounts, sharedWorkerEnv, WORKSPACE, type WorkerShape,
 import { VERSION } from "../version.ts"
 import { HANDOFF_ENV } from "./handoffProtocol.ts"
 import { labelConstraint, NODE_LABEL } from "./nodeLabels.ts"
+import { parentNetworkName } from "./parentSpec.ts"
 
-/** The instance's attachable overlay network: the parent service and every worker of the instance join it. */
-export const instanceNetwork = (instance: string) => `${instance}-net`
+/** The instance's attachable overlay network (the parent's): every --via-parent worker of the instance joins it. */
+export const instanceNetwork = parentNetworkName
 
 /** Swarm service names are DNS labels: at most 63 characters. */
 const MAX_SERVICE_NAME = 63

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test"
+import { Either } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { LABEL } from "../../src/domain/labels.ts"
 import { RECIPES } from "../../src/images/recipes.ts"
+import { sampleShape } from "../support/workerShape.ts"
 import { type WorkerShape, workerFingerprint, workerSpec } from "../../src/spawn/workerSpec.ts"
 import { HANDOFF_READY, handoffPayload } from "../../src/swarm/handoffProtocol.ts"
 import {
@@ -13,22 +15,13 @@ import {
   workerServiceFingerprint,
   workerServiceName
 } from "../../src/swarm/workerService.ts"
+import { latestTask, taskProblem } from "../../src/swarm/sessionTask.ts"
+import { recordFromService, statusOfTask } from "../../src/swarm/sessionView.ts"
+import { placeProject } from "../../src/swarm/spawnPlacement.ts"
+import { probeRefusal } from "../../src/swarm/spawnProbe.ts"
+import type { SwarmNode, SwarmTask } from "../../src/swarm/types.ts"
 
-const shape = (over: Partial<WorkerShape> = {}): WorkerShape => ({
-  owner: { instance: "hal9000", home: "abcabcabcabc" },
-  image: "img:1",
-  profile: "base",
-  projectDir: "/srv/projects/app",
-  limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
-  viaParent: true,
-  chromadbPort: 8000,
-  parent: null,
-  user: { uid: 1000, gid: 1000 },
-  tty: true,
-  claudyBinary: "/usr/local/bin/claudy-host",
-  embedding: "hash",
-  ...over
-})
+const shape = (over: Partial<WorkerShape> = {}) => sampleShape({ projectDir: "/srv/projects/app", parent: null, ...over })
 const id = { role: "worker" as const, name: "hal9000-worker-s1", session: "s1", version: "0.1.0" }
 const placement = { projectsRoot: "/srv/projects", avoid: [] as Array<string> }
 const service = (s: WorkerShape = shape(), p = placement) => workerService(s, id, p) as any
@@ -183,5 +176,84 @@ describe("stdin hand-off", () => {
     const cut = await runEntrypoint("c2V0IC0tIHRydWUK\n", ["true"])
     expect(cut.code).toBe(70)
     expect(cut.err).toContain("stdin ended before the session arrived")
+  })
+})
+
+const node = (id: string, hostname: string, over: { root?: string; state?: string; availability?: string } = {}): SwarmNode => ({
+  ID: id,
+  Version: { Index: 1 },
+  Spec: {
+    Labels: over.root === "" ? {} : { "io.hal9000.projects-root": over.root ?? "/srv/projects" },
+    Availability: over.availability ?? "active"
+  },
+  Description: { Hostname: hostname },
+  Status: { State: over.state ?? "ready" }
+})
+
+describe("placement of a project", () => {
+  const nodes = [node("a", "n1"), node("b", "n2"), node("c", "n3", { state: "down" }), node("d", "n4", { root: "/other" })]
+  test("the projects root that holds the project, and its ready nodes", () => {
+    const r = placeProject("/srv/projects/app", nodes, undefined)
+    expect(Either.isRight(r) && r.right.root).toBe("/srv/projects")
+    expect(Either.isRight(r) && r.right.candidates.map((n) => n.ID)).toEqual(["a", "b"])
+    // a path that only starts like the root is not under it
+    expect(Either.isLeft(placeProject("/srv/projects-old/app", nodes, undefined))).toBe(true)
+  })
+  test("a project outside every root is refused, naming the roots and the fix", () => {
+    const r = placeProject("/home/me/app", nodes, undefined)
+    expect(Either.isLeft(r) && r.left.message).toContain("/home/me/app is not under a projects root of the swarm (/srv/projects, /other)")
+    const none = placeProject("/srv/projects/app", [node("a", "n1", { root: "" })], undefined)
+    expect(Either.isLeft(none) && none.left.message).toContain("no swarm node has a projects root")
+  })
+  test("--node: a ready node with the root, else refused with why", () => {
+    const ok = placeProject("/srv/projects/app", nodes, "n2")
+    expect(Either.isRight(ok) && ok.right.candidates.map((n) => n.ID)).toEqual(["b"])
+    const why = (n: string) => {
+      const r = placeProject("/srv/projects/app", nodes, n)
+      return Either.isLeft(r) ? r.left.message : ""
+    }
+    expect(why("n9")).toContain("the swarm has no node n9")
+    expect(why("n3")).toContain("node n3 is down")
+    expect(why("n4")).toContain("node n4 has no projects root /srv/projects")
+  })
+  test("no ready node with the root", () => {
+    const r = placeProject("/srv/projects/app", [node("a", "n1", { availability: "drain" })], undefined)
+    expect(Either.isLeft(r) && r.left.message).toContain("no ready node has the projects root")
+  })
+  test("a refused probe, in the user's words", () => {
+    expect(probeRefusal(400, 'invalid mount config for type "bind": bind source path does not exist: /srv/projects/app')).toBe("no /srv/projects/app")
+    expect(probeRefusal(404, "No such image: sha256:abc")).toBe("no image (No such image: sha256:abc)")
+  })
+})
+
+const task = (state: string, over: Partial<SwarmTask> = {}): SwarmTask =>
+  ({ ID: "t", ServiceID: "s", NodeID: "a", CreatedAt: "2026-12-02T08:00:00Z", DesiredState: "running", Labels: {}, Status: { State: state }, ...over }) as SwarmTask
+
+describe("a session's task", () => {
+  test("the newest task is the session", () => {
+    expect(latestTask([task("failed", { ID: "old", CreatedAt: "2026-12-02T07:00:00Z" }), task("running", { ID: "new" })])?.ID).toBe("new")
+    expect(latestTask([])).toBeUndefined()
+  })
+  test("its state when its container is out of reach", () => {
+    expect(statusOfTask(task("running"), false)).toBe("running")
+    expect(statusOfTask(task("running"), true)).toBe("lost")
+    expect(statusOfTask(task("orphaned"), false)).toBe("lost")
+    expect(statusOfTask(task("failed"), false)).toBe("exited")
+    expect(statusOfTask(task("pending"), false)).toBe("created")
+    expect(statusOfTask(undefined, false)).toBe("created")
+    expect(taskProblem(task("rejected", { Status: { State: "rejected", Err: "no such image" } }))).toBe("rejected: no such image")
+  })
+  test("a record from the service's labels: name, project, limits, node, exit code", () => {
+    const svc = workerService(shape(), id, { ...placement, imageId: "sha256:abc" }) as any
+    const r = recordFromService(
+      { ID: "s", Version: { Index: 1 }, CreatedAt: "2026-12-02T08:00:00Z", Spec: svc },
+      task("failed", { Status: { State: "failed", ContainerStatus: { ContainerID: "c1", ExitCode: 3 } } }),
+      "exited",
+      "n2",
+      "now"
+    )
+    expect(r).toMatchObject({ name: "s1", image: "img:1", project_dir: "/srv/projects/app", node: "n2", exit_code: 3, container_id: "c1", network_mode: "hal9000-net" })
+    expect(r.resource_limits).toEqual({ enabled: true, memory: "4g", cpus: "2", pids_limit: "100" })
+    expect(svc.TaskTemplate.ContainerSpec.Image).toBe("sha256:abc")
   })
 })
