@@ -10,7 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { hashEmbed } from "../../src/mcp/hashEmbedding.ts"
 import { CLAUDY, docker, freePort, ROOT, run, sandbox, waitFor } from "../support/harness.ts"
-import { ms, spread, type Stat, statsOf } from "./stats.ts"
+import { comparedRow, ms, type Row, spread, type Stat, statsOf, tableRows } from "./stats.ts"
 import { swarmSectionOf, withSwarmSection } from "./swarmSection.ts"
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
@@ -133,14 +133,6 @@ const cpuLine = (who: string, c: { clients: number; rest: number; seconds: numbe
   c === undefined
     ? `${who}: ?`
     : `${who} ${c.seconds.toFixed(2)} s for 50, using ${c.clients.toFixed(2)} s of CPU in the clients and ${c.rest.toFixed(2)} s in the engine and the rest of the machine`
-interface Row {
-  readonly figure: string
-  readonly claudy: string
-  readonly baseline: string
-  readonly ratio: string
-  readonly target: string
-  readonly met: boolean | undefined
-}
 const rows: Array<Row> = []
 let floor: { effect: Stat; cli: Stat; docker: Stat; config: Stat } | undefined
 type BurstCpu = { readonly clients: number; readonly rest: number; readonly seconds: number }
@@ -148,8 +140,7 @@ let burstCpu: { claudy: BurstCpu; docker: BurstCpu } | undefined
 let servedBurstCpu: (BurstCpu & { readonly inServer: number }) | undefined
 let serverRss: { before: number; at: ReadonlyArray<number> } | undefined
 const compare = (figure: string, c: Stat, base: Stat, baseName: string, target: number) => {
-  const r = c.median / base.median
-  rows.push({ figure, claudy: spread(c), baseline: `${baseName}: ${spread(base)}`, ratio: `${r.toFixed(2)}×`, target: `≤ ${target}×`, met: r <= target })
+  rows.push(comparedRow(figure, c, base, baseName, target))
 }
 
 let server: { proc: ReturnType<typeof Bun.spawn>; pid: number } | undefined
@@ -520,7 +511,7 @@ Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB;
 
 | figure | claudy | baseline | ratio | target | met |
 |---|---|---|---|---|---|
-${rows.map((r) => `| ${r.figure} | ${r.claudy} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met === undefined ? "—" : r.met ? "yes" : "**no**"} |`).join("\n")}
+${tableRows(rows)}
 
 Warm runs served warm: ${served.filter((s: string) => s === "warm").length} of ${served.length} (warm-up runs included).
 

@@ -10,7 +10,7 @@ import { cpus, totalmem } from "node:os"
 import { join } from "node:path"
 import { ROOT, run } from "../support/harness.ts"
 import { dockerAt, swarmSandbox } from "../support/swarm.ts"
-import { spread, type Stat, statsOf } from "./stats.ts"
+import { comparedRow, type Row, type Stat, statsOf, tableRows } from "./stats.ts"
 import { type InspectedSpec, serviceCreateArgs } from "./swarmBaseline.ts"
 import { SWARM_BEGIN, SWARM_END, withSwarmSection } from "./swarmSection.ts"
 
@@ -76,25 +76,9 @@ const served = () =>
     (l) => JSON.parse(l) as { served: "warm" | "cold" }
   )
 
-interface Row {
-  readonly figure: string
-  readonly claudy: string
-  readonly baseline: string
-  readonly ratio: string
-  readonly target: string
-  readonly met: boolean | undefined
-}
 const rows: Array<Row> = []
-const compare = (figure: string, c: Stat, base: Stat, baseName: string, target: number | undefined) => {
-  const r = c.median / base.median
-  rows.push({
-    figure,
-    claudy: spread(c),
-    baseline: `${baseName}: ${spread(base)}`,
-    ratio: `${r.toFixed(2)}×`,
-    target: target === undefined ? "reported" : `≤ ${target}×`,
-    met: target === undefined ? undefined : r <= target
-  })
+const compare = (figure: string, c: Stat, base: Stat, baseName: string, target?: number) => {
+  rows.push(comparedRow(figure, c, base, baseName, target))
 }
 
 try {
@@ -190,7 +174,7 @@ alternating run by run, so all see the same drift of the lab's speed. Median (±
 
 | figure | claudy | baseline | ratio | target | met |
 |---|---|---|---|---|---|
-${rows.map((r) => `| ${r.figure} | ${r.claudy} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met === undefined ? "—" : r.met ? "yes" : "**no**"} |`).join("\n")}
+${tableRows(rows)}
 
 Warm runs served warm: ${warmRuns.filter((e) => e.served === "warm").length} of ${warmRuns.length} (warm-up included).
 
@@ -208,7 +192,7 @@ Warm runs served warm: ${warmRuns.filter((e) => e.served === "warm").length} of 
 - *warm claim*: the same command with one warm worker of that shape ready (\`claudy pool warm\`, untimed): the free warm
   services read, one label-only update at the version read (the compare-and-swap), the hand-off on its stdin.
 - *${BURST} concurrent spawns*: ${BURST} \`claudy --via-parent -d --new\` started at once until all ${BURST} commands run, ${BURST_WARM} warm workers
-  waiting (every claim but ${BURST_WARM} loses or finds none and goes cold) or none; against ${BURST} parallel \`docker service create\`.
+  waiting (${BURST_WARM} claims win, the other spawns lose theirs or find none left and go cold) or none; against ${BURST} parallel \`docker service create\`.
   Two bursts each.
 ${SWARM_END}`
   const file = join(ROOT, "docs", "BENCHMARKS.md")

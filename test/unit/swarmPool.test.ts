@@ -13,6 +13,7 @@ import {
   WARM_LABEL,
   warmServices
 } from "../../src/swarm/poolView.ts"
+import { serviceCreateArgs } from "../bench/swarmBaseline.ts"
 import { SWARM_BEGIN, SWARM_END, swarmSectionOf, withSwarmSection } from "../bench/swarmSection.ts"
 
 const node = (id: string, state = "ready", availability = "active"): NodeLike => ({
@@ -155,6 +156,52 @@ describe("pool status on a swarm", () => {
       ["i-warm-b", "h-n2", false, undefined, "node h-n2 down"],
       ["i-warm-c", "h-n1", true, "s1", undefined],
       ["i-warm-d", "h-n1", false, undefined, "preparing"]
+    ])
+  })
+})
+
+describe("the swarm bench's baseline", () => {
+  test("docker service create flags for the very spec claudy made, without the stdin hand-off", () => {
+    const args = serviceCreateArgs(
+      {
+        Labels: { a: "1" },
+        TaskTemplate: {
+          ContainerSpec: {
+            Image: "sha256:abc",
+            Labels: { a: "1" },
+            User: "1000:1000",
+            Dir: "/workspace",
+            Env: ["CLAUDY_HANDOFF=stdin", "X=1"],
+            TTY: true,
+            Mounts: [
+              { Type: "bind", Source: "/p", Target: "/workspace" },
+              { Type: "volume", Source: "v", Target: "/data", ReadOnly: true, VolumeOptions: { NoCopy: false, Labels: { l: "2" } } },
+              { Type: "tmpfs", Target: "/home/claude", TmpfsOptions: { Mode: 0o1777 } }
+            ],
+            CapabilityDrop: ["ALL"]
+          },
+          Resources: { Limits: { MemoryBytes: 1024, NanoCPUs: 1.5e9, Pids: 100 } },
+          RestartPolicy: { Condition: "none", MaxAttempts: 0 },
+          Placement: { Constraints: ["node.labels.x==y"], Preferences: [{ Spread: { SpreadDescriptor: "node.labels.e" } }] },
+          Networks: [{ Target: "net1" }]
+        },
+        EndpointSpec: { Mode: "dnsrr" }
+      },
+      "base-1",
+      { s: "base-1" },
+      ["sh", "-c", "true"]
+    )
+    expect(args).toEqual([
+      "--detach", "--no-resolve-image", "--name", "base-1",
+      "--label", "a=1", "--label", "s=base-1", "--container-label", "a=1", "--container-label", "s=base-1",
+      "--user", "1000:1000", "--workdir", "/workspace", "--env", "X=1", "--tty",
+      "--mount", "type=bind,source=/p,target=/workspace",
+      "--mount", "type=volume,source=v,target=/data,readonly,volume-nocopy=false,volume-label=l=2",
+      "--mount", "type=tmpfs,target=/home/claude,tmpfs-mode=1777",
+      "--cap-drop", "ALL", "--limit-memory", "1024b", "--limit-cpu", "1.5", "--limit-pids", "100",
+      "--restart-condition", "none", "--restart-max-attempts", "0",
+      "--constraint", "node.labels.x==y", "--placement-pref", "spread=node.labels.e", "--network", "net1", "--endpoint-mode", "dnsrr",
+      "sha256:abc", "sh", "-c", "true"
     ])
   })
 })
