@@ -8,6 +8,10 @@ import { doctor } from "../ops/doctor.ts"
 import { reset } from "../ops/reset.ts"
 import { jsonOption, printJson, setOption, table, withExamples } from "./common.ts"
 import { withSet } from "./services.ts"
+import { byBackend, localOnly } from "../swarm/backendSeam.ts"
+
+/** The swarm forms of backup and restore (src/swarm/backup.ts), loaded only with HAL9000_BACKEND=swarm. */
+const swarmBackups = Effect.promise(() => import("../swarm/backup.ts"))
 
 const doctorCommand = Command.make("doctor", { json: jsonOption, set: setOption }, ({ json, set }) =>
   withSet(
@@ -32,6 +36,11 @@ const bundleCommand = Command.make(
     withSet(
       set,
       Effect.gen(function* () {
+        yield* localOnly(
+          "debug-bundle",
+          "it collects the local parent's and workers' logs and objects from this host's engine",
+          "collect a swarm's state with: claudy doctor --json, claudy daemon status --json, claudy daemon logs, and docker service ps / docker service logs on the manager"
+        )
         const path = yield* debugBundle(Option.getOrUndefined(out))
         yield* Console.log(`Debug bundle: ${path}`)
       })
@@ -75,7 +84,9 @@ const backupCommand = Command.make(
       list
         ? printBackups(dest, json)
         : Effect.gen(function* () {
-            const r = yield* backup(Option.getOrUndefined(dest))
+            const r = yield* byBackend(backup(Option.getOrUndefined(dest)), () =>
+              Effect.flatMap(swarmBackups, (m) => m.swarmBackup(Option.getOrUndefined(dest)))
+            )
             if (json) return yield* printJson(r)
             yield* Console.log(`Backup written to ${r.dir}`)
             for (const v of r.manifest.volumes) yield* Console.log(`  ${v.volume}: ${v.file} ${(v.bytes / 1024).toFixed(0)} KiB sha256 ${v.sha256.slice(0, 16)}…`)
@@ -97,8 +108,8 @@ const restoreCommand = Command.make("restore", { backup: Args.text({ name: "BACK
   withSet(
     set,
     Effect.gen(function* () {
-      const r = yield* restore(path)
-      yield* Console.log(`Restored ${r.dir} (taken ${r.manifest.created_at}); ChromaDB answers at http://127.0.0.1:${r.port}`)
+      const r = yield* byBackend(restore(path), () => Effect.flatMap(swarmBackups, (m) => m.swarmRestore(path)))
+      yield* Console.log(`Restored ${r.dir} (taken ${r.manifest.created_at}); ChromaDB answers at ${r.url}`)
     })
   )
 ).pipe(Command.withDescription("Verify a backup's checksums, then restore volumes and state and start the parent"))
@@ -116,6 +127,11 @@ const resetCommand = Command.make(
     withSet(
       set,
       Effect.gen(function* () {
+        yield* localOnly(
+          "reset",
+          "it removes the containers and volumes of this host's engine",
+          "on a swarm: claudy daemon stop, then remove the instance's services yourself: docker service rm $(docker service ls -q --filter label=io.hal9000.instance=INSTANCE)"
+        )
         if (volumes && !yes) {
           return yield* new UsageError({
             detail: "reset --volumes deletes the ChromaDB, memory bank and plugin data",

@@ -113,6 +113,15 @@ export const describeError = (e: ClaudyError): Report => {
         EXIT.usage,
         "run the engine rootful or on cgroup v2 with controller delegation (docs/TROUBLESHOOTING.md, Podman), or spawn with --no-limits to accept a worker without limits"
       )
+    case "SwarmUnavailable":
+      return r(EXIT.noEngine, e.fix)
+    case "SwarmNodeUnreachable":
+      return r(
+        EXIT.noEngine,
+        "label the node with its engine's address: docker node update --label-add io.hal9000.engine=unix:///path/to/docker.sock NODE (docs/SCALE-OUT.md)"
+      )
+    case "ServiceUpdateConflict":
+      return r(EXIT.conflict, "run the command again: it reads the current state first")
     case "StateError":
       return r(EXIT.failure, e.fix ?? "check that HAL9000_HOME is on a writable disk with free space (claudy config shows it)")
   }

@@ -67,6 +67,8 @@ const withCpus: Parse<{ raw: string; nanoCpus: number }> = (raw) =>
 
 const LEVELS = ["debug", "info", "warn", "error"] as const
 const FORMATS = ["text", "json"] as const
+/** local: one engine, the parent's network namespace, the FIFO claim; swarm: docs/SCALE-OUT.md */
+export const BACKENDS = ["local", "swarm"] as const
 const oneOf =
   <T extends string>(values: ReadonlyArray<T>): Parse<T> =>
   (raw) =>
@@ -168,6 +170,12 @@ export const VARIABLES = {
     "5",
     intBetween(1, 3600, "a whole number of seconds from 1 to 3600"),
     "Seconds between daemon run's checks of the parent and ChromaDB"
+  ),
+  backend: v(
+    "HAL9000_BACKEND",
+    "local",
+    oneOf(BACKENDS),
+    "Where workers run: local (this host's engine) or swarm (Docker Swarm; DOCKER_HOST names a manager)"
   ),
   dockerHost: v(
     "DOCKER_HOST",

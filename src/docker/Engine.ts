@@ -130,6 +130,8 @@ export const engineAt = (address: EngineAddress, callDeadline: Duration.Duration
 
   return {
     address,
+    /** The raw calls, for endpoints that live beside this file (src/swarm/api.ts): same deadlines, retries, errors. */
+    call: { expect, json, maybe },
     ping: expect("ping", { method: "GET", path: "/_ping" }, [200]).pipe(Effect.asVoid),
     version: Effect.suspend(() => json("version", { method: "GET", path: "/version" }, Answers.engineVersion())),
     info: Effect.suspend(() => json("info", { method: "GET", path: "/info" }, Answers.info())),

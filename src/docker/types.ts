@@ -6,22 +6,22 @@
 import { Schema } from "effect"
 
 /** Build once, on first use. */
-const lazy = <A>(build: () => A): (() => A) => {
+export const lazy = <A>(build: () => A): (() => A) => {
   let built: A | undefined
   return () => (built ??= build())
 }
 
-const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optionalWith(s, { exact: true })
-const nullable = <S extends Schema.Schema.Any>(s: S) => opt(Schema.NullOr(s))
+export const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optionalWith(s, { exact: true })
+export const nullable = <S extends Schema.Schema.Any>(s: S) => opt(Schema.NullOr(s))
 /**
  * Bags claudy reads by key or index (labels, env, command, port bindings): checked as one object or array, not entry
  * by entry. A decode costs start-up time per node (measured: `daemon status` +9 ms with every label and env entry
  * checked), and these hold dozens of entries whose form the engine guarantees once the bag's own form is right.
  */
-const bag = <A>(identifier: string, is: (u: unknown) => boolean) => Schema.declare((u: unknown): u is A => is(u), { identifier })
-const isObject = (u: unknown) => typeof u === "object" && u !== null && !Array.isArray(u)
-const Strings = bag<ReadonlyArray<string>>("Strings", Array.isArray)
-const StringMap = bag<{ readonly [key: string]: string }>("StringMap", isObject)
+export const bag = <A>(identifier: string, is: (u: unknown) => boolean) => Schema.declare((u: unknown): u is A => is(u), { identifier })
+export const isObject = (u: unknown) => typeof u === "object" && u !== null && !Array.isArray(u)
+export const Strings = bag<ReadonlyArray<string>>("Strings", Array.isArray)
+export const StringMap = bag<{ readonly [key: string]: string }>("StringMap", isObject)
 type PortBinding = { readonly HostIp?: string; readonly HostPort?: string }
 const PortBindings = bag<{ readonly [port: string]: ReadonlyArray<PortBinding> | null }>("PortBindings", isObject)
 type PortSummary = { readonly PrivatePort: number; readonly PublicPort?: number; readonly IP?: string; readonly Type: string }

@@ -159,9 +159,9 @@ export class PoolLoopSupervised extends Data.TaggedError("PoolLoopSupervised")<{
   }
 }
 
-/** A container or volume with our name exists but claudy (this HAL9000_HOME) did not create it. */
+/** A container, volume, swarm service or network with our name exists but claudy (this HAL9000_HOME) did not create it. */
 export class ForeignObject extends Data.TaggedError("ForeignObject")<{
-  readonly kind: "container" | "volume"
+  readonly kind: "container" | "volume" | "service" | "network"
   readonly name: string
   readonly owner: string
 }> {
@@ -207,6 +207,9 @@ export type ClaudyError =
   | BackupInvalid
   | HelperFailed
   | LimitsNotEnforced
+  | SwarmUnavailable
+  | SwarmNodeUnreachable
+  | ServiceUpdateConflict
 
 /** Ends the command with a code after it has printed its own output (e.g. `daemon status` when unhealthy). */
 export class SilentExit extends Data.TaggedError("SilentExit")<{ readonly code: number }> {}
@@ -253,5 +256,29 @@ export class LimitsNotEnforced extends Data.TaggedError("LimitsNotEnforced")<{
 }> {
   override get message() {
     return `${this.engine} cannot enforce the worker's ${this.limits.join(", ")} limit${this.limits.length > 1 ? "s" : ""}; refusing to spawn a worker without them`
+  }
+}
+
+/** HAL9000_BACKEND=swarm and DOCKER_HOST is not a manager of an active swarm (or a command has no swarm form yet). */
+export class SwarmUnavailable extends Data.TaggedError("SwarmUnavailable")<{ readonly address: string; readonly detail: string; readonly fix: string }> {
+  override get message() {
+    return `HAL9000_BACKEND=swarm: ${this.detail} (DOCKER_HOST=${this.address})`
+  }
+}
+
+/** A node's own engine (for attach, resize, volumes) is not labelled or does not answer. */
+export class SwarmNodeUnreachable extends Data.TaggedError("SwarmNodeUnreachable")<{ readonly node: string; readonly detail: string }> {
+  override get message() {
+    return `Cannot reach the engine of swarm node ${this.node}: ${this.detail}`
+  }
+}
+
+/**
+ * A service or node update at a version another update got to first ("update out of sequence"): the compare-and-swap
+ * of a claim lost. Callers read the object again (or try another one); reported only if it reaches the user.
+ */
+export class ServiceUpdateConflict extends Data.TaggedError("ServiceUpdateConflict")<{ readonly kind: "service" | "node"; readonly id: string; readonly version: number }> {
+  override get message() {
+    return `The swarm ${this.kind} ${this.id} changed since it was read (version ${this.version}): another update came first`
   }
 }

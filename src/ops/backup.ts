@@ -10,9 +10,9 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync
 import { basename, dirname, join, resolve } from "node:path"
 import { Settings } from "../config/Settings.ts"
 import { Parent } from "../daemon/Parent.ts"
-import { BackupInvalid, type StateError } from "../domain/errors.ts"
+import { BackupInvalid, type ClaudyError, type StateError } from "../domain/errors.ts"
 import { ownerLabels, ownershipOf } from "../domain/labels.ts"
-import { DATA_VOLUME_ROLES, parentName, volumeName } from "../domain/names.ts"
+import { DATA_VOLUME_ROLES, type DataVolumeRole, parentName, volumeName } from "../domain/names.ts"
 import { Engine } from "../docker/Engine.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
 import { fsError, hostFile, listDir } from "../state/hostFile.ts"
@@ -56,16 +56,91 @@ export const backupPrefix = (home: string) => `${basename(home)}-backup-`
  * What home.tar.gz leaves out: runtime files (slots with their FIFOs and API keys, claims, the pool mirror, locks) and
  * the API key file (secrets/): a backup is not a place for a key the user can set again.
  */
-const HOME_EXCLUDES = ["./secrets", "./pool/slots", "./pool/claims", "./pool/workers", "./pool/pool-manager.pid", "./maintenance", "./sessions/.*.spawning"]
+export const HOME_EXCLUDES = ["./secrets", "./pool/slots", "./pool/claims", "./pool/workers", "./pool/pool-manager.pid", "./maintenance", "./sessions/.*.spawning"]
 
-export const backup = (destRoot?: string) =>
+/**
+ * Where a backup's pieces come from and go back to: the engine on this host (`localSite`, below) or a swarm, where
+ * the parent's volumes live on one node (src/swarm/backup.ts). Backup and restore themselves are the same for both:
+ * the directory, the maintenance lock, stopping the parent while its files are archived, the checksums, the manifest.
+ */
+export interface BackupSite<R> {
+  /** Refuse early what this site cannot do (before a directory is made or the parent stopped). */
+  readonly refuse: (what: "backup" | "restore") => Effect.Effect<void, ClaudyError, R>
+  /** The engine (or swarm) answers. */
+  readonly reachable: Effect.Effect<void, ClaudyError, R>
+  readonly parentRunning: Effect.Effect<boolean, ClaudyError, R>
+  readonly stopParent: Effect.Effect<unknown, ClaudyError, R>
+  /** Start the parent again; where ChromaDB answers then. */
+  readonly startParent: Effect.Effect<string, ClaudyError, R>
+  /** This instance's data volumes that exist and are ours, in DATA_VOLUME_ROLES order. */
+  readonly ownedVolumes: Effect.Effect<ReadonlyArray<{ readonly role: DataVolumeRole; readonly volume: string }>, ClaudyError, R>
+  /** Write `dir/file`: a tar.gz of the volume's files (paths relative to its root). */
+  readonly archiveVolume: (volume: string, dir: string, file: string) => Effect.Effect<void, ClaudyError, R>
+  /** Write `dir/file`: a tar.gz of HAL9000_HOME without `excludes`. */
+  readonly archiveHome: (dir: string, file: string, excludes: ReadonlyArray<string>) => Effect.Effect<void, ClaudyError, R>
+  /** Fail (BackupInvalid) if one of these volumes exists and is not this claudy's: checked before anything changes. */
+  readonly checkVolumes: (dir: string, volumes: ReadonlyArray<string>) => Effect.Effect<void, ClaudyError, R>
+  /** Replace the volume's files (created, labelled, when missing) with those of `dir/file`. */
+  readonly restoreVolume: (volume: string, dir: string, file: string) => Effect.Effect<void, ClaudyError, R>
+  readonly restoreHome: (dir: string, file: string) => Effect.Effect<void, ClaudyError, R>
+}
+
+/** The parent container and its volumes on this host's engine, reached by helper containers of the parent image. */
+export const localSite = Effect.gen(function* () {
+  const engine = yield* Engine
+  const parent = yield* Parent
+  const { settings } = yield* Settings
+  const owner = ownerOf(settings)
+  const site: BackupSite<Engine | Settings> = {
+    refuse: (what) => requireLocalEngine(engine.address, what),
+    reachable: engine.ping,
+    parentRunning: Effect.map(parent.status, (s) => s.state === "running"),
+    stopParent: parent.stop,
+    startParent: Effect.map(parent.start({ recreate: false }), (r) => `http://127.0.0.1:${r.port}`),
+    ownedVolumes: Effect.filter(
+      DATA_VOLUME_ROLES.map((role) => ({ role, volume: volumeName(settings.instance, role) })),
+      (v) => Effect.map(engine.inspectVolume(v.volume), (found) => Option.isSome(found) && ownershipOf(found.value.Labels, owner) === "ours")
+    ),
+    archiveVolume: (volume, dir, file) =>
+      runHelper(`archiving volume ${volume}`, `tar czf /backup/${file} -C /source .`, [
+        { type: "volume", source: volume, target: "/source", readOnly: true },
+        { type: "bind", source: dir, target: "/backup", readOnly: false }
+      ]).pipe(Effect.asVoid),
+    archiveHome: (dir, file, excludes) =>
+      runHelper("archiving HAL9000_HOME", `tar czf /backup/${file} ${excludes.map((x) => `--exclude=${x}`).join(" ")} -C /home-state .`, [
+        { type: "bind", source: settings.home, target: "/home-state", readOnly: true },
+        { type: "bind", source: dir, target: "/backup", readOnly: false }
+      ]).pipe(Effect.asVoid),
+    checkVolumes: (dir, volumes) =>
+      Effect.forEach(volumes, (vname) =>
+        Effect.flatMap(engine.inspectVolume(vname), (found) =>
+          Option.isSome(found) && ownershipOf(found.value.Labels, owner) !== "ours"
+            ? Effect.fail(new BackupInvalid({ path: dir, problem: `volume ${vname} exists but is not this claudy's` }))
+            : Effect.void
+        )
+      ).pipe(Effect.asVoid),
+    restoreVolume: (volume, dir, file) =>
+      Effect.gen(function* () {
+        if (Option.isNone(yield* engine.inspectVolume(volume))) yield* engine.createVolume(volume, ownerLabels(owner, "volume", VERSION))
+        yield* runHelper(`restoring volume ${volume}`, `find /target -mindepth 1 -delete && tar xzf /backup/${file} -C /target`, [
+          { type: "volume", source: volume, target: "/target", readOnly: false },
+          { type: "bind", source: dir, target: "/backup", readOnly: true }
+        ])
+      }),
+    restoreHome: (dir, file) =>
+      runHelper("restoring HAL9000_HOME", `tar xzf /backup/${file} -C /home-state`, [
+        { type: "bind", source: settings.home, target: "/home-state", readOnly: false },
+        { type: "bind", source: dir, target: "/backup", readOnly: true }
+      ]).pipe(Effect.asVoid)
+  }
+  return site
+})
+
+export const backupAt = <R>(site: BackupSite<R>, destRoot?: string) =>
   Effect.gen(function* () {
-    const engine = yield* Engine
-    const parent = yield* Parent
     const { settings } = yield* Settings
-    const owner = ownerOf(settings)
-    yield* requireLocalEngine(engine.address, "backup")
-    yield* engine.ping
+    yield* site.refuse("backup")
+    yield* site.reachable
     const root = resolve(destRoot ?? defaultBackupRoot(settings.home))
     const dir = join(root, `${backupPrefix(settings.home)}${stamp(new Date())}`)
     yield* Effect.try({
@@ -78,29 +153,16 @@ export const backup = (destRoot?: string) =>
     })
     yield* ensureHome(settings)
     yield* maintenance(settings.home, "backup")
-    const wasRunning = (yield* parent.status).state === "running"
+    const wasRunning = yield* site.parentRunning
     const archive = Effect.gen(function* () {
-      if (wasRunning) yield* parent.stop
+      if (wasRunning) yield* site.stopParent
       const volumes: Array<Manifest["volumes"][number]> = []
-      for (const role of DATA_VOLUME_ROLES) {
-        const vname = volumeName(settings.instance, role)
-        const v = yield* engine.inspectVolume(vname)
-        if (Option.isNone(v) || ownershipOf(v.value.Labels, owner) !== "ours") continue
+      for (const { role, volume } of yield* site.ownedVolumes) {
         const file = `${role}.tar.gz`
-        yield* runHelper(`archiving volume ${vname}`, `tar czf /backup/${file} -C /source .`, [
-          { type: "volume", source: vname, target: "/source", readOnly: true },
-          { type: "bind", source: dir, target: "/backup", readOnly: false }
-        ])
-        volumes.push({ role, volume: vname, file, sha256: yield* sha256File(join(dir, file)), bytes: yield* sizeOf(join(dir, file)) })
+        yield* site.archiveVolume(volume, dir, file)
+        volumes.push({ role, volume, file, sha256: yield* sha256File(join(dir, file)), bytes: yield* sizeOf(join(dir, file)) })
       }
-      yield* runHelper(
-        "archiving HAL9000_HOME",
-        `tar czf /backup/home.tar.gz ${HOME_EXCLUDES.map((x) => `--exclude=${x}`).join(" ")} -C /home-state .`,
-        [
-          { type: "bind", source: settings.home, target: "/home-state", readOnly: true },
-          { type: "bind", source: dir, target: "/backup", readOnly: false }
-        ]
-      )
+      yield* site.archiveHome(dir, "home.tar.gz", HOME_EXCLUDES)
       const home_state = { file: "home.tar.gz", sha256: yield* sha256File(join(dir, "home.tar.gz")), bytes: yield* sizeOf(join(dir, "home.tar.gz")) }
       const manifest: Manifest = {
         format: 1,
@@ -126,15 +188,17 @@ export const backup = (destRoot?: string) =>
           ? Effect.void
           : Effect.all([
               Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
-              wasRunning ? parent.start({ recreate: false }) : Effect.void,
+              wasRunning ? site.startParent : Effect.void,
               Exit.isInterrupted(exit) ? Console.error(`Backup interrupted: nothing kept (${dir} removed)`) : Effect.void
             ], { mode: "either" })
       )
     )
     // The backup is written; a parent that does not come back is an error the user must see (exit non-zero).
-    if (wasRunning) yield* parent.start({ recreate: false })
+    if (wasRunning) yield* site.startParent
     return result
   }).pipe(Effect.scoped)
+
+export const backup = (destRoot?: string) => Effect.flatMap(localSite, (site) => backupAt(site, destRoot))
 
 /** Read and verify a backup (pure checks + checksums); nothing is changed. */
 export const verifyBackup = (path: string) =>
@@ -159,41 +223,24 @@ export const verifyBackup = (path: string) =>
     return { dir, manifest: m }
   })
 
-export const restore = (path: string) =>
+export const restoreAt = <R>(site: BackupSite<R>, path: string) =>
   Effect.gen(function* () {
-    const engine = yield* Engine
-    yield* requireLocalEngine(engine.address, "restore")
+    yield* site.refuse("restore")
     const { dir, manifest } = yield* verifyBackup(path)
-    const parent = yield* Parent
     const { settings } = yield* Settings
-    const owner = ownerOf(settings)
-    yield* engine.ping
+    yield* site.reachable
     // Refuse before changing anything if a target volume is not ours.
-    for (const v of manifest.volumes) {
-      const vname = volumeName(settings.instance, v.role)
-      const found = yield* engine.inspectVolume(vname)
-      if (Option.isSome(found) && ownershipOf(found.value.Labels, owner) !== "ours") {
-        return yield* new BackupInvalid({ path: dir, problem: `volume ${vname} exists but is not this claudy's` })
-      }
-    }
+    yield* site.checkVolumes(dir, manifest.volumes.map((v) => volumeName(settings.instance, v.role)))
     yield* ensureHome(settings)
     yield* maintenance(settings.home, "restore")
-    yield* parent.stop
-    for (const v of manifest.volumes) {
-      const vname = volumeName(settings.instance, v.role)
-      if (Option.isNone(yield* engine.inspectVolume(vname))) yield* engine.createVolume(vname, ownerLabels(owner, "volume", VERSION))
-      yield* runHelper(`restoring volume ${vname}`, `find /target -mindepth 1 -delete && tar xzf /backup/${v.file} -C /target`, [
-        { type: "volume", source: vname, target: "/target", readOnly: false },
-        { type: "bind", source: dir, target: "/backup", readOnly: true }
-      ])
-    }
-    yield* runHelper("restoring HAL9000_HOME", `tar xzf /backup/${manifest.home_state.file} -C /home-state`, [
-      { type: "bind", source: settings.home, target: "/home-state", readOnly: false },
-      { type: "bind", source: dir, target: "/backup", readOnly: true }
-    ])
-    const started = yield* parent.start({ recreate: false })
-    return { dir, manifest, parent: parentName(settings.instance), port: started.port }
+    yield* site.stopParent
+    for (const v of manifest.volumes) yield* site.restoreVolume(volumeName(settings.instance, v.role), dir, v.file)
+    yield* site.restoreHome(dir, manifest.home_state.file)
+    const url = yield* site.startParent
+    return { dir, manifest, parent: parentName(settings.instance), url }
   }).pipe(Effect.scoped)
+
+export const restore = (path: string) => Effect.flatMap(localSite, (site) => restoreAt(site, path))
 
 /** Backups under `root` (default: next to HAL9000_HOME), newest first, with whether each has a manifest. */
 export const listBackups = (root?: string) =>

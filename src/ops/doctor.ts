@@ -24,7 +24,7 @@ export interface Check {
   readonly fix?: string
 }
 
-const check = (name: string, level: Level, detail: string, fix?: string): Check => ({ name, level, detail, ...(fix ? { fix } : {}) })
+export const check = (name: string, level: Level, detail: string, fix?: string): Check => ({ name, level, detail, ...(fix ? { fix } : {}) })
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`
 
@@ -34,7 +34,16 @@ export const diskLevel = (freeBytes: number): Level => (freeBytes < 1024 ** 3 ? 
 /** HAL9000_HOME permission verdict from its mode (pure): group/other access exposes records and API keys. */
 export const homeModeLevel = (mode: number): Level => ((mode & 0o077) === 0 ? "ok" : "warn")
 
-export const doctor = Effect.gen(function* () {
+/** The parent's verdict from its status (the same on one host and on a swarm). */
+export const parentCheck = (s: { readonly state: string; readonly healthy: boolean; readonly container: string; readonly chromadb: { readonly url: string; readonly heartbeatMs?: number } }) =>
+  s.state === "running" && s.healthy
+    ? check("parent", "ok", `${s.container} running, ChromaDB healthy at ${s.chromadb.url} (${s.chromadb.heartbeatMs} ms)`)
+    : s.state === "running"
+      ? check("parent", "fail", `${s.container} running but ChromaDB does not answer at ${s.chromadb.url}`, "claudy daemon logs, then claudy daemon restart")
+      : check("parent", "warn", `${s.container} is ${s.state}`, "claudy daemon start")
+
+/** The engine on this host (or DOCKER_HOST's), its images and volumes, the parent container and its port. */
+const engineChecks = Effect.gen(function* () {
   const engine = yield* Engine
   const parent = yield* Parent
   const { settings } = yield* Settings
@@ -107,13 +116,7 @@ export const doctor = Effect.gen(function* () {
       checks.push(check("parent", "fail", status.left.message, "see: claudy daemon status"))
     } else {
       const s = status.right
-      checks.push(
-        s.state === "running" && s.healthy
-          ? check("parent", "ok", `${s.container} running, ChromaDB healthy at ${s.chromadb.url} (${s.chromadb.heartbeatMs} ms)`)
-          : s.state === "running"
-            ? check("parent", "fail", `${s.container} running but ChromaDB does not answer at ${s.chromadb.url}`, "claudy daemon logs, then claudy daemon restart")
-            : check("parent", "warn", `${s.container} is ${s.state}`, "claudy daemon start")
-      )
+      checks.push(parentCheck(s))
       const free = yield* portIsFree(settings.chromadbPort)
       const ours = s.state === "running" && s.port === settings.chromadbPort
       checks.push(
@@ -123,7 +126,13 @@ export const doctor = Effect.gen(function* () {
       )
     }
   }
+  return checks
+})
 
+/** What lives on this host whatever the backend: HAL9000_HOME, the credentials, the pool manager's pid file. */
+const hostChecks = Effect.gen(function* () {
+  const { settings } = yield* Settings
+  const checks: Array<Check> = []
   const home = settings.home
   const homeCheck = yield* Effect.try(() => {
     const st = statSync(home)
@@ -156,4 +165,13 @@ export const doctor = Effect.gen(function* () {
         : check("pool manager", "warn", `stale pid file (pid ${pm.pid} is not a pool manager)`, "claudy pool start replaces it")
   )
   return checks
+})
+
+/** On a swarm (src/swarm/doctor.ts, loaded only then): the manager, every node's engine, no-new-privileges, the parent. */
+const swarmChecks = Effect.flatMap(Effect.promise(() => import("../swarm/doctor.ts")), (m) => m.swarmChecks)
+
+export const doctor = Effect.gen(function* () {
+  const { settings } = yield* Settings
+  const backend = settings.backend === "swarm" ? yield* swarmChecks : yield* engineChecks
+  return [...backend, ...(yield* hostChecks)]
 })

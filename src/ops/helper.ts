@@ -25,12 +25,22 @@ export const runHelper = (task: string, script: string, mounts: ReadonlyArray<He
   })
 
 /** A helper in any image with a shell (the worker image for the Claude home: the parent image may be absent). */
+/**
+ * Steps on the helper's container itself, for an engine whose host is not this one (a swarm node): copy a file in
+ * before it starts, copy its result out after it succeeded (before it is removed).
+ */
+export interface HelperHooks {
+  readonly beforeStart?: (id: string) => Effect.Effect<void, HelperFailed>
+  readonly afterExit?: (id: string) => Effect.Effect<void, HelperFailed>
+}
+
 export const runHelperWith = (
   engine: EngineShape,
   on: { readonly owner: Owner; readonly image: string; readonly user?: string; readonly env?: ReadonlyArray<string> },
   task: string,
   script: string,
-  mounts: ReadonlyArray<HelperMount>
+  mounts: ReadonlyArray<HelperMount>,
+  hooks: HelperHooks = {}
 ) =>
   Effect.gen(function* () {
     const body = {
@@ -50,10 +60,12 @@ export const runHelperWith = (
       engine.createContainer(`${on.owner.instance}-helper-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, body),
       ({ Id }) => engine.removeContainer(Id, { force: true }).pipe(Effect.ignore)
     )
+    if (hooks.beforeStart) yield* hooks.beforeStart(Id)
     yield* engine.startContainer(Id)
     const code = yield* engine.waitContainer(Id)
     const output = yield* engine.containerLogs(Id, 200)
     if (code !== 0) return yield* new HelperFailed({ task, code, output })
+    if (hooks.afterExit) yield* hooks.afterExit(Id)
     return output
   }).pipe(Effect.scoped)
 
