@@ -528,10 +528,14 @@ loaded and follows the engine's events, runs it and answers (docs/ARCHITECTURE.m
 before. Each figure has its own baseline run in the same hyperfine invocation or the same alternating rounds.
 
 - A served \`daemon status\` (${ms(sst!.median)}) is the client's start (\`--version\`: ${ms(ver!.median)}) plus one request:
-  the server parses it and answers from what it keeps warm: the engine's answers until an event could change them
-  (a parent kept as running only while its process lives) and a heartbeat at most 2 s old that it keeps fresh.
-- Served spawns do the same work as in-process ones, in the server: cold ${ms(servedColdRun.median)} against ${ms(coldRun.median)}
-  in-process, warm ${ms(servedWarmRun.median)} against ${ms(warmRun.median)}.
+  the server answers with the answer it kept for the same request while nothing it shows could have changed (no
+  engine event, the parent's process alive, the heartbeat at most 2 s old, the same uptime second, the kept settings
+  and claims unchanged), else runs the program on what it keeps warm: the engine's answers until an event could
+  change them and a heartbeat it keeps fresh.
+- Served spawns reuse the server's warm state (the parent, the engine's \`/info\`, the Claude home volume, the image's
+  hand-off label) where an in-process spawn asks the engine: cold ${ms(servedColdRun.median)} against ${ms(coldRun.median)}
+  in-process, warm ${ms(servedWarmRun.median)} against ${ms(warmRun.median)}. A cold worker's session is written before its
+  start and run by its entrypoint at once, so neither waits for the entrypoint.
 - 50 served spawns at once: ${servedBurstCpu ? `the burst took ${servedBurstCpu.seconds.toFixed(2)} s, using ${servedBurstCpu.clients.toFixed(2)} s of CPU in the clients, ${servedBurstCpu.inServer.toFixed(2)} s in the server and ${servedBurstCpu.rest.toFixed(2)} s in the engine and the rest of the machine (medians)` : "?"}; in-process: ${cpuLine("claudy", burstCpu?.claudy)}.
 - The server's memory over 1000 served requests: ${serverRss ? `${serverRss.before.toFixed(1)} MB before, ${serverRss.at.map((m) => `${m.toFixed(1)} MB`).join(", ")} after each 250; ${serverRss.start.toFixed(1)} MB before the 1000 of warm-up, in which the JIT compiles what the requests run (its code and profiles are most of that growth: with \`BUN_JSC_useJIT=0\` the server stays at ≈ 51 MB over 2000 requests, measured) and the garbage collector settles on its heap size` : "?"}.
 
@@ -567,7 +571,7 @@ on first use; the services are one layer built from their constructors instead o
   dominates) to the same start-up, against a \`docker run\` client that starts in ${floor ? ms(floor.docker.median) : "?"}. Of the
   ${ms(coldRun.median - baseRun.median)} between a cold spawn (${ms(coldRun.median)}) and \`docker run -d\` (${ms(baseRun.median)}), ${floor ? ms(floor.config.median - floor.docker.median) : "?"} is start-up alone
   (\`claudy config\` against \`docker --version\`); the rest is the checks before create (the parent's state and the
-  session name, in parallel), the slot and its hand-off, and the record after start.
+  session name, in parallel), the slot and the session written into it, and the record after start.
 - *50 concurrent spawns* are CPU-bound on this ${cpus().length}-core machine. Alone, a cold claudy spawn costs
   ${coldRun?.cpu !== undefined ? ms(coldRun.cpu) : "?"} of CPU against ${baseRun?.cpu !== undefined ? ms(baseRun.cpu) : "?"} for a \`docker run -d\` client (hyperfine, user + system). In the bursts
   (medians, from /proc): ${cpuLine("claudy", burstCpu?.claudy)}; ${cpuLine("docker", burstCpu?.docker)}. A burst cannot end before its
@@ -582,7 +586,8 @@ on first use; the services are one layer built from their constructors instead o
 - *warm claim*: \`claudy --via-parent -d PROJECT -- sleep 600\` with exactly one warm worker of that shape waiting
   (made by hyperfine's \`--prepare\`, untimed). The claim is host file operations only (O_EXCL claim file, session
   script, FIFO write); the process then renames the container after its session and writes the record before it exits.
-- *cold spawn*: the same command with no warm worker: create + start through the Engine API, then the same hand-off.
+- *cold spawn*: the same command with no warm worker: the session written into the slot, then create + start through
+  the Engine API (the entrypoint runs the session it finds there without waiting for a signal).
 - *baseline*: \`docker run -d\` with the worker's image, limits, network namespace, user, capabilities and mount.
 - *alternating*: the baseline, the cold and the warm spawn take turns in ${ROUNDS} rounds (each round after its own
   warm-up, from a clean engine), and each figure pools the runs of its rounds, so all three see the same drift of
