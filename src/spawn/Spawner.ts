@@ -193,8 +193,8 @@ const make = Effect.gen(function* () {
       if (Option.isSome(warm)) {
         containerId = warm.value.id
       } else {
-        // The image is looked at only when the engine says it is missing (one call fewer on every cold spawn): then
-        // it is pulled as the settings allow, or refused with the image error, and the create is tried once more.
+        // The image is pulled only when the engine says it is missing (as the settings allow, or refused with the
+        // image error), and the create is tried once more; beside the create its hand-off label is looked at.
         const create = acquireWorker(engine, home, shape, session)
         // Until the session is handed over, any failure or an interrupt (Ctrl-C, SIGTERM) at any step removes what
         // this spawn created: the worker is a resource of this scope, kept only when the scope succeeds.
