@@ -285,7 +285,7 @@ const make = Effect.gen(function* () {
       const p = Option.getOrThrow(ours)
       return c.HostConfig?.NetworkMode !== `container:${p.Id}`
         ? Effect.succeed(true)
-        : Effect.map(engine.inspectContainer(c.Id).pipe(Effect.orElseSucceed(() => Option.none())), (i) =>
+        : Effect.map(Effect.zipRight(notReusable, engine.inspectContainer(c.Id)).pipe(Effect.orElseSucceed(() => Option.none())), (i) =>
             Option.match(i, {
               onNone: () => false,
               onSome: (wi) => Date.parse(wi.State.StartedAt ?? "") < Date.parse(p.State.StartedAt ?? "")
@@ -329,7 +329,7 @@ const make = Effect.gen(function* () {
         state !== "running" ? Effect.succeed(Option.none<string>()) : useGuess ? Fiber.join(guessVersion) : chromaVersion(port),
         Option.exists(guessImage, (i) => i.Id === c.Image)
           ? Effect.succeed(guessImage)
-          : engine.inspectImage(c.Image).pipe(Effect.orElseSucceed(() => Option.none()))
+          : Effect.zipRight(notReusable, engine.inspectImage(c.Image).pipe(Effect.orElseSucceed(() => Option.none())))
       ],
       { concurrency: "unbounded" }
     )

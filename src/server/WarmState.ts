@@ -23,7 +23,7 @@ export interface WarmCache {
    * the server keeps it that fresh in the background for a while, so the next asker finds it ready.
    */
   readonly fresh: <A>(address: string, key: string, maxAgeMs: number, compute: Effect.Effect<A>) => Effect.Effect<A>
-  /** Counts the events that made it forget (and starts and ends of following them): equal counts, nothing forgotten. */
+  /** Counts the times everything was forgotten (following the events began or ended): equal counts, none since. */
   readonly generation: () => number
 }
 

@@ -30,7 +30,8 @@ export const invalidates = (e: EngineEvent) =>
  * Whether event `e` can change the answer kept under `key` (pure; `e` already passed `invalidates`). The key's first
  * word says what it is: the engine's `info` (its kernel and limits: changed only by an engine restart, which ends the
  * event stream), an `image:` or `volume(s):` (only events of that type), a `parent:NAME` (only events of the container
- * of that name, or of images, which its status shows); anything else, any relevant event.
+ * of that name), `containers:HOME:INSTANCE` (events of that owner's containers), ChromaDB's `heartbeat:` and
+ * `chroma-version:` (events of a parent container); anything else, any relevant event.
  */
 export const affects = (key: string, e: EngineEvent) => {
   const kind = key.slice(0, key.indexOf(":") < 0 ? key.length : key.indexOf(":"))
@@ -44,6 +45,15 @@ export const affects = (key: string, e: EngineEvent) => {
       return e.Type === "volume"
     case "parent":
       return e.Type === "container" && e.Actor?.Attributes?.name === key.slice(kind.length + 1)
+    case "containers": {
+      // containers:HOME:INSTANCE, the containers of one owner: only their events
+      const [home, instance] = key.slice(kind.length + 1).split(":")
+      return e.Type === "container" && e.Actor?.Attributes?.[LABEL.home] === home && e.Actor?.Attributes?.[LABEL.instance] === instance
+    }
+    case "heartbeat":
+    case "chroma-version":
+      // ChromaDB's answers change with a parent container (any owner's: the port is in the key, not the owner)
+      return e.Type === "container" && e.Actor?.Attributes?.[LABEL.role] === "parent"
     default:
       return true
   }
@@ -66,7 +76,7 @@ interface Warm {
 
 /**
  * A cache that forgets on each relevant event what that event can change (`affects`), and holds nothing while the
- * events are not followed. `generation` counts the relevant events (a kept reply, replies.ts, rests on all of them).
+ * events are not followed. `generation` counts the times it forgot everything (the events' stream began or ended).
  */
 export const makeCache = (address: string, now: () => number = Date.now) => {
   let generation = 0
@@ -76,7 +86,7 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
   /** Values being computed, by key: an event that affects one while it is asked spoils it (it is not kept). */
   const inFlight = new Set<{ readonly key: string; spoiled: boolean }>()
   const forget = (e?: EngineEvent) => {
-    generation++
+    if (e === undefined) generation++
     for (const key of [...entries.keys()]) if (e === undefined || affects(key, e)) entries.delete(key)
     for (const f of inFlight) if (e === undefined || affects(f.key, e)) f.spoiled = true
   }
@@ -95,22 +105,27 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
     const hit = entries.get(key)
     return hit !== undefined && now() - hit.at <= maxAgeMs ? hit : undefined
   }
-  /** A served answer that used `value` (current: the entry's time) rests on it: see WarmState's Dependencies. */
-  const track = (check?: () => boolean) =>
+  /**
+   * A served answer that used the value kept under `key` rests on it (WarmState's Dependencies): it is reused only
+   * while that very entry is still kept (no event forgot it, no refresh replaced it) and `check` holds. A value that
+   * was not kept (asked while the events were not followed, or spoiled by an event) makes the answer not reusable.
+   */
+  const track = (key: string | undefined, check?: (entry: Entry) => boolean) =>
     Effect.flatMap(FiberRef.get(currentDependencies), (d) =>
       Effect.sync(() => {
         if (d === undefined) return
-        if (!following) d.reusable = false
-        else if (check !== undefined) d.checks.push(check)
+        const entry = key === undefined ? undefined : entries.get(key)
+        if (!following || entry === undefined) d.reusable = false
+        else d.checks.push(() => entries.get(key!) === entry && (check === undefined || check(entry)))
       })
     )
   const cache: WarmCache = {
     cached: (at, key, compute, stillTrue) =>
       Effect.suspend(() => {
         type A = Effect.Effect.Success<typeof compute>
-        const tracked = (a: A) => track(stillTrue === undefined ? undefined : () => stillTrue(a))
+        const tracked = (a: A) => track(key, stillTrue === undefined ? undefined : () => stillTrue(a))
         // a failed call is no answer to keep: the next request asks again
-        if (!following || at !== address) return compute.pipe(Effect.tap(tracked), Effect.tapErrorCause(() => notReusable))
+        if (!following || at !== address) return compute.pipe(Effect.tap(() => track(undefined)), Effect.tapErrorCause(() => notReusable))
         const hit = valid(key)
         return hit !== undefined && (stillTrue === undefined || stillTrue(hit.value as A))
           ? Effect.tap(Effect.succeed(hit.value as A), tracked)
@@ -118,12 +133,11 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
       }),
     fresh: <A>(at: string, key: string, maxAgeMs: number, compute: Effect.Effect<A>) =>
       Effect.suspend(() => {
-        if (!following || at !== address) return Effect.tap(compute, () => track())
+        if (!following || at !== address) return Effect.tap(compute, () => track(undefined))
         warm.set(key, { address: at, compute, maxAgeMs, usedAt: now() })
         const hit = valid(key, maxAgeMs)
-        const since = hit?.at ?? now()
         return Effect.tap(hit !== undefined ? Effect.succeed(hit.value as A) : store(key, compute), () =>
-          track(() => now() - since <= maxAgeMs)
+          track(key, (entry) => now() - entry.at <= maxAgeMs)
         )
       }),
     generation: () => generation

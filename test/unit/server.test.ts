@@ -142,14 +142,17 @@ describe("warm cache", () => {
     c.setFollowing(true)
     let n = 0
     const get = (key: string) => Effect.runSync(c.cache.cached("a", key, Effect.sync(() => ++n)))
-    const keys = ["info", "image:w", "volume:v", "parent:p", "containers:o"]
+    const keys = ["info", "image:w", "volume:v", "parent:p", "containers:h:i", "heartbeat:1"]
     const before = keys.map(get)
-    c.onEvent({ Type: "container", Action: "start", Actor: { Attributes: { "io.hal9000.managed": "true", name: "w1" } } })
-    expect(keys.map(get)).toEqual([...before.slice(0, 4), 6]) // a worker's event: only the container list
-    c.onEvent({ Type: "container", Action: "die", Actor: { Attributes: { "io.hal9000.managed": "true", name: "p" } } })
-    expect(get("parent:p")).toBe(7)
+    const worker = { "io.hal9000.managed": "true", "io.hal9000.home": "h", "io.hal9000.instance": "i", name: "w1" }
+    c.onEvent({ Type: "container", Action: "start", Actor: { Attributes: { ...worker, "io.hal9000.instance": "other" } } })
+    expect(keys.map(get)).toEqual(before) // another owner's worker: nothing
+    c.onEvent({ Type: "container", Action: "start", Actor: { Attributes: worker } })
+    expect(keys.map(get)).toEqual([...before.slice(0, 4), 7, 6]) // this owner's worker: only its container list
+    c.onEvent({ Type: "container", Action: "die", Actor: { Attributes: { "io.hal9000.managed": "true", "io.hal9000.role": "parent", name: "p" } } })
+    expect([get("parent:p"), get("heartbeat:1"), get("containers:h:i")]).toEqual([8, 9, 7])
     c.onEvent({ Type: "volume", Action: "create" })
-    expect([get("volume:v"), get("image:w"), get("info")]).toEqual([8, 2, 1])
+    expect([get("volume:v"), get("image:w"), get("info")]).toEqual([10, 2, 1])
     // a value whose compute saw an affecting event is returned but not kept
     const spoiled = Effect.runSync(c.cache.cached("a", "image:x", Effect.sync(() => (c.onEvent({ Type: "image", Action: "tag" }), 100))))
     expect(spoiled).toBe(100)
@@ -230,12 +233,15 @@ describe("kept answers (replies)", () => {
     let n = 0
     let alive = true
     const run = <A>(e: Effect.Effect<A>) => Effect.runSync(Effect.locally(e, currentDependencies, deps))
-    run(Effect.all([dependsOn(() => true), dependsOnFile(file), c.cache.cached("a", "p", Effect.sync(() => ++n), () => alive)]))
+    run(Effect.all([dependsOn(() => true), dependsOnFile(file), c.cache.cached("a", "parent:p", Effect.sync(() => ++n), () => alive)]))
     expect(deps.checks.length).toBe(3)
     expect(deps.checks.every((check) => check())).toBe(true)
     writeFileSync(file, "{}")
     alive = false
     expect(deps.checks.map((check) => check())).toEqual([true, false, false])
+    alive = true
+    c.onEvent({ Type: "container", Action: "die", Actor: { Attributes: { "io.hal9000.managed": "true", name: "p" } } })
+    expect(deps.checks[2]!()).toBe(false) // the entry it used was forgotten
     c.setFollowing(false)
     run(c.cache.cached("a", "p", Effect.sync(() => ++n)))
     expect(deps.reusable).toBe(false) // computed while the events were not followed
