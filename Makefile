@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN   := node_modules/.bin/bun
 TSC   := node_modules/.bin/tsc
 
-.PHONY: up test build images typecheck unit integration bench faults clean deps docs man lockfile stage install uninstall release
+.PHONY: up test build images typecheck unit integration bench bench-swarm faults clean deps docs man lockfile stage install uninstall release
 
 # make install: PREFIX and DESTDIR as usual (sudo make install; make install DESTDIR=pkg PREFIX=/usr).
 PREFIX  ?= /usr/local
@@ -63,6 +63,11 @@ faults: build
 bench: build
 	scripts/test-env
 	$(BUN) run test/bench/run.ts
+
+# The swarm figures on the lab (scripts/swarm-lab up first): rewrites only the swarm section of docs/BENCHMARKS.md.
+bench-swarm: build
+	scripts/test-env --images-only
+	$(BUN) run test/bench/swarm.ts
 
 # claudy(1) and docs/CLI.md's command list, rendered from the command tree (test/unit/docs.test.ts checks CLI.md).
 man: deps

@@ -22,6 +22,12 @@ import { readLock } from "../state/lockFile.ts"
 import { duration, jsonOption, parseSetFlags, printJson, setOption, table, withExamples } from "./common.ts"
 import { withServices, withSet } from "./services.ts"
 
+/** The swarm's pool (HAL9000_BACKEND=swarm), loaded only there: it is no part of a local pool command's start-up. */
+const swarmPool = Effect.flatMap(
+  Effect.promise(() => import("../swarm/pool.ts")),
+  (m) => m.swarmPool
+)
+
 /** How to run this same claudy again: the compiled binary, or the runtime plus the entry script. */
 const selfCommand = (): Array<string> => {
   const script = process.argv[1] ?? ""
@@ -36,7 +42,9 @@ const selfCommand = (): Array<string> => {
  */
 export const startManager = Effect.gen(function* () {
   const { settings, sources } = yield* Settings
-  yield* requireLocalEngine((yield* Engine).address, "the pool manager")
+  // on a swarm the manager works through DOCKER_HOST's manager, which must be one (checked before it is started)
+  if (settings.backend === "swarm") yield* swarmPool
+  else yield* requireLocalEngine((yield* Engine).address, "the pool manager")
   yield* ensureHome(settings)
   const file = pidFile(settings.home)
   const current = yield* runningManager(file)
@@ -165,8 +173,10 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
   withSet(
     set,
     Effect.gen(function* () {
-      const report = yield* poolStatus
+      const { settings } = yield* Settings
+      const report = settings.backend === "swarm" ? yield* (yield* swarmPool).status : yield* poolStatus
       if (json) return yield* printJson(report)
+      const onSwarm = settings.backend === "swarm"
       const m = report.manager
       const c = report.config
       yield* Console.log(
@@ -190,7 +200,13 @@ const status = Command.make("status", { json: jsonOption, set: setOption }, ({ j
           ]),
           ...(report.specs.length > 0 ? ["", table([["PROJECT", "SPEC", "IDLE", "CLAIMED"], ...report.specs.map((r) => [r.project, r.spec, String(r.idle), String(r.claimed)])])] : []),
           ...(report.warm_workers.length > 0
-            ? ["", table([["WARM WORKER", "STATE", "AGE", "LIMITS"], ...report.warm_workers.map((w) => [w.name, w.state, duration(w.age_seconds), w.limits])])]
+            ? [
+                "",
+                table([
+                  ["WARM WORKER", ...(onSwarm ? ["NODE"] : []), "STATE", "AGE", "LIMITS"],
+                  ...report.warm_workers.map((w) => [w.name, ...(onSwarm ? [w.node ?? ""] : []), w.state, duration(w.age_seconds), w.limits])
+                ])
+              ]
             : [])
         ].join("\n")
       )
@@ -211,7 +227,7 @@ const scale = Command.make("scale", { n: Args.integer({ name: "N" }), set: setOp
       }
       yield* ensureHome(settings)
       yield* writeTarget(settings.home, n)
-      const removed = yield* (yield* Pool).trimTo(n)
+      const removed = settings.backend === "swarm" ? yield* (yield* swarmPool).trimTo(n) : yield* (yield* Pool).trimTo(n)
       yield* Console.log(
         `Pool target set to ${n}${removed > 0 ? `; removed ${removed} idle warm worker(s)` : ""} (the manager creates missing ones on its next pass)`
       )
@@ -223,7 +239,8 @@ const cleanup = Command.make("cleanup", { set: setOption }, ({ set }) =>
   withSet(
     set,
     Effect.gen(function* () {
-      const n = yield* (yield* Pool).cleanup
+      const { settings } = yield* Settings
+      const n = settings.backend === "swarm" ? yield* (yield* swarmPool).cleanup : yield* (yield* Pool).cleanup
       yield* Console.log(`Removed ${n} idle warm worker(s); claimed ones (sessions) are untouched`)
     })
   )
@@ -238,9 +255,22 @@ const warm = Command.make(
       Effect.gen(function* () {
         const { settings } = yield* Settings
         const pool = yield* Pool
+        const { cwd } = yield* invocation
+        if (settings.backend === "swarm") {
+          const swarm = yield* swarmPool
+          yield* ensureHome(settings)
+          const { swarmProject } = yield* Effect.promise(() => import("../swarm/spawn.ts"))
+          const dirs = yield* Effect.forEach(paths, (p) => Effect.map(swarmProject(p, cwd, settings.home), (r) => r.dir))
+          if (dirs.length > 0) yield* addProjects(settings.home, dirs)
+          const r = yield* swarm.warm(dirs)
+          return yield* Console.log(
+            !r.parentRunning
+              ? `${dirs.length > 0 ? `Registered ${dirs.join(", ")}; ` : ""}the parent service is not running, so no warm worker was created (claudy daemon start)`
+              : `Created ${r.made} warm worker(s)${r.capped ? ` (MAX_WARM_WORKERS ${settings.maxWarmWorkers} reached)` : ""}`
+          )
+        }
         yield* requireLocalEngine((yield* Engine).address, "a warm worker")
         yield* ensureHome(settings)
-        const { cwd } = yield* invocation
         const dirs = yield* Effect.forEach(paths, (p) =>
           Effect.map(resolveProject(p, cwd, { userHome: homedir(), halHome: settings.home }), (r) => r.dir)
         )

@@ -1,11 +1,12 @@
 /** `claudy [--via-parent] [PATH] …` and its explicit form `claudy spawn …`: the same options, one handler. */
 import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { SilentExit } from "../domain/errors.ts"
+import { SilentExit, UsageError } from "../domain/errors.ts"
+import { Settings } from "../config/Settings.ts"
 import { invocation } from "../config/invocation.ts"
 import { Engine } from "../docker/Engine.ts"
 import { attachSession } from "../spawn/attach.ts"
-import { type SpawnResult, Spawner } from "../spawn/Spawner.ts"
+import { type SpawnRequest, type SpawnResult, Spawner } from "../spawn/Spawner.ts"
 import { setOption, withExamples } from "./common.ts"
 import { AUTHENTICATION, SESSIONS } from "./helpSections.ts"
 import { SessionCommand } from "./sessionCommand.ts"
@@ -47,6 +48,7 @@ export const spawnConfig = {
     "NAME",
     "Language profile: base, python, node, java or a custom one (default: detected from the project's files; claudy profiles list)"
   ),
+  node: optionalText("node", "NODE", "HAL9000_BACKEND=swarm: run the session on this node (hostname; default: any node that has the project)"),
   env: Options.text("e").pipe(
     Options.withAlias("env"),
     Options.withPseudoName("KEY=VALUE"),
@@ -71,6 +73,7 @@ type SpawnArgs = {
   readonly noLimits: boolean
   readonly image: Option.Option<string>
   readonly profile: Option.Option<string>
+  readonly node: Option.Option<string>
   readonly env: ReadonlyArray<string>
   readonly set: ReadonlyArray<string>
   readonly path: Option.Option<string>
@@ -88,10 +91,24 @@ const reattach = (r: Extract<SpawnResult, { _tag: "running" }>, detach: boolean,
       return yield* Console.log(r.session)
     }
     yield* Console.error(`session ${r.session} already runs for ${r.project}: attaching${ignored} (detach: ctrl-p ctrl-q; another session: --new)`)
-    const engine = yield* Engine
-    const result = yield* attachSession(engine.address, r.session, r.containerId, { tty: r.tty })
+    const result = yield* attachSession(r.address ?? (yield* Engine).address, r.session, r.containerId, { tty: r.tty, keepStdinOpen: r.address !== undefined })
     if (result._tag === "detached") return yield* Console.error(`\ndetached from session ${r.session}; it runs on (claudy sessions attach ${r.session})`)
     if (result.code !== 0) return yield* new SilentExit({ code: result.code })
+  })
+
+/** The local spawner, or on a swarm the swarm's (loaded only there: it is no part of a local spawn's start-up). */
+const spawnOn = (request: SpawnRequest) =>
+  Effect.gen(function* () {
+    const { settings } = yield* Settings
+    if (settings.backend === "swarm") {
+      const { spawnOnSwarm } = yield* Effect.promise(() => import("../swarm/spawn.ts"))
+      const { SwarmSessions } = yield* Effect.promise(() => import("../swarm/sessions.ts"))
+      return yield* spawnOnSwarm(request).pipe(Effect.provide(SwarmSessions.layer))
+    }
+    if (request.node !== undefined) {
+      return yield* new UsageError({ detail: "--node places a session on a swarm node", fix: "leave --node out, or use HAL9000_BACKEND=swarm" })
+    }
+    return yield* (yield* Spawner).spawn(request)
   })
 
 export const spawnHandler = (a: SpawnArgs) =>
@@ -100,9 +117,8 @@ export const spawnHandler = (a: SpawnArgs) =>
     return yield* withSet(
       a.set,
       Effect.gen(function* () {
-        const spawner = yield* Spawner
         const { cwd } = yield* invocation
-        const r = yield* spawner.spawn({
+        const request: SpawnRequest = {
           path: Option.getOrElse(a.path, () => "."),
           cwd,
           name: Option.getOrUndefined(a.name),
@@ -118,8 +134,10 @@ export const spawnHandler = (a: SpawnArgs) =>
             cpus: Option.getOrUndefined(a.cpus),
             pidsLimit: Option.getOrUndefined(a.pidsLimit),
             noLimits: a.noLimits
-          }
-        })
+          },
+          node: Option.getOrUndefined(a.node)
+        }
+        const r = yield* spawnOn(request)
         switch (r._tag) {
           case "detached":
             return yield* Console.log(r.session)

@@ -4,6 +4,7 @@
  * Both take the base image as a build argument: the default is public; offline machines pass an imported one.
  * `extra-ca/` holds optional CA certificates (corporate or TLS-intercepting proxies) for apt/npm inside the build.
  */
+import { HANDOFF_END, HANDOFF_READY } from "../swarm/handoffProtocol.ts"
 
 const common = (packages: string) => `ARG BASE_IMAGE=debian:trixie-slim
 FROM \${BASE_IMAGE}
@@ -57,7 +58,8 @@ RUN useradd --create-home --uid 1000 --shell /bin/bash claude \\
  && mkdir -p /workspace /home/claude/.claude /data/membank /data/plugins \\
  && chown claude:claude /workspace /home/claude/.claude && chmod 1777 /data/membank
 COPY worker-entrypoint.sh /usr/local/bin/claudy-worker-entrypoint
-RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint
+COPY worker-forward.py /usr/local/lib/claudy/forward.py
+RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint && chmod 0644 /usr/local/lib/claudy/forward.py
 USER claude
 ENV HOME=/home/claude LANG=C.UTF-8 WORKSPACE=/workspace MEMORY_BANK_ROOT=/data/membank \\
     CLAUDE_CONFIG_DIR=/home/claude/.claude CLAUDE_HOME=/home/claude/.claude
@@ -71,7 +73,13 @@ const workerEntrypoint = `#!/bin/sh
 # read-only from the host; no CPU while it waits), then sources the session claudy wrote there (environment and
 # command) and runs it in place, so the session's output is the container's log and attach reaches its TTY.
 # The API key arrives as a file readable only by this user, never as an env var visible in docker inspect.
+# On a swarm (CLAUDY_HANDOFF=stdin) there is no host file: the session arrives on stdin instead (see below).
 set -eu
+# On a swarm, ChromaDB is a service on the instance's network: the forwarder makes it localhost:PORT too, for the
+# tools that expect it there (CLAUDY_FORWARD=PORT:HOST:PORT). Quiet: its output would land in the session's.
+if [ -n "\${CLAUDY_FORWARD:-}" ]; then
+  python3 /usr/local/lib/claudy/forward.py "$CLAUDY_FORWARD" >/dev/null 2>&1 &
+fi
 # Claude Code's MCP servers (ChromaDB through the claudy binary mounted from the host, the memory bank, sequential
 # thinking), merged into its user config under a lock, keeping everything else the user has there. A worker whose
 # uid is not the image's has an empty tmpfs home: make the config dir first. Never fatal: the session still runs.
@@ -85,12 +93,78 @@ if [ -n "$slot" ] && [ -p "$slot/claim.fifo" ]; then
   # A writer that closes without a line (claudy checking that this worker waits) is not a claim: wait again.
   until read -r _claimed < "$slot/claim.fifo"; do :; done
   . "$slot/session.sh"
+elif [ "\${CLAUDY_HANDOFF:-}" = stdin ]; then
+  # claudy writes the session to stdin through the node's engine: base64 lines ending with a line ".", decoding to
+  # what session.sh holds plus the API key. Echo is off while it is read (nothing of it reaches the log), and the
+  # ready line says so: claudy writes only after it.
+  tty_state=""
+  if [ -t 0 ]; then tty_state=$(stty -g); stty -echo; fi
+  echo "${HANDOFF_READY}"
+  payload="" line=""
+  while IFS= read -r line; do
+    [ "$line" = "${HANDOFF_END}" ] && break
+    payload="$payload$line"
+  done
+  if [ "$line" != "${HANDOFF_END}" ]; then
+    echo "claudy-worker: stdin ended before the session arrived" >&2
+    exit 70
+  fi
+  if [ -n "$tty_state" ]; then stty "$tty_state"; fi
+  eval "$(printf '%s' "$payload" | base64 -d)"
+  unset payload line tty_state
 fi
 if [ -n "\${ANTHROPIC_API_KEY_FILE:-}" ] && [ -r "\${ANTHROPIC_API_KEY_FILE}" ]; then
   ANTHROPIC_API_KEY=$(cat "\${ANTHROPIC_API_KEY_FILE}")
   export ANTHROPIC_API_KEY
 fi
 exec "$@"
+`
+
+/**
+ * The worker's localhost forwarder (CLAUDY_FORWARD=PORT:HOST:PORT): 127.0.0.1 and ::1 (when the worker has it) to
+ * HOST:PORT, each connection relayed both ways with half-closes kept. Python's asyncio: the image has python3, and
+ * it idles in a few MB.
+ */
+const workerForward = `import asyncio, sys
+
+listen, host, port = sys.argv[1].split(":")
+
+
+async def relay(reader, writer):
+    try:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except (OSError, asyncio.CancelledError):
+        pass
+
+
+async def serve(client_reader, client_writer):
+    try:
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+    except OSError:
+        client_writer.close()
+        return
+    await asyncio.gather(relay(client_reader, upstream_writer), relay(upstream_reader, client_writer))
+    upstream_writer.close()
+    client_writer.close()
+
+
+async def main():
+    servers = [await asyncio.start_server(serve, "127.0.0.1", int(listen))]
+    try:
+        servers.append(await asyncio.start_server(serve, "::1", int(listen)))
+    except OSError:
+        pass
+    await asyncio.gather(*(s.serve_forever() for s in servers))
+
+
+asyncio.run(main())
 `
 
 export type ImageKind = "parent" | "worker"
@@ -111,6 +185,6 @@ export const RECIPES: Record<ImageKind, Recipe> = {
   worker: {
     kind: "worker",
     dockerfile: "Dockerfile.worker",
-    files: { "Dockerfile.worker": workerDockerfile, "worker-entrypoint.sh": workerEntrypoint }
+    files: { "Dockerfile.worker": workerDockerfile, "worker-entrypoint.sh": workerEntrypoint, "worker-forward.py": workerForward }
   }
 }

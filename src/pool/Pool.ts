@@ -6,6 +6,7 @@
 import { Context, Effect, Either, Exit, Layer, Option } from "effect"
 import { statSync } from "node:fs"
 import { Settings } from "../config/Settings.ts"
+import type { Settings as SettingsValues } from "../config/variables.ts"
 import { StateError } from "../domain/errors.ts"
 import { LABEL, ownerFilter, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
@@ -37,6 +38,31 @@ import { listSlots, removeSlot, type SessionHandoff, signalSlot, slotDir, waitRe
 /** A slot without a container is an orphan only after this long: a spawn creates the slot just before its container. */
 const ORPHAN_SLOT_GRACE_MS = 10_000
 
+/**
+ * The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm (`projectOwner`: its uid/gid),
+ * on one host or on a swarm (pure). The image is the project's profile's (the spawn resolves it, the pool with
+ * `profileOf`); base when not given.
+ */
+export const poolShape = (
+  settings: SettingsValues,
+  projectDir: string,
+  parent: ParentRun & { readonly port: number },
+  projectOwner: { readonly uid: number; readonly gid: number },
+  on: { readonly image: string; readonly profile: string } = { image: settings.workerImage, profile: "base" }
+): WorkerShape => ({
+  owner: ownerOf(settings),
+  image: on.image,
+  profile: on.profile,
+  projectDir,
+  limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
+  viaParent: true,
+  chromadbPort: parent.port,
+  parent: { id: parent.id, startedAt: parent.startedAt },
+  user: workerUser(projectOwner),
+  tty: true,
+  ...workerMemory(settings)
+})
+
 export interface Claimed {
   readonly id: string
   readonly name: string
@@ -59,28 +85,12 @@ const make = Effect.gen(function* () {
     )
   )
 
-  /**
-   * The shape a default `claudy --via-parent PROJECT` spawn has: what the pool keeps warm (`projectOwner`: its uid/gid).
-   * The image is the project's profile's (the spawn resolves it, the pool with `profileOf`); base when not given.
-   */
   const defaultShape = (
     projectDir: string,
     parent: ParentRun & { readonly port: number },
     projectOwner: { readonly uid: number; readonly gid: number },
-    on: { readonly image: string; readonly profile: string } = { image: settings.workerImage, profile: "base" }
-  ): WorkerShape => ({
-    owner,
-    image: on.image,
-    profile: on.profile,
-    projectDir,
-    limits: Either.getOrThrow(resolveLimits({ noLimits: false }, settings)),
-    viaParent: true,
-    chromadbPort: parent.port,
-    parent: { id: parent.id, startedAt: parent.startedAt },
-    user: workerUser(projectOwner),
-    tty: true,
-    ...workerMemory(settings)
-  })
+    on?: { readonly image: string; readonly profile: string }
+  ) => poolShape(settings, projectDir, parent, projectOwner, on)
 
   const observe = Effect.gen(function* () {
     const [containers, claims] = yield* Effect.all([engine.listContainers(ownerFilter(owner, "warm")), readClaims(home)])
@@ -298,7 +308,7 @@ const make = Effect.gen(function* () {
       return Option.none<Claimed>()
     })
 
-  return { observe, reconcile, cleanup, trimTo, claim, adopt, createWarm, currentParent, defaultShape, mirror, knownProjects }
+  return { observe, reconcile, cleanup, trimTo, claim, adopt, createWarm, currentParent, defaultShape, profileOf, mirror, knownProjects }
 })
 
 export class Pool extends Context.Tag("claudy/Pool")<Pool, Effect.Effect.Success<typeof make>>() {

@@ -75,6 +75,17 @@ export const logSpawn = (home: string, e: SpawnEntry) =>
     }
   })
 
+/** A spawn's line once its session is handed over: served warm or cold, timed from `startedAt` (performance.now()). */
+export const logSpawned = (home: string, e: Omit<SpawnEntry, "at" | "ms" | "served"> & { readonly warm: boolean; readonly startedAt: number }) =>
+  logSpawn(home, {
+    at: new Date().toISOString(),
+    session: e.session,
+    served: e.warm ? "warm" : "cold",
+    project: e.project,
+    poolable: e.poolable,
+    ms: Math.round(performance.now() - e.startedAt)
+  })
+
 export const readSpawns = (home: string) =>
   Effect.map(readText(spawnsFile(home)), (text = "") =>
     text.split("\n").flatMap((line) => {

@@ -11,6 +11,7 @@ import { normalJitPolicy } from "../observe/jitPolicy.ts"
 import { ensureHome } from "../state/home.ts"
 import { pidFile, type ManagerState, writeState } from "./files.ts"
 import { acquirePidFile, type ManagerKind } from "./pidFile.ts"
+import type { PoolAction } from "./plan.ts"
 import { Pool } from "./Pool.ts"
 import { managerConfigOf } from "./status.ts"
 
@@ -18,7 +19,9 @@ import { managerConfigOf } from "./status.ts"
 export const runManager = (kind: ManagerKind) => Effect.gen(function* () {
   const { settings } = yield* Settings
   const pool = yield* Pool
-  yield* requireLocalEngine((yield* Engine).address, "the pool manager")
+  // On a swarm the pass works on the manager's services (and needs no local engine); on one host, on its containers.
+  const swarm = settings.backend === "swarm" ? yield* Effect.flatMap(Effect.promise(() => import("../swarm/pool.ts")), (m) => m.swarmPool) : undefined
+  if (swarm === undefined) yield* requireLocalEngine((yield* Engine).address, "the pool manager")
   yield* ensureHome(settings)
   yield* acquirePidFile(pidFile(settings.home))
   yield* normalJitPolicy
@@ -38,7 +41,9 @@ export const runManager = (kind: ManagerKind) => Effect.gen(function* () {
   )
   yield* Effect.addFinalizer(() => Effect.logInfo("pool manager stopping"))
 
-  const pass = pool.reconcile().pipe(
+  const reconcile: Effect.Effect<{ readonly actions: ReadonlyArray<PoolAction>; readonly parentRunning: boolean; readonly projects: ReadonlyArray<string> }, unknown> =
+    swarm?.reconcile ?? pool.reconcile()
+  const pass = reconcile.pipe(
     Effect.tap(({ actions, parentRunning, projects }) =>
       Effect.gen(function* () {
         for (const a of actions) yield* Effect.logInfo(a._tag === "create" ? `warm worker created for ${a.project}` : a._tag === "remove" ? `warm worker ${a.id.slice(0, 12)} removed (${a.reason})` : `session ${a.session} adopted`)

@@ -28,7 +28,22 @@ const limitsText = (label: string) => {
   }
 }
 
-export const poolStatus = Effect.gen(function* () {
+/** A warm worker as the status shows it, on one host or on a swarm (`node`: the swarm node its task runs on). */
+export interface StatusWorker {
+  readonly name: string
+  readonly project: string
+  readonly spec: string
+  readonly limits: string
+  readonly running: boolean
+  readonly claimedBy?: string | undefined
+  readonly createdAtMs: number
+  readonly node?: string | undefined
+  /** what the state column says instead of stopped/idle/claimed (a swarm worker whose node is down) */
+  readonly stateText?: string | undefined
+}
+
+/** The status over the warm workers `observe` finds (the local pool's containers, or a swarm's services). */
+export const poolStatusOf = <E, R>(observe: Effect.Effect<ReadonlyArray<StatusWorker>, E, R>) => Effect.gen(function* () {
   const { settings } = yield* Settings
   const pool = yield* Pool
   const home = settings.home
@@ -36,7 +51,7 @@ export const poolStatus = Effect.gen(function* () {
     runningManager(pidFile(home)),
     readState(home),
     readTarget(home),
-    pool.observe,
+    observe,
     readSpawns(home),
     pool.knownProjects
   ])
@@ -75,12 +90,15 @@ export const poolStatus = Effect.gen(function* () {
     warm_workers: observed.map((w) => ({
       name: w.name,
       project: w.project,
-      state: !w.running ? "stopped" : w.claimedBy === undefined ? "idle" : `claimed by ${w.claimedBy}`,
+      state: w.stateText !== undefined ? w.stateText : !w.running ? "stopped" : w.claimedBy === undefined ? "idle" : `claimed by ${w.claimedBy}`,
       age_seconds: Math.max(0, Math.round((now - w.createdAtMs) / 1000)),
-      limits: limitsText(w.limits)
+      limits: limitsText(w.limits),
+      ...(w.node !== undefined ? { node: w.node } : {})
     })),
     specs: [...bySpec.values()],
     projects,
     hit_rate: { since: since ?? null, warm: warmHits, spawns: counted.length, rate: counted.length === 0 ? null : warmHits / counted.length }
   }
 })
+
+export const poolStatus = Effect.flatMap(Pool, (pool) => poolStatusOf(pool.observe))

@@ -9,13 +9,23 @@ import type { LogWindow } from "../docker/types.ts"
 import { loadDockerode } from "../docker/dockerode.ts"
 import { restoreNormalJit } from "../observe/jitPolicy.ts"
 
-export const followLogs = (address: EngineAddress, session: string, id: string, tty: boolean, tail: number, more: LogWindow = {}) =>
+export const followLogs = (
+  address: EngineAddress,
+  session: string,
+  id: string,
+  tty: boolean,
+  tail: number,
+  more: LogWindow = {},
+  /** a swarm session's logs come through the manager: its service's, not a container's */
+  of: "container" | "service" = "container"
+) =>
   Effect.async<void, AttachFailed>((resume) => {
     let stream: NodeJS.ReadableStream | undefined
     restoreNormalJit()
     loadDockerode(address)
       .then(async (docker) => {
-        stream = (await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, tail, ...more })) as NodeJS.ReadableStream
+        const source = of === "service" ? docker.getService(id) : docker.getContainer(id)
+        stream = (await source.logs({ follow: true, stdout: true, stderr: true, tail, ...more })) as NodeJS.ReadableStream
         if (tty) stream.pipe(process.stdout, { end: false })
         else docker.modem.demuxStream(stream, process.stdout, process.stderr)
         stream.on("end", () => resume(Effect.void))

@@ -20,7 +20,9 @@ export const SessionStatus = Schema.Literal(
   "exited",
   "oom-killed",
   "pids-limit-reached",
-  "gone"
+  "gone",
+  /** on a swarm: its node is down or its engine does not answer; the session cannot be reached */
+  "lost"
 )
 export type SessionStatus = typeof SessionStatus.Type
 
@@ -39,13 +41,15 @@ export const SessionRecord = Schema.Struct({
   instance: Schema.String,
   updated_at: Schema.String,
   /** the language profile (base, python, node, java or a custom one); null for a user's --image or an older record */
-  profile: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+  profile: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /** on a swarm: the node (hostname) that runs it; null on one host */
+  node: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 export type SessionRecord = typeof SessionRecord.Type
 
 export const decodeRecord = Schema.decodeUnknownEither(SessionRecord)
 
-const parseLimits = (raw: string | undefined): SessionRecord["resource_limits"] => {
+export const parseLimits = (raw: string | undefined): SessionRecord["resource_limits"] => {
   try {
     const v = Schema.decodeUnknownSync(ResourceLimits)(JSON.parse(raw ?? ""))
     return v
@@ -78,7 +82,8 @@ export const recordFromContainer = (
     exit_code: c.State.Running || status === "created" ? null : (c.State.ExitCode ?? null),
     instance: labels[LABEL.instance] ?? "",
     updated_at: now,
-    profile: labels[LABEL.profile] ? labels[LABEL.profile]! : null
+    profile: labels[LABEL.profile] ? labels[LABEL.profile]! : null,
+    node: null
   }
 }
 

@@ -2,91 +2,55 @@
  * Spawning a worker: every check first (limits, name, env, project, parent, image), so bad input never leaves a
  * container behind; then create, record, and either return once it runs (detached) or attach the terminal.
  */
-import { Context, Deferred, Effect, Either, ExecutionStrategy, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
-import { randomBytes } from "node:crypto"
+import { Context, Deferred, Effect, ExecutionStrategy, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import { homedir } from "node:os"
-import { keyFile, resolveApiKey } from "../auth/apiKey.ts"
 import { Settings } from "../config/Settings.ts"
 import {
   AttachFailed,
-  ConfigInvalid,
   type DockerApiError,
   ParentNotRunning,
   SessionNameTaken,
-  UsageError,
   LimitsNotEnforced
 } from "../domain/errors.ts"
 import { LABEL, ownershipOf } from "../domain/labels.ts"
 import { parentName } from "../domain/names.ts"
 import { publishedPort } from "../daemon/parentSpec.ts"
+import type { EngineAddress } from "../docker/address.ts"
 import { Engine } from "../docker/Engine.ts"
 import { describeEngine, engineKind } from "../docker/engineKind.ts"
 import { requireLocalEngine } from "../docker/localEngine.ts"
 import { ownedVolume } from "../docker/ownedVolume.ts"
 import { Images } from "../images/Images.ts"
-import { logSpawn } from "../pool/files.ts"
+import { logSpawned } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
+import { checkRequest, decideShape, planSession, type SpawnRequest } from "./request.ts"
 import { type AttachResult, attachSession } from "./attach.ts"
 import { acquireWorker } from "./createWorker.ts"
 import { reserveName } from "./nameReservation.ts"
-import { type LimitFlags, resolveLimits } from "./limits.ts"
-import { chooseProfile } from "../images/profiles.ts"
 import { imageForProfile } from "./profileImage.ts"
 import { resolveProject } from "./projectPath.ts"
-import { extraSessionName, projectSessionName, SESSION_NAME_FORM, validateSessionName } from "./sessionName.ts"
-import { workerMemory } from "../mcp/binary.ts"
-import { memoryMounts, workerContainerName, workerFingerprint, type WorkerShape, workerUser } from "./workerSpec.ts"
+import { memoryMounts, workerContainerName, workerFingerprint, workerUser } from "./workerSpec.ts"
 
-export interface SpawnRequest {
-  readonly path: string
-  readonly cwd: string
-  readonly name?: string | undefined
-  /** `--new`: another session beside the project's own, instead of reattaching to it */
-  readonly fresh?: boolean
-  readonly viaParent: boolean
-  readonly detach: boolean
-  readonly image?: string | undefined
-  /** `--profile`: a language profile's image (default: detected from the project's files) */
-  readonly profile?: string | undefined
-  readonly env: ReadonlyArray<string>
-  readonly command: ReadonlyArray<string>
-  readonly limits: LimitFlags
-  /** `claudy login`: no API key for this session (Claude Code must ask for a login, not use the key) */
-  readonly withoutApiKey?: boolean
-}
+export type { SpawnRequest } from "./request.ts"
+export { validateEnvPairs } from "./request.ts"
 
 export type SpawnResult =
   | { readonly _tag: "detached"; readonly session: string; readonly container: string }
   /** the project's session runs already: attach to it (or, detached, report it) instead of starting a second one */
-  | { readonly _tag: "running"; readonly session: string; readonly containerId: string; readonly tty: boolean; readonly project: string }
+  | {
+      readonly _tag: "running"
+      readonly session: string
+      readonly containerId: string
+      readonly tty: boolean
+      readonly project: string
+      /** the engine that runs it, when not claudy's own (a swarm node's) */
+      readonly address?: EngineAddress
+    }
   | { readonly _tag: "exited"; readonly session: string; readonly code: number }
   | { readonly _tag: "detached-by-user"; readonly session: string }
-
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
-
-/** `-e KEY=VALUE` pairs (pure); the API key is refused here because it would show in `docker inspect`. */
-export const validateEnvPairs = (pairs: ReadonlyArray<string>): Either.Either<ReadonlyArray<string>, UsageError> => {
-  for (const p of pairs) {
-    const key = p.includes("=") ? p.slice(0, p.indexOf("=")) : ""
-    if (!ENV_KEY.test(key)) {
-      return Either.left(new UsageError({ detail: `-e '${p}' is not KEY=VALUE`, fix: "pass environment as -e KEY=VALUE, e.g. -e LOG_LEVEL=debug" }))
-    }
-    if (key === "ANTHROPIC_API_KEY") {
-      return Either.left(
-        new UsageError({
-          detail: "-e ANTHROPIC_API_KEY=… would put the key where docker inspect shows it",
-          fix: "export ANTHROPIC_API_KEY in claudy's own environment: it is passed to the worker as a file"
-        })
-      )
-    }
-  }
-  return Either.right(pairs)
-}
-
-const fromEither = <A, E>(e: Either.Either<A, E>) => Either.match(e, { onLeft: Effect.fail, onRight: Effect.succeed })
 
 const make = Effect.gen(function* () {
   const engine = yield* Engine
@@ -145,35 +109,9 @@ const make = Effect.gen(function* () {
       const startedAt = performance.now()
       // 1. Everything that needs no engine.
       yield* requireLocalEngine(engine.address, "a spawn")
-      const limits = yield* fromEither(resolveLimits(req.limits, settings))
-      const env = yield* fromEither(validateEnvPairs(req.env))
-      const apiKey = req.withoutApiKey === true ? { source: "none" as const, key: "" } : yield* resolveApiKey(settings)
-      if (req.name !== undefined) {
-        yield* fromEither(
-          Either.mapLeft(
-            validateSessionName(req.name),
-            (why) => new ConfigInvalid({ variable: "--name", value: req.name!, expected: `${SESSION_NAME_FORM}; ${why}`, source: "flag" })
-          )
-        )
-      }
+      const { limits, env, apiKey } = yield* checkRequest(req, settings)
       const project = yield* resolveProject(req.path, req.cwd, { userHome: homedir(), halHome: home })
-      // Without --name, the project's own session (found again on the next run), or with --new one beside it.
-      const byProject = req.name === undefined && req.fresh !== true
-      const session =
-        req.name ?? (req.fresh === true ? extraSessionName(project.dir, randomBytes(6).toString("base64url")) : projectSessionName(project.dir))
-      if (req.image !== undefined && req.profile !== undefined) {
-        return yield* new UsageError({ detail: "--image and --profile both choose the worker image", fix: "give one of them" })
-      }
-      // The profile: --profile, else detected from the project's files; none with a user's --image.
-      const choice =
-        req.image === undefined
-          ? yield* fromEither(
-              Either.mapLeft(
-                chooseProfile(req.profile, project.dir, home),
-                (why) => new UsageError({ detail: why, fix: "claudy profiles list shows the profiles and their images" })
-              )
-            )
-          : undefined
+      const { session, byProject, choice } = yield* planSession(req, project.dir, home)
       const user = workerUser(project.owner)
 
       // 2. The name is ours until the worker runs (two concurrent spawns of one name: one wins here). Not for the
@@ -210,41 +148,13 @@ const make = Effect.gen(function* () {
         yield* Effect.logInfo(`session ${session} had ${c.State.Status === "created" ? "not started" : `exited (${c.State.ExitCode ?? "?"})`}: starting a new one under the same name`)
       }
 
-      if (!limits.enabled) yield* Effect.logWarning(`session ${session}: --no-limits, the worker runs without memory, cpu or pids limits`)
-      if (apiKey.source === "none" && req.withoutApiKey !== true) {
-        yield* Effect.logWarning(
-          `ANTHROPIC_API_KEY is not set and there is no ${keyFile(home)}: Claude Code uses the login kept in its home, or asks you to log in (claudy auth status; claudy login)`
-        )
-      }
-      if (project.owner.uid === 0) {
-        yield* Effect.logWarning(
-          `${project.dir} is owned by root: the worker runs as uid ${user.uid} and can change only what that uid may; chown the project to its real owner`
-        )
-      }
-
       const interactive = !req.detach
       const tty = req.detach || process.stdin.isTTY === true
-      const image = req.image ?? profiled?.image ?? settings.workerImage
-      if (profiled?.missing !== undefined) {
-        yield* Effect.logWarning(
-          `profile ${profiled.missing.profile} (detected from ${choice?.file}) has no image ${profiled.missing.image}: using base; build it with: claudy images build --profile ${profiled.missing.profile}`
-        )
-      } else if (profiled !== undefined && profiled.profile !== "base") {
-        yield* Effect.logInfo(`profile ${profiled.profile} (${choice?.how === "flag" ? "--profile" : `detected from ${choice?.file}`}): image ${image}`)
-      }
-      const shape: WorkerShape = {
-        owner,
-        image,
-        profile: req.image === undefined ? (profiled?.profile ?? "base") : null,
-        projectDir: project.dir,
-        limits,
-        viaParent: req.viaParent,
+      const shape = yield* decideShape(req, { session, limits, apiKey, project, user, choice, profiled, tty }, settings, {
         chromadbPort: Option.match(parentRun, { onNone: () => settings.chromadbPort, onSome: (p) => p.port }),
-        parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) }),
-        user,
-        tty,
-        ...workerMemory(settings)
-      }
+        parent: Option.match(parentRun, { onNone: () => null, onSome: (p) => ({ id: p.id, startedAt: p.startedAt }) })
+      })
+      const image = shape.image
       const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
       // Only a spawn of the shape the pool keeps warm, joined to the parent's current run, can take a warm worker.
       const poolable = Option.exists(parentRun, (p) => workerFingerprint(shape) === workerFingerprint(pool.defaultShape(project.dir, p, project.owner, profiled)))
@@ -301,14 +211,7 @@ const make = Effect.gen(function* () {
         )
         containerId = cold.id
       }
-      yield* logSpawn(home, {
-        at: new Date().toISOString(),
-        session,
-        served: Option.isSome(warm) ? "warm" : "cold",
-        project: project.dir,
-        poolable,
-        ms: Math.round(performance.now() - startedAt)
-      })
+      yield* logSpawned(home, { session, warm: Option.isSome(warm), project: project.dir, poolable, startedAt })
       yield* Scope.close(naming, Exit.void)
 
       // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt), a

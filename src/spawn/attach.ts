@@ -32,6 +32,17 @@ export const attachSession = (
     readonly onAttached?: Deferred.Deferred<void>
     /** Done when the container runs, for one attached before its start: the engine refuses to resize it before. */
     readonly running?: Deferred.Deferred<void> | undefined
+    /**
+     * Runs on the attached stream before the terminal is connected (a swarm worker's stdin hand-off); `logs` replays
+     * the container's output so far into the stream first, so it sees what the worker printed before the attach.
+     */
+    readonly prepare?: ((stream: NodeJS.ReadWriteStream) => Promise<void>) | undefined
+    readonly logs?: boolean | undefined
+    /**
+     * Keep the attach's stdin open when claudy's ends (a swarm task: without StdinOnce, the engine would end the
+     * attach's output with it, and the session's output and exit code would be lost; the session sees no EOF).
+     */
+    readonly keepStdinOpen?: boolean | undefined
   }
 ) =>
   Effect.tryPromise({
@@ -45,8 +56,17 @@ export const attachSession = (
         stdout: true,
         stderr: true,
         hijack: true,
-        detachKeys: "ctrl-p,ctrl-q"
+        detachKeys: "ctrl-p,ctrl-q",
+        ...(opts.logs === true ? { logs: true } : {})
       })) as NodeJS.ReadWriteStream
+      if (opts.prepare) {
+        try {
+          await opts.prepare(stream)
+        } catch (e) {
+          ;(stream as unknown as { destroy?: () => void }).destroy?.()
+          throw e
+        }
+      }
       const streamEnded = new Promise<void>((resolve) => {
         stream.once("end", resolve)
         stream.once("close", resolve)
@@ -82,9 +102,11 @@ export const attachSession = (
           if (stdin.isTTY) stdin.setRawMode(true)
         } else {
           docker.modem.demuxStream(stream, process.stdout, process.stderr)
+          // a `prepare` step leaves the stream paused, and a data listener does not resume an explicitly paused one
+          stream.resume()
         }
         stdin.on("data", watchKeys)
-        stdin.pipe(stream)
+        stdin.pipe(stream, { end: opts.keepStdinOpen !== true })
         stdin.resume()
         if (opts.onAttached) Deferred.unsafeDone(opts.onAttached, Effect.void)
         // A container attached before its start is waited on and resized only once it runs: the engine refuses to

@@ -109,15 +109,20 @@ export const memoryMounts = (r: Pick<WorkerShape, "owner" | "claudyBinary">) => 
   ]
 }
 
-/** The worker's environment: what users of the original expect, and where the memory is. */
-export const workerEnv = (shape: WorkerShape) => [
-  `CLAUDY_SLOT=${SLOT_TARGET}`,
-  `ANTHROPIC_API_KEY_FILE=${SECRET_TARGET}`,
+/** What every worker's environment holds, local or on a swarm: where the workspace and the memory are. */
+export const sharedWorkerEnv = (shape: Pick<WorkerShape, "embedding">) => [
   `WORKSPACE=${WORKSPACE}`,
   `MEMORY_BANK_ROOT=${MEMORY_BANK_ROOT}`,
   `CLAUDE_CONFIG_DIR=${CLAUDE_CONFIG_DIR}`,
   `CLAUDE_HOME=${CLAUDE_CONFIG_DIR}`,
-  `HAL9000_EMBEDDING=${shape.embedding}`,
+  `HAL9000_EMBEDDING=${shape.embedding}`
+]
+
+/** The worker's environment: what users of the original expect, and where the memory is. */
+export const workerEnv = (shape: WorkerShape) => [
+  `CLAUDY_SLOT=${SLOT_TARGET}`,
+  `ANTHROPIC_API_KEY_FILE=${SECRET_TARGET}`,
+  ...sharedWorkerEnv(shape),
   ...(shape.viaParent
     ? [`CHROMADB_HOST=localhost`, `CHROMADB_PORT=${shape.chromadbPort}`, `CHROMADB_URL=http://localhost:${shape.chromadbPort}`]
     : [])
@@ -130,6 +135,21 @@ export const limitsLabel = (l: Limits) =>
     cpus: l.cpus?.raw ?? null,
     pids_limit: l.pidsLimit === null ? null : String(l.pidsLimit)
   })
+
+/** The labels every worker carries, local container or swarm service: whose it is, which session, what shape. */
+export const workerLabels = (
+  shape: WorkerShape,
+  id: { readonly role: "worker" | "warm"; readonly session?: string | undefined; readonly version: string },
+  spec: string
+): Record<string, string> => ({
+  ...ownerLabels(shape.owner, id.role, id.version),
+  ...(id.session !== undefined ? { [LABEL.session]: id.session } : {}),
+  [LABEL.project]: shape.projectDir,
+  [LABEL.spec]: spec,
+  [LABEL.limits]: limitsLabel(shape.limits),
+  [LABEL.profile]: shape.profile ?? "",
+  [LABEL.parent]: shape.viaParent ? parentName(shape.owner.instance) : ""
+})
 
 export interface WorkerIdentity {
   /** `worker` for a cold spawn (named after its session), `warm` for a pool worker (named after its slot) */
@@ -159,14 +179,8 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
       // Without a TTY (Makefiles, pipes) the session sees EOF when claudy's stdin ends.
       StdinOnce: !shape.tty,
       Labels: {
-        ...ownerLabels(shape.owner, id.role, id.version),
-        ...(id.session !== undefined ? { [LABEL.session]: id.session } : {}),
+        ...workerLabels(shape, id, spec),
         [LABEL.slot]: id.slot,
-        [LABEL.project]: shape.projectDir,
-        [LABEL.spec]: spec,
-        [LABEL.limits]: limitsLabel(l),
-        [LABEL.profile]: shape.profile ?? "",
-        [LABEL.parent]: shape.viaParent ? parentName(shape.owner.instance) : "",
         ...(shape.viaParent && shape.parent ? { [LABEL.parentId]: shape.parent.id, [LABEL.parentStarted]: shape.parent.startedAt } : {})
       },
       HostConfig: {

@@ -10,6 +10,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { hashEmbed } from "../../src/mcp/hashEmbedding.ts"
 import { CLAUDY, docker, freePort, ROOT, run, sandbox, waitFor } from "../support/harness.ts"
+import { comparedRow, ms, type Row, spread, type Stat, statsOf, tableRows } from "./stats.ts"
+import { swarmSectionOf, withSwarmSection } from "./swarmSection.ts"
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 /** `docker image inspect` size of the worker image built from the recipe before the shared memory (commit 959ba05). */
@@ -26,18 +28,6 @@ const inProcessEnv = { ...env, CLAUDY_NO_SERVER: "1" }
 const image = (await run([CLAUDY, "config", "--json"], b.env)).stdout
 const workerImage = JSON.parse(image).WORKER_IMAGE.value as string
 
-interface Stat {
-  readonly median: number
-  readonly mean: number
-  readonly stddev: number
-  readonly min: number
-  readonly max: number
-  readonly runs: number
-  /** mean CPU time (user + system) of one run, when hyperfine measured it */
-  readonly cpu?: number
-  /** every run's seconds */
-  readonly times?: ReadonlyArray<number>
-}
 
 /** hyperfine -N over `commands`; returns seconds statistics per command. */
 const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs?: number; warmup?: number; env?: Record<string, string> } = {}) => {
@@ -63,20 +53,6 @@ const hyperfine = async (commands: Array<string>, opts: { prepare?: string; runs
   return results.map((r): Stat => ({ median: r.median, mean: r.mean, stddev: r.stddev, min: r.min, max: r.max, runs: r.times.length, cpu: r.user + r.system, times: r.times }))
 }
 
-/** Median, mean, spread of a list of seconds. */
-const statsOf = (times: ReadonlyArray<number>): Stat => {
-  const sorted = [...times].sort((a, b) => a - b)
-  const mean = times.reduce((x, y) => x + y, 0) / times.length
-  return {
-    median: sorted[Math.floor(sorted.length / 2)]!,
-    mean,
-    stddev: Math.sqrt(times.reduce((x, y) => x + (y - mean) ** 2, 0) / times.length),
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
-    runs: times.length,
-    times
-  }
-}
 
 /** Rounds of one command taken apart (alternating with other commands) as one figure: all their runs together. */
 const pooled = (rounds: ReadonlyArray<Stat>): Stat => {
@@ -134,7 +110,6 @@ const timeToReady = async (name: string, start: () => Promise<unknown>, reset: (
   return statsOf(times)
 }
 
-const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`
 /** What 0.8× would need of the claudy clients, if the engine's part stayed as measured (`aloneCpu`: one cold spawn's). */
 const budgetLine = (aloneCpu: number | undefined) => {
   if (burstCpu === undefined || floor?.config.cpu === undefined || aloneCpu === undefined) return ""
@@ -158,15 +133,6 @@ const cpuLine = (who: string, c: { clients: number; rest: number; seconds: numbe
   c === undefined
     ? `${who}: ?`
     : `${who} ${c.seconds.toFixed(2)} s for 50, using ${c.clients.toFixed(2)} s of CPU in the clients and ${c.rest.toFixed(2)} s in the engine and the rest of the machine`
-const spread = (s: Stat) => `${ms(s.median)} (± ${ms(s.stddev)}, ${s.runs} runs)`
-interface Row {
-  readonly figure: string
-  readonly claudy: string
-  readonly baseline: string
-  readonly ratio: string
-  readonly target: string
-  readonly met: boolean | undefined
-}
 const rows: Array<Row> = []
 let floor: { effect: Stat; cli: Stat; docker: Stat; config: Stat } | undefined
 type BurstCpu = { readonly clients: number; readonly rest: number; readonly seconds: number }
@@ -174,8 +140,7 @@ let burstCpu: { claudy: BurstCpu; docker: BurstCpu } | undefined
 let servedBurstCpu: (BurstCpu & { readonly inServer: number }) | undefined
 let serverRss: { before: number; at: ReadonlyArray<number> } | undefined
 const compare = (figure: string, c: Stat, base: Stat, baseName: string, target: number) => {
-  const r = c.median / base.median
-  rows.push({ figure, claudy: spread(c), baseline: `${baseName}: ${spread(base)}`, ratio: `${r.toFixed(2)}×`, target: `≤ ${target}×`, met: r <= target })
+  rows.push(comparedRow(figure, c, base, baseName, target))
 }
 
 let server: { proc: ReturnType<typeof Bun.spawn>; pid: number } | undefined
@@ -546,7 +511,7 @@ Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB;
 
 | figure | claudy | baseline | ratio | target | met |
 |---|---|---|---|---|---|
-${rows.map((r) => `| ${r.figure} | ${r.claudy} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met === undefined ? "—" : r.met ? "yes" : "**no**"} |`).join("\n")}
+${tableRows(rows)}
 
 Warm runs served warm: ${served.filter((s: string) => s === "warm").length} of ${served.length} (warm-up runs included).
 
@@ -636,7 +601,9 @@ on first use; the services are one layer built from their constructors instead o
 
 See docs/ARCHITECTURE.md (warm pool) for where the time goes.
 `
-  writeFileSync(join(ROOT, "docs", "BENCHMARKS.md"), md)
+  // the swarm section is make bench-swarm's (test/bench/swarm.ts): kept as it is
+  const file = join(ROOT, "docs", "BENCHMARKS.md")
+  writeFileSync(file, withSwarmSection(md, existsSync(file) ? swarmSectionOf(readFileSync(file, "utf8")) : ""))
   console.log(md)
 } finally {
   server?.proc.kill()

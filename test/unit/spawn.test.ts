@@ -10,6 +10,7 @@ import { resolveLimits } from "../../src/spawn/limits.ts"
 import { refusedReason } from "../../src/spawn/projectPath.ts"
 import { extraSessionName, projectSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
 import { validateEnvPairs } from "../../src/spawn/Spawner.ts"
+import { sampleShape } from "../support/workerShape.ts"
 import { type WorkerShape, workerFingerprint, workerSpec as specOf, workerUser } from "../../src/spawn/workerSpec.ts"
 
 const settings = (env: Record<string, string> = {}) => {
@@ -131,21 +132,7 @@ describe("env pairs", () => {
   })
 })
 
-const request = (over: Partial<WorkerShape> = {}): WorkerShape => ({
-  owner: { instance: "hal9000", home: "abcabcabcabc" },
-  image: "img:1",
-  profile: "base",
-  projectDir: "/srv/app",
-  limits: { enabled: true, memory: { raw: "4g", bytes: 4 * 1024 ** 3 }, cpus: { raw: "2", nanoCpus: 2e9 }, pidsLimit: 100 },
-  viaParent: true,
-  chromadbPort: 8000,
-  parent: { id: "p1", startedAt: "2026-12-02T05:00:00Z" },
-  user: { uid: 1000, gid: 1000 },
-  tty: true,
-  claudyBinary: "/usr/local/bin/claudy-host",
-  embedding: "hash",
-  ...over
-})
+const request = sampleShape
 const identity = { role: "worker" as const, name: "hal9000-worker-s1", slot: "abc123", slotDir: "/h/pool/slots/abc123", session: "s1", version: "0.1.0" }
 const workerSpec = (shape: WorkerShape) => specOf(shape, identity)
 
