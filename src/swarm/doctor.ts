@@ -26,6 +26,12 @@ export const noNewPrivsOf = (status: string): "1" | "0" | undefined => {
   return m ? (m[1] as "1" | "0") : undefined
 }
 
+/** The node's swap in kB, from /proc/meminfo as a container sees it (the host's: meminfo is not namespaced; pure). */
+export const swapKbOf = (meminfo: string): number | undefined => {
+  const m = /^SwapTotal:\s*(\d+) kB$/m.exec(meminfo)
+  return m ? Number(m[1]) : undefined
+}
+
 /** The checks of one node: it is ready, its engine answers, the images are there, NoNewPrivs is 1 in a container. */
 const nodeChecks = (cluster: Cluster["Type"], node: SwarmNode, images: { readonly parent: string; readonly worker: string }, holds: boolean) =>
   Effect.gen(function* () {
@@ -68,7 +74,9 @@ const nodeChecks = (cluster: Cluster["Type"], node: SwarmNode, images: { readonl
       checks.push(check(`no-new-privileges ${host}`, "warn", `not checked: no claudy image on ${host} to run a container of`, "load the images there (see above)"))
       return checks
     }
-    const probe = yield* Effect.either(runHelperWith(e, { owner: ownerOf(settings), image, user: "1000:1000" }, `no-new-privileges check on ${host}`, "cat /proc/self/status", []))
+    const probe = yield* Effect.either(
+      runHelperWith(e, { owner: ownerOf(settings), image, user: "1000:1000" }, `no-new-privileges check on ${host}`, "cat /proc/self/status /proc/meminfo", [])
+    )
     const nnp = probe._tag === "Right" ? noNewPrivsOf(probe.right) : undefined
     checks.push(
       nnp === "1"
@@ -77,6 +85,16 @@ const nodeChecks = (cluster: Cluster["Type"], node: SwarmNode, images: { readonl
           ? check(`no-new-privileges ${host}`, "fail", `NoNewPrivs: 0 in a container on ${host}: its dockerd runs without --no-new-privileges`, NNP_FIX)
           : check(`no-new-privileges ${host}`, "fail", `no container could run on ${host}: ${probe._tag === "Left" ? probe.left.message : "no NoNewPrivs line"}`, "claudy doctor again; docker -H the node's engine ps -a")
     )
+    // Swarm (API 1.41) sets no swap limit: on a node with swap a worker may swap as much again as WORKER_MEMORY
+    const swap = probe._tag === "Right" ? swapKbOf(probe.right) : undefined
+    if (swap !== undefined) {
+      checks.push(
+        swap === 0
+          ? check(`swap ${host}`, "ok", "no swap: a worker's memory limit is its whole memory")
+          : check(`swap ${host}`, "warn", `${(swap / 1024 ** 2).toFixed(1)} GiB of swap: a worker may swap as much again as WORKER_MEMORY (a swarm service has no swap limit)`,
+              `swapoff -a on nodes that run workers (docs/SCALE-OUT.md)`)
+      )
+    }
     return checks
   })
 

@@ -68,7 +68,7 @@ const make = Effect.gen(function* () {
   const labelledNode = (nodes: ReadonlyArray<SwarmNode>) => {
     const held = holders(nodes)
     if (held.length <= 1) return Effect.succeed(Option.fromNullable(held[0]))
-    const names = held.map((n) => n.Description.Hostname).join(", ")
+    const names = held.map((n) => n.Description.Hostname).sort().join(", ")
     return Effect.fail(
       new UsageError({
         detail: `${held.length} swarm nodes (${names}) carry ${holderLabel}=true: the parent's volumes are on one node only`,

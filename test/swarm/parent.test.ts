@@ -102,6 +102,11 @@ describe("the parent on a swarm", () => {
     await chromaFrom(from, [{ path: `${db}/collections/${collection}/add`, body: { ids: ["h1"], documents: ["before the backup"], embeddings: [[0.1, 0.2, 0.3]] } }])
     expect(await documents(otherNode(from), ["h1"])).toEqual(["before the backup"])
 
+    // its log comes from the task's container, through the engine of the node that runs it
+    const logs = await s.claudy(["daemon", "logs", "--tail", "200"])
+    expect(logs.code).toBe(0)
+    expect(logs.stdout).toContain(`claudy-parent: chroma run --host 0.0.0.0 --port ${s.port}`)
+
     const again = await s.claudy(["daemon", "start"])
     expect(again.code).toBe(0)
     expect(again.stdout).toContain(`Parent service '${name()}' is already running on node n1; ChromaDB is healthy at ${url()}`)
@@ -128,6 +133,7 @@ describe("the parent on a swarm", () => {
       expect(byName[`engine ${n}`]).toMatchObject({ level: "ok" })
       expect(byName[`engine ${n}`]!.detail).toContain(s.lab.nodes[n]!)
       expect(byName[`no-new-privileges ${n}`]).toMatchObject({ level: "ok", detail: `NoNewPrivs: 1 in a container on ${n}` })
+      expect(["ok", "warn"]).toContain(byName[`swap ${n}`]!.level)
     }
     expect(byName.parent).toMatchObject({ level: "ok" })
   })
@@ -194,5 +200,17 @@ describe("the parent on a swarm", () => {
     const worker = await s.claudy(["daemon", "status"], { DOCKER_HOST: s.lab.nodes.n2! })
     expect(worker.code).toBe(5)
     expect(worker.stderr).toContain("not a manager")
+
+    // the parent's volumes are on one node: a second node labelled as holding them is refused with the fix
+    const label = `io.hal9000.parent.${s.instance}`
+    expect((await dockerAt(s.lab.manager, "node", "update", "--label-add", `${label}=true`, "n3")).code).toBe(0)
+    try {
+      const two = await s.claudy(["daemon", "start"])
+      expect(two.code).toBe(2)
+      expect(two.stderr).toContain(`2 swarm nodes (n1, n3) carry ${label}=true`)
+      expect(two.stderr).toContain(`docker node update --label-rm ${label} NODE`)
+    } finally {
+      await dockerAt(s.lab.manager, "node", "update", "--label-rm", label, "n3")
+    }
   })
 })

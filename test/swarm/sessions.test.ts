@@ -34,6 +34,17 @@ const statusIs = (name: string, status: string) =>
     return s.status === status ? s : undefined
   }, 60_000)
 
+/** claudy run in a tmux pane writes its exit code to `file`; this waits for it. */
+const exitCodeIn = (file: string) => waitFor("claudy to exit", async () => (existsSync(file) ? readFileSync(file, "utf8").trim() : undefined))
+/** `claudy ARGS` in the pane, its exit code into `file` (the pane stays open after it). */
+const startInPane = (t: ReturnType<typeof tmux>, args: string, file: string) => t.start(`${claudyLine(b, args)}; echo "EXIT=$?" > ${file}; sleep 600`)
+/** Type `line` until the pane shows `expected` (the first keys may come before the terminal is attached). */
+const answered = (t: ReturnType<typeof tmux>, line: string, expected: string) =>
+  waitFor(`the pane to show ${expected}`, async () => {
+    await t.keys(line, "Enter")
+    return (await t.pane()).includes(expected) ? true : undefined
+  })
+
 beforeAll(async () => {
   b = await swarmSandbox()
   projects = join(b.lab.projectsRoot, b.instance)
@@ -107,31 +118,21 @@ test("attach: the session's TTY through its node's engine, resized with the term
   await statusIs(name, "running")
   const t = tmux(`claudy-swarm-attach-${unique}`)
   terms.push(t)
-  await t.start(`${claudyLine(b, `sessions attach ${name}`)}; echo "EXIT=$?" > ${exitFile}; sleep 600`)
-  await waitFor("the session's shell to answer", async () => {
-    await t.keys("echo ans-$((40+2)); stty size", "Enter")
-    return (await t.pane()).includes("ans-42") ? true : undefined
-  })
+  await startInPane(t, `sessions attach ${name}`, exitFile)
+  await answered(t, "echo ans-$((40+2)); stty size", "ans-42")
   await t.waitPane("40 120")
   await t.resize(100, 30)
-  await waitFor("the session's terminal to be 30 100", async () => {
-    await t.keys("clear; stty size", "Enter")
-    return (await t.pane()).includes("30 100") ? true : undefined
-  })
+  await answered(t, "clear; stty size", "30 100")
   await t.keys("C-p", "C-q")
-  await waitFor("claudy to detach", async () => (existsSync(exitFile) ? readFileSync(exitFile, "utf8").trim() : undefined))
-  expect(readFileSync(exitFile, "utf8").trim()).toBe("EXIT=0")
+  expect(await exitCodeIn(exitFile)).toBe("EXIT=0")
   expect((await inspectJson(name)).status).toBe("running")
 
   rmSync(exitFile, { force: true })
   await t.kill()
-  await t.start(`${claudyLine(b, `sessions attach ${name}`)}; echo "EXIT=$?" > ${exitFile}; sleep 600`)
-  await waitFor("the session's shell to answer again", async () => {
-    await t.keys("echo again-$((1+1))", "Enter")
-    return (await t.pane()).includes("again-2") ? true : undefined
-  })
+  await startInPane(t, `sessions attach ${name}`, exitFile)
+  await answered(t, "echo again-$((1+1))", "again-2")
   await t.keys("exit 4", "Enter")
-  expect(await waitFor("claudy to exit", async () => (existsSync(exitFile) ? readFileSync(exitFile, "utf8").trim() : undefined))).toBe("EXIT=4")
+  expect(await exitCodeIn(exitFile)).toBe("EXIT=4")
   const s = await statusIs(name, "exited")
   expect(s.exit_code).toBe(4)
 })
@@ -142,13 +143,10 @@ test("shell: a shell in a session's worker on another node, through that node's 
   const shellExit = `${exitFile}-shell`
   const t = tmux(`claudy-swarm-shell-${unique}`)
   terms.push(t)
-  await t.start(`${claudyLine(b, `sessions shell ${name}`)}; echo "EXIT=$?" > ${shellExit}; sleep 600`)
-  await waitFor("the shell to answer", async () => {
-    await t.keys("echo in-$(id -u)-$(cat /proc/1/cmdline | tr '\\0' ' ' | cut -c1-9)", "Enter")
-    return (await t.pane()).includes("in-1000-") ? true : undefined
-  })
+  await startInPane(t, `sessions shell ${name}`, shellExit)
+  await answered(t, "echo in-$(id -u)", "in-1000")
   await t.keys("exit 3", "Enter")
-  expect(await waitFor("claudy to exit", async () => (existsSync(shellExit) ? readFileSync(shellExit, "utf8").trim() : undefined))).toBe("EXIT=3")
+  expect(await exitCodeIn(shellExit)).toBe("EXIT=3")
   rmSync(shellExit, { force: true })
   expect((await inspectJson(name)).status).toBe("running")
 })

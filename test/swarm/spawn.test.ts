@@ -178,3 +178,25 @@ test("--via-parent: the worker joins the instance's network and reaches ChromaDB
   const env = (await serviceOf(name)).Spec.TaskTemplate.ContainerSpec.Env as Array<string>
   expect(env).toContain(`CHROMADB_URL=http://${b.instance}-parent:${b.port}`)
 })
+
+test("the project's own session: found again on the next spawn wherever it runs, replaced under its name once it ended", async () => {
+  const dir = project("own")
+  const first = await claudy(["-d", dir, "--", "sh", "-c", "sleep 600"])
+  expect(first.code).toBe(0)
+  const name = first.stdout.trim()
+  const again = await claudy(["-d", dir])
+  expect(again.code).toBe(0)
+  expect(again.stdout.trim()).toBe(name)
+  expect(again.stderr).toContain(`session ${name} already runs for ${dir}`)
+  const one = (await dockerAt(b.lab.manager, "service", "ls", "-q", "--filter", `label=io.hal9000.session=${name}`)).stdout.trim().split("\n")
+  expect(one.length).toBe(1)
+
+  expect((await claudy(["sessions", "stop", name])).code).toBe(0)
+  const replaced = await claudy(["-d", dir, "--", "sh", "-c", "echo second-run; sleep 600"])
+  expect(replaced.code).toBe(0)
+  expect(replaced.stdout.trim()).toBe(name)
+  await waitFor("the new session's output", async () => ((await logsOf(name)()).includes("second-run") ? true : undefined), 60_000)
+  const now = (await dockerAt(b.lab.manager, "service", "ls", "-q", "--filter", `label=io.hal9000.session=${name}`)).stdout.trim().split("\n")
+  expect(now.length).toBe(1)
+  expect(now[0]).not.toBe(one[0])
+})

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { resolveSettings } from "../../src/config/variables.ts"
 import { LABEL } from "../../src/domain/labels.ts"
-import { noNewPrivsOf } from "../../src/swarm/doctor.ts"
+import { noNewPrivsOf, swapKbOf } from "../../src/swarm/doctor.ts"
 import { parseProbe, probeScript } from "../../src/swarm/parentProbe.ts"
 import { parentServiceDifferences, parentServiceSpec, swarmChromaUrl } from "../../src/swarm/parentSpec.ts"
 
@@ -82,5 +82,10 @@ describe("no-new-privileges on a node", () => {
     expect(noNewPrivsOf("Name:\tcat\nNoNewPrivs:\t1\nSeccomp:\t2\n")).toBe("1")
     expect(noNewPrivsOf("NoNewPrivs:\t0\n")).toBe("0")
     expect(noNewPrivsOf("Name:\tcat\n")).toBeUndefined()
+  })
+  test("swap from /proc/meminfo", () => {
+    expect(swapKbOf("MemTotal:        8000000 kB\nSwapTotal:       2097148 kB\nSwapFree: 1 kB\n")).toBe(2097148)
+    expect(swapKbOf("SwapTotal:             0 kB\n")).toBe(0)
+    expect(swapKbOf("MemTotal: 1 kB\n")).toBeUndefined()
   })
 })
