@@ -224,7 +224,9 @@ describe("placement of a project", () => {
       const r = placeProject("/srv/projects/app", nodes, n)
       return Either.isLeft(r) ? r.left.message : ""
     }
-    expect(why("n9")).toContain("the swarm has no node n9")
+    expect(why("n9")).toContain("the swarm has no node named n9")
+    // a node id is not a hostname: refused here rather than a constraint no node meets
+    expect(why("b")).toContain("the swarm has no node named b")
     expect(why("n3")).toContain("node n3 is down")
     expect(why("n4")).toContain("node n4 has no projects root /srv/projects")
   })
