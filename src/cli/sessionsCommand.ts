@@ -4,6 +4,7 @@ import { ConfigInvalid, SilentExit, UsageError } from "../domain/errors.ts"
 import { LABEL } from "../domain/labels.ts"
 import { Settings } from "../config/Settings.ts"
 import { Engine } from "../docker/Engine.ts"
+import { stdinFrame } from "../swarm/handoffProtocol.ts"
 import type { SwarmSessions } from "../swarm/sessions.ts"
 import type { SessionRecord } from "../sessions/record.ts"
 import { followLogs } from "../sessions/followLogs.ts"
@@ -146,7 +147,9 @@ const attach = Command.make("attach", { name: nameArg, set: setOption }, ({ name
           Effect.zipRight(Effect.fail(new SilentExit({ code: 1 })))
         )
       }
-      const r = yield* attachSession(t.address, name, t.id, { tty: t.tty, keepStdinOpen: yield* isSwarm })
+      // a swarm session without a TTY reads claudy's input in frames (its end is the session's end of file)
+      const swarm = yield* isSwarm
+      const r = yield* attachSession(t.address, name, t.id, { tty: t.tty, keepStdinOpen: swarm, ...(swarm && !t.tty ? { frameStdin: stdinFrame } : {}) })
       if (r._tag === "exited" && r.code !== 0) return yield* new SilentExit({ code: r.code })
     })
   )

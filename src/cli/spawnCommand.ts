@@ -6,6 +6,7 @@ import { Settings } from "../config/Settings.ts"
 import { invocation } from "../config/invocation.ts"
 import { Engine } from "../docker/Engine.ts"
 import { attachSession } from "../spawn/attach.ts"
+import { stdinFrame } from "../swarm/handoffProtocol.ts"
 import { type SpawnRequest, type SpawnResult, Spawner } from "../spawn/Spawner.ts"
 import { setOption, withExamples } from "./common.ts"
 import { AUTHENTICATION, SESSIONS } from "./helpSections.ts"
@@ -91,7 +92,12 @@ const reattach = (r: Extract<SpawnResult, { _tag: "running" }>, detach: boolean,
       return yield* Console.log(r.session)
     }
     yield* Console.error(`session ${r.session} already runs for ${r.project}: attaching${ignored} (detach: ctrl-p ctrl-q; another session: --new)`)
-    const result = yield* attachSession(r.address ?? (yield* Engine).address, r.session, r.containerId, { tty: r.tty, keepStdinOpen: r.address !== undefined })
+    const result = yield* attachSession(r.address ?? (yield* Engine).address, r.session, r.containerId, {
+      tty: r.tty,
+      // on a swarm node: see src/swarm/spawn.ts (the attach stays open; without a TTY, the input goes in frames)
+      keepStdinOpen: r.address !== undefined,
+      ...(r.address !== undefined && !r.tty ? { frameStdin: stdinFrame } : {})
+    })
     if (result._tag === "detached") return yield* Console.error(`\ndetached from session ${r.session}; it runs on (claudy sessions attach ${r.session})`)
     if (result.code !== 0) return yield* new SilentExit({ code: result.code })
   })

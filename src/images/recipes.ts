@@ -59,7 +59,8 @@ RUN useradd --create-home --uid 1000 --shell /bin/bash claude \\
  && chown claude:claude /workspace /home/claude/.claude && chmod 1777 /data/membank
 COPY worker-entrypoint.sh /usr/local/bin/claudy-worker-entrypoint
 COPY worker-forward.py /usr/local/lib/claudy/forward.py
-RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint && chmod 0644 /usr/local/lib/claudy/forward.py
+COPY worker-unframe.py /usr/local/lib/claudy/unframe.py
+RUN chmod 0755 /usr/local/bin/claudy-worker-entrypoint && chmod 0644 /usr/local/lib/claudy/forward.py /usr/local/lib/claudy/unframe.py
 # This entrypoint runs a session written into its slot before it started without waiting on the claim FIFO
 # (src/spawn/Spawner.ts: a cold spawn then ends when the engine has started the worker, as docker run -d does).
 LABEL io.hal9000.handoff="before-start"
@@ -116,8 +117,19 @@ elif [ "\${CLAUDY_HANDOFF:-}" = stdin ]; then
     exit 70
   fi
   if [ -n "$tty_state" ]; then stty "$tty_state"; fi
+  claudy_stdin=""
   eval "$(printf '%s' "$payload" | base64 -d)"
   unset payload line tty_state
+  if [ "$claudy_stdin" = framed ]; then
+    # Without a TTY, what claudy sends after the session is framed: a relay turns it back into the session's stdin
+    # and closes that at the end of claudy's input (the engine never closes a swarm task's stdin).
+    stdin_fifo=$(mktemp -u /tmp/claudy-stdin.XXXXXX)
+    mkfifo -m 0600 "$stdin_fifo"
+    exec 3<&0
+    python3 /usr/local/lib/claudy/unframe.py <&3 >"$stdin_fifo" 3<&- &
+    exec 3<&- <"$stdin_fifo"
+    rm -f "$stdin_fifo"
+  fi
 fi
 if [ -n "\${ANTHROPIC_API_KEY_FILE:-}" ] && [ -r "\${ANTHROPIC_API_KEY_FILE}" ]; then
   ANTHROPIC_API_KEY=$(cat "\${ANTHROPIC_API_KEY_FILE}")
@@ -173,6 +185,29 @@ async def main():
 asyncio.run(main())
 `
 
+/**
+ * A swarm session without a TTY: claudy's framed stdin (src/swarm/handoffProtocol.ts stdinFrame) back to plain bytes
+ * for the session, and its end of file at the frame that says so.
+ */
+const workerUnframe = `import base64, sys
+
+out = sys.stdout.buffer
+try:
+    for line in sys.stdin.buffer:
+        if line.startswith(b"d "):
+            out.write(base64.b64decode(line[2:].strip()))
+            out.flush()
+        elif line.strip() == b"e":
+            break
+except OSError:
+    pass
+finally:
+    try:
+        out.close()
+    except OSError:
+        pass
+`
+
 export type ImageKind = "parent" | "worker"
 
 export interface Recipe {
@@ -191,6 +226,6 @@ export const RECIPES: Record<ImageKind, Recipe> = {
   worker: {
     kind: "worker",
     dockerfile: "Dockerfile.worker",
-    files: { "Dockerfile.worker": workerDockerfile, "worker-entrypoint.sh": workerEntrypoint, "worker-forward.py": workerForward }
+    files: { "Dockerfile.worker": workerDockerfile, "worker-entrypoint.sh": workerEntrypoint, "worker-forward.py": workerForward, "worker-unframe.py": workerUnframe }
   }
 }

@@ -43,6 +43,8 @@ export const attachSession = (
      * attach's output with it, and the session's output and exit code would be lost; the session sees no EOF).
      */
     readonly keepStdinOpen?: boolean | undefined
+    /** Encode claudy's stdin (and its end) for a worker that unframes it (a swarm session without a TTY). */
+    readonly frameStdin?: ((chunk: Uint8Array | "end") => string) | undefined
   }
 ) =>
   Effect.tryPromise({
@@ -96,6 +98,7 @@ export const attachSession = (
         resizing = resizing.then(sendSize)
       }
       let finished = false
+      let unframed = () => {}
       try {
         if (opts.tty) {
           stream.pipe(process.stdout, { end: false })
@@ -106,7 +109,19 @@ export const attachSession = (
           stream.resume()
         }
         stdin.on("data", watchKeys)
-        stdin.pipe(stream, { end: opts.keepStdinOpen !== true })
+        const frame = opts.frameStdin
+        const onInput = (chunk: Uint8Array) => void stream.write(frame!(chunk))
+        const onInputEnd = () => void stream.write(frame!("end"))
+        if (frame) {
+          stdin.on("data", onInput)
+          stdin.once("end", onInputEnd)
+        } else {
+          stdin.pipe(stream, { end: opts.keepStdinOpen !== true })
+        }
+        unframed = () => {
+          stdin.off("data", onInput)
+          stdin.off("end", onInputEnd)
+        }
         stdin.resume()
         if (opts.onAttached) Deferred.unsafeDone(opts.onAttached, Effect.void)
         // A container attached before its start is waited on and resized only once it runs: the engine refuses to
@@ -148,6 +163,7 @@ export const attachSession = (
         ;(stream as unknown as { destroy?: () => void }).destroy?.()
         process.stdout.off("resize", resize)
         stdin.off("data", watchKeys)
+        unframed()
         stdin.unpipe(stream)
         if (stdin.isTTY) stdin.setRawMode(rawBefore)
         stdin.pause()

@@ -9,7 +9,7 @@ import { AttachFailed } from "../domain/errors.ts"
 import type { EngineAddress } from "../docker/address.ts"
 import { loadDockerode } from "../docker/dockerode.ts"
 import type { SessionHandoff } from "../pool/slot.ts"
-import { HANDOFF_READY, handoffPayload } from "./handoffProtocol.ts"
+import { type Handoff, HANDOFF_READY, handoffPayload } from "./handoffProtocol.ts"
 
 /** How long a worker may take from its start to its ready line (the MCP registration runs before it). */
 export const READY_WAIT_MS = 30_000
@@ -52,7 +52,7 @@ const write = (stream: NodeJS.WritableStream, text: string) =>
 
 /** For attachSession's `prepare` (with `logs: true`): wait for the ready line, then write the session. */
 export const deliverOn =
-  (h: SessionHandoff, ms = READY_WAIT_MS) =>
+  (h: SessionHandoff & Handoff, ms = READY_WAIT_MS) =>
   async (stream: NodeJS.ReadWriteStream) => {
     await awaitReady(stream, ms)
     await write(stream, handoffPayload(h))

@@ -17,12 +17,28 @@ export const HANDOFF_END = "."
 
 const LINE = 76
 
+export type Handoff = Pick<SessionHandoff, "session" | "env" | "command" | "apiKey"> & {
+  /**
+   * A session without a TTY: what follows on stdin is framed (stdinFrame), so that the end of claudy's input can
+   * reach the session as an end of file (Swarm has no StdinOnce; the engine never closes a task's stdin).
+   */
+  readonly framedStdin?: boolean
+}
+
 /** The sh fragment the worker evaluates: the session's environment and command, then the key (never a file). */
-export const handoffScript = (h: Pick<SessionHandoff, "session" | "env" | "command" | "apiKey">) =>
-  renderSessionScript(h.session, h.env, h.command) + (h.apiKey === "" ? "" : `export ANTHROPIC_API_KEY=${shQuote(h.apiKey)}\n`)
+export const handoffScript = (h: Handoff) =>
+  renderSessionScript(h.session, h.env, h.command) +
+  (h.apiKey === "" ? "" : `export ANTHROPIC_API_KEY=${shQuote(h.apiKey)}\n`) +
+  (h.framedStdin === true ? "claudy_stdin=framed\n" : "")
+
+/**
+ * One piece of a session's framed stdin (pure): `d <base64>` per chunk, `e` at the end of claudy's input; the
+ * entrypoint's relay (worker-unframe.py) writes the data to the session and closes its stdin at `e`.
+ */
+export const stdinFrame = (chunk: Uint8Array | "end") => (chunk === "end" ? "e\n" : `d ${Buffer.from(chunk).toString("base64")}\n`)
 
 /** What claudy writes to the worker's stdin (pure). */
-export const handoffPayload = (h: Pick<SessionHandoff, "session" | "env" | "command" | "apiKey">) => {
+export const handoffPayload = (h: Handoff) => {
   const b64 = Buffer.from(handoffScript(h), "utf8").toString("base64")
   const lines: Array<string> = []
   for (let i = 0; i < b64.length; i += LINE) lines.push(b64.slice(i, i + LINE))

@@ -38,7 +38,9 @@ export const parseProbe = (code: number, output: string): Probe => {
   const [first = "", second = ""] = output.trim().split("\n")
   const m = /^(\d{3}) ([0-9.]+)$/.exec(first.trim())
   if (code !== 0 || !m || m[1] !== "200") {
-    return { ok: false, ms: 0, error: output.trim().split("\n").pop()?.replace(/^curl: \(\d+\) /, "") || `probe exited ${code}` }
+    // curl's own reason (its stderr) when it has one, else the HTTP status it got
+    const reason = /^curl: \(\d+\) (.*)$/m.exec(output)?.[1] ?? (m ? `HTTP ${m[1]}` : undefined)
+    return { ok: false, ms: 0, error: reason ?? `probe exited ${code}` }
   }
   let version: string | undefined
   try {

@@ -162,7 +162,9 @@ const make = Effect.gen(function* () {
       const engine = yield* nodeEngineOf(nodes, task.NodeID)
       const probe = yield* probeParent(engine, task.Status.ContainerStatus!.ContainerID!, url)
       if (!probe.ok) {
-        why = `ChromaDB does not answer at ${url} inside its task (${probe.error ?? "no answer"})`
+        why = ["127.0.0.1", "localhost", "::1"].includes(settings.chromadbHost)
+          ? `CHROMADB_HOST=${settings.chromadbHost} binds ChromaDB to its task's own loopback, which the overlay network cannot reach; use CHROMADB_HOST=0.0.0.0`
+          : `ChromaDB does not answer at ${url} inside its task (${probe.error ?? "no answer"})`
         return Option.none()
       }
       const node = nodes.find((n) => n.ID === task.NodeID)?.Description.Hostname ?? task.NodeID ?? "?"

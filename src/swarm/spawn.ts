@@ -23,6 +23,7 @@ import { ownerOf } from "../state/home.ts"
 import { VERSION } from "../version.ts"
 import { Cluster } from "./Cluster.ts"
 import { deliverOn, handOff } from "./handoff.ts"
+import { stdinFrame } from "./handoffProtocol.ts"
 import { SwarmSessions } from "./sessions.ts"
 import { awaitRunning } from "./sessionTask.ts"
 import { placeProject } from "./spawnPlacement.ts"
@@ -105,7 +106,8 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
       parent: null
     })
 
-    const handoff = { session, env, command: req.command, apiKey: apiKey.key, user }
+    // Without a TTY, claudy's input follows the session in frames, so that its end reaches the session.
+    const handoff = { session, env, command: req.command, apiKey: apiKey.key, user, framedStdin: !tty }
 
     // Hand the session to a running task's container through its node's engine: detached, hand it over and leave;
     // attached, attach first (no output of the session is lost), hand it over on that attach, connect the terminal.
@@ -116,7 +118,7 @@ export const spawnOnSwarm = (req: SpawnRequest) =>
         if (req.detach) return yield* handOff(engine.address, placed.containerId, handoff)
         const ready = yield* Deferred.make<void>()
         const fiber = yield* Effect.fork(
-          attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff), keepStdinOpen: true })
+          attachSession(engine.address, session, placed.containerId, { tty, onAttached: ready, logs: true, prepare: deliverOn(handoff), keepStdinOpen: true, ...(tty ? {} : { frameStdin: stdinFrame }) })
         )
         attached = fiber
         yield* Effect.raceFirst(Deferred.await(ready), Effect.asVoid(Fiber.join(fiber)))

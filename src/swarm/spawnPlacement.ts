@@ -40,10 +40,10 @@ export const placeProject = (
   }
   const withRoot = nodes.filter((n) => projectsRootOf(n) === root)
   if (node !== undefined) {
-    const named = nodes.find((n) => n.Description.Hostname === node || n.ID === node)
+    const named = nodes.find((n) => n.Description.Hostname === node) // a hostname: the constraint is node.hostname==
     const why =
       named === undefined
-        ? `the swarm has no node ${node} (nodes: ${nodes.map((n) => n.Description.Hostname).join(", ")})`
+        ? `the swarm has no node named ${node} (hostnames: ${nodes.map((n) => n.Description.Hostname).join(", ")})`
         : projectsRootOf(named) !== root
           ? `node ${node} has no projects root ${root}`
           : !isSchedulable(named)

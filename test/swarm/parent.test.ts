@@ -213,4 +213,15 @@ describe("the parent on a swarm", () => {
       await dockerAt(s.lab.manager, "node", "update", "--label-rm", label, "n3")
     }
   })
+
+  test("ChromaDB bound to its task's loopback: start times out naming CHROMADB_HOST; status says unhealthy", async () => {
+    const env = { CHROMADB_HOST: "127.0.0.1", CHROMADB_START_TIMEOUT: "8" }
+    const r = await s.claudy(["daemon", "restart"], env)
+    expect(r.code).toBe(8)
+    expect(r.stderr).toContain("likely cause: CHROMADB_HOST=127.0.0.1 binds ChromaDB to its task's own loopback")
+    expect(r.stderr).toContain("Fix: CHROMADB_HOST=0.0.0.0 claudy daemon restart")
+    const st = await s.claudy(["daemon", "status", "--json"], env)
+    expect(st.code).toBe(4)
+    expect(JSON.parse(st.stdout)).toMatchObject({ state: "running", healthy: false, chromadb: { heartbeat: false } })
+  })
 })

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { run, waitFor } from "../support/harness.ts"
+import { CLAUDY, run, waitFor } from "../support/harness.ts"
 import { dockerAt, type SwarmSandbox, swarmSandbox } from "../support/swarm.ts"
 
 const KEY = `sk-ant-test-${Math.random().toString(36).slice(2, 12)}`
@@ -111,6 +111,16 @@ test("attached: the session's output and exit code are claudy's, also after clau
   const late = await claudy(["--new", project("late"), "--", "sh", "-c", "sleep 2; echo late-output; exit 5"])
   expect(late.stdout).toContain("late-output")
   expect(late.code).toBe(5)
+  // piped input reaches the session, and its end is the session's end of file (as StdinOnce gives on one host)
+  const proc = Bun.spawn([CLAUDY, "--new", project("piped"), "--", "sh", "-c", "cat; echo after-eof; exit 6"], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...b.env },
+    stdin: new Blob(["piped-in-1\npiped-in-2\n"]),
+    stdout: "pipe",
+    stderr: "pipe"
+  })
+  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited])
+  expect(out).toContain("piped-in-1\npiped-in-2\nafter-eof")
+  expect(code).toBe(6)
 })
 
 test("--node places the session on that node; a project outside the projects root is refused, nothing created", async () => {

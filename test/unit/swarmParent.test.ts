@@ -67,12 +67,15 @@ describe("ChromaDB's probe inside the parent's task", () => {
     expect(parseProbe(0, "200 0.0021\n")).toEqual({ ok: true, ms: 2.1 })
   })
   test("a refused connection, an HTTP error or no answer is a failed heartbeat with the reason", () => {
+    expect(parseProbe(0, "curl: (7) Failed to connect to p port 8000: Connection refused\n000 0.000698\n")).toMatchObject({
+      error: "Failed to connect to p port 8000: Connection refused"
+    })
     expect(parseProbe(7, "000 0.000\ncurl: (7) Failed to connect to p port 8000: Connection refused")).toEqual({
       ok: false,
       ms: 0,
       error: "Failed to connect to p port 8000: Connection refused"
     })
-    expect(parseProbe(0, "503 0.01")).toMatchObject({ ok: false })
+    expect(parseProbe(0, "503 0.01")).toMatchObject({ ok: false, error: "HTTP 503" })
     expect(parseProbe(126, "")).toEqual({ ok: false, ms: 0, error: "probe exited 126" })
   })
 })

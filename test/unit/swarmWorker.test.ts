@@ -7,7 +7,7 @@ import { LABEL } from "../../src/domain/labels.ts"
 import { RECIPES } from "../../src/images/recipes.ts"
 import { sampleShape } from "../support/workerShape.ts"
 import { type WorkerShape, workerFingerprint, workerSpec } from "../../src/spawn/workerSpec.ts"
-import { HANDOFF_READY, handoffPayload } from "../../src/swarm/handoffProtocol.ts"
+import { HANDOFF_READY, handoffPayload, stdinFrame } from "../../src/swarm/handoffProtocol.ts"
 import {
   instanceNetwork,
   placementOf,
@@ -143,7 +143,12 @@ describe("stdin hand-off", () => {
     return file
   }
   const runEntrypoint = async (stdin: string, cmd: Array<string>) => {
-    const proc = Bun.spawn(["sh", entrypoint(), ...cmd], {
+    const file = entrypoint()
+    // the relay where the image has it, from the recipe, beside this copy of the entrypoint
+    const relay = join(file, "..", "unframe.py")
+    writeFileSync(relay, RECIPES.worker.files["worker-unframe.py"]!)
+    writeFileSync(file, RECIPES.worker.files["worker-entrypoint.sh"]!.replace("/usr/local/lib/claudy/unframe.py", relay))
+    const proc = Bun.spawn(["sh", file, ...cmd], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", CLAUDY_HANDOFF: "stdin" },
       stdin: new Blob([stdin]),
       stdout: "pipe",
@@ -169,6 +174,13 @@ describe("stdin hand-off", () => {
     const r = await runEntrypoint(payload, ["false"])
     expect(r.out).toBe(`${HANDOFF_READY}\ns1|it's "quoted" $HOME|sk-'x'\n`)
     expect(r.code).toBe(3)
+  })
+  test("without a TTY, the input after the session comes in frames and its end is the session's end of file", async () => {
+    const payload = handoffPayload({ session: "s3", env: [], command: ["sh", "-c", "cat; echo after-eof; exit 6"], apiKey: "", framedStdin: true })
+    const input = stdinFrame(new TextEncoder().encode("line1\nli")) + stdinFrame(new TextEncoder().encode("ne2\n")) + stdinFrame("end") + "d bm90IHRoaXM=\n"
+    const r = await runEntrypoint(payload + input, ["false"])
+    expect(r.out).toBe(`${HANDOFF_READY}\nline1\nline2\nafter-eof\n`)
+    expect(r.code).toBe(6)
   })
   test("without a command the image's default runs; stdin that ends early is an error, not a session", async () => {
     const r = await runEntrypoint(handoffPayload({ session: "s2", env: [], command: [], apiKey: "" }), ["sh", "-c", 'echo "default $HAL9000_SESSION"'])
@@ -212,7 +224,9 @@ describe("placement of a project", () => {
       const r = placeProject("/srv/projects/app", nodes, n)
       return Either.isLeft(r) ? r.left.message : ""
     }
-    expect(why("n9")).toContain("the swarm has no node n9")
+    expect(why("n9")).toContain("the swarm has no node named n9")
+    // a node id is not a hostname: refused here rather than a constraint no node meets
+    expect(why("b")).toContain("the swarm has no node named b")
     expect(why("n3")).toContain("node n3 is down")
     expect(why("n4")).toContain("node n4 has no projects root /srv/projects")
   })
