@@ -105,6 +105,7 @@ const make = Effect.gen(function* () {
         limits: c.Labels[LABEL.limits] ?? "",
         parentRun: parentRunOfLabels(c.Labels),
         running: c.State === "running",
+        ended: c.State === "exited" || c.State === "dead",
         createdAtMs: c.Created * 1000,
         claimedBy: claims.get(slot)?.by
       }

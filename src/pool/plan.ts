@@ -11,6 +11,8 @@ export interface ObservedWarm {
   readonly slot: string
   readonly project: string
   readonly running: boolean
+  /** it ran and stopped (killed, crashed): dead at once, whatever its age — the starting grace is for one not yet started */
+  readonly ended?: boolean
   readonly createdAtMs: number
   /** the parent run it joined (workerSpec.ts parentRunKey; "" when unknown) */
   readonly parentRun?: string
@@ -52,7 +54,7 @@ export const planPool = (
   for (const w of observed) {
     if (w.claimedBy !== undefined && !SESSIONLESS.has(w.claimedBy)) actions.push({ _tag: "adopt", id: w.id, name: w.name, slot: w.slot, session: w.claimedBy })
     else if (w.claimedBy !== undefined) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "abandoned" })
-    else if (!w.running && t.nowMs - w.createdAtMs < STARTING_GRACE_MS) starting.push(w)
+    else if (!w.running && w.ended !== true && t.nowMs - w.createdAtMs < STARTING_GRACE_MS) starting.push(w)
     else if (!w.running) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "dead" })
     else if (w.parentRun !== t.parentRun) actions.push({ _tag: "remove", id: w.id, slot: w.slot, reason: "stale-parent" })
     else idle.push(w)

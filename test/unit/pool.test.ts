@@ -40,6 +40,10 @@ describe("pool plan", () => {
     expect(a).toContainEqual({ _tag: "remove", id: "b", slot: "b", reason: "dead" })
     expect(a.filter((x) => x._tag === "create")).toHaveLength(1)
   })
+  test("a worker that ran and stopped (killed) is dead at once, within the starting grace too", () => {
+    const killed = w("b", { running: false, ended: true, createdAtMs: 1_000 })
+    expect(planPool([w("a"), killed], ["/p"], t({ nowMs: 2_000 }))).toContainEqual({ _tag: "remove", id: "b", slot: "b", reason: "dead" })
+  })
   test("a worker not yet running within its starting grace is never removed, and counts toward the target", () => {
     const young = w("b", { running: false, createdAtMs: 1_000 })
     const a = planPool([w("a"), young], ["/p"], t({ nowMs: 1_000 + STARTING_GRACE_MS - 1 }))
