@@ -48,16 +48,16 @@ export interface SwarmPlacement {
 }
 
 /**
- * Constraints and a spread over the nodes' engines (pure). One replica per service: the spread preference and the
- * scheduler's own fewest-tasks rule spread sessions over the qualifying nodes.
+ * Constraints only (pure). One replica per service, so a Spread preference (counted per service) would only split
+ * each single task over the label's values in map order — random placement; without one, the scheduler's own rule
+ * (fewest tasks on the node) spreads sessions and warm workers over the qualifying nodes.
  */
 export const placementOf = (p: SwarmPlacement) => ({
   Constraints: [
     labelConstraint(NODE_LABEL.projectsRoot, p.projectsRoot),
     ...(p.node !== undefined ? [`node.hostname==${p.node}`] : []),
     ...p.avoid.map((id) => `node.id!=${id}`)
-  ],
-  Preferences: [{ Spread: { SpreadDescriptor: `node.labels.${NODE_LABEL.engine}` } }]
+  ]
 })
 
 /**
