@@ -61,9 +61,7 @@ export const swarmApi = (engine: EngineShape) => {
           SwarmAnswers.networkCreated()
         ),
         (r) => r.Id
-      ),
-    removeNetwork: (idOrName: string) =>
-      expect("remove network", { method: "DELETE", path: `/networks/${enc(idOrName)}` }, [204, 404]).pipe(Effect.asVoid)
+      )
   }
 }
 
