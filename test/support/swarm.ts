@@ -39,8 +39,7 @@ export interface SwarmSandbox extends Sandbox {
 /** A sandbox whose claudy runs with HAL9000_BACKEND=swarm against the lab's manager. */
 export const swarmSandbox = async (extra: Record<string, string> = {}): Promise<SwarmSandbox> => {
   const l = await lab()
-  const { CLAUDY_LAB_PROJECTS: _p, ...labEnv } = l.env
-  const s = await sandbox({ ...labEnvOnly(labEnv), ...extra }, l.manager)
+  const s = await sandbox({ ...labEnvOnly(l.env), ...extra }, l.manager)
   const label = `label=io.hal9000.instance=${s.instance}`
   const engines = Object.values(l.nodes)
 
@@ -84,6 +83,6 @@ export const swarmSandbox = async (extra: Record<string, string> = {}): Promise<
   return { ...s, lab: l, cleanup }
 }
 
-/** the lab's exports that claudy reads (the node sockets are for tests only) */
+/** the lab's exports that claudy reads (CLAUDY_LAB_*: the node sockets and the projects root, for tests only) */
 const labEnvOnly = (env: Record<string, string>) =>
-  Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("CLAUDY_LAB_NODE_")))
+  Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("CLAUDY_LAB_")))
