@@ -27,6 +27,8 @@ export const volumeTargets = (chromaDataDir: string): Record<VolumeRole, string>
  */
 export const CLAUDE_HOME_ROLE = "claude-home"
 export const claudeHomeVolume = (instance: string) => `${instance}-${CLAUDE_HOME_ROLE}`
+/** The Claude home of a uid other than the one the instance's Claude home belongs to (spawn/claudeHome.ts). */
+export const userClaudeHomeVolume = (instance: string, uid: number) => `${claudeHomeVolume(instance)}-${uid}`
 
 /** Every volume claudy keeps data in, as backup and restore cover them. */
 export const DATA_VOLUME_ROLES = [...VOLUME_ROLES, CLAUDE_HOME_ROLE] as const

@@ -14,9 +14,9 @@ import { LABEL, ownerFilter } from "../domain/labels.ts"
 import { Engine } from "../docker/Engine.ts"
 import { pidFile } from "../pool/files.ts"
 import { stopManager } from "../pool/pidFile.ts"
-import { hostFile } from "../state/hostFile.ts"
+import { hostFile, listDir } from "../state/hostFile.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
-import { markerFile } from "../spawn/claudeHome.ts"
+import { isMarkerFile } from "../spawn/claudeHome.ts"
 import { maintenance } from "./maintenance.ts"
 
 export interface ResetOptions {
@@ -76,7 +76,9 @@ export const reset = (o: ResetOptions) =>
         volumes.push(v.Name)
       }
       // whom the Claude home was given to: a volume recreated within the same second must not look prepared
-      yield* Effect.sync(() => rmSync(markerFile(settings.home), { force: true }))
+      for (const name of yield* listDir(settings.home, "list the Claude home markers in")) {
+        if (isMarkerFile(name)) yield* hostFile(join(settings.home, name), "remove", () => rmSync(join(settings.home, name), { force: true }))
+      }
     }
     const images: Array<string> = []
     if (o.images) {

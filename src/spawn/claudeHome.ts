@@ -6,16 +6,19 @@
  *
  * Created on a worker's first spawn rather than by `daemon start`: a spawn without the parent needs it as much, and
  * the parent never mounts it. A new named volume is root-owned, and workers run as the project owner's uid (not
- * always the image's 1000), so it is given to that uid by a root helper once — again only when a worker of another
- * uid comes (one Claude home per user: it follows the latest uid). The uid it was given to is kept in
- * HAL9000_HOME/claude-home.owner, with the volume's creation time, so the check costs no container run.
+ * always the image's 1000), so it is given to that uid by a root helper once. One Claude home per user, as on a
+ * laptop: the instance's volume belongs to the first uid it was given to, and a worker of another uid gets a volume
+ * of its own (`<instance>-claude-home-<uid>`). Giving one volume to each new uid (as before) took the home away from
+ * the sessions still running as the previous uid (Claude Code then read no config: "No MCP servers configured") and
+ * let one user's workers read another's login. The uid a volume was given to is kept in HAL9000_HOME/<volume
+ * role>.owner, with the volume's creation time, so the check costs no container run.
  */
 import { Effect, Option } from "effect"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ForeignObject, StateError } from "../domain/errors.ts"
 import { describeOwner, type Owner, ownerLabels, ownershipOf } from "../domain/labels.ts"
-import { claudeHomeVolume } from "../domain/names.ts"
+import { CLAUDE_HOME_ROLE, claudeHomeVolume, userClaudeHomeVolume } from "../domain/names.ts"
 import type { EngineShape } from "../docker/Engine.ts"
 import type { VolumeInspect } from "../docker/types.ts"
 import { runHelperWith } from "../ops/helper.ts"
@@ -27,22 +30,41 @@ export const CLAUDE_CONFIG_DIR = "/home/claude/.claude"
 
 export const claudeHomeEnv = [`CLAUDE_CONFIG_DIR=${CLAUDE_CONFIG_DIR}`, `CLAUDE_HOME=${CLAUDE_CONFIG_DIR}`]
 
-export const claudeHomeMount = (instance: string) => ({
+/** `volume`: the Claude home a worker's uid uses (claudeHomeFor); the instance's own by default. */
+export const claudeHomeMount = (instance: string, volume = claudeHomeVolume(instance)) => ({
   Type: "volume",
-  Source: claudeHomeVolume(instance),
+  Source: volume,
   Target: CLAUDE_CONFIG_DIR,
   ReadOnly: false
 })
 
-export const markerFile = (home: string) => join(home, "claude-home.owner")
+/** Whom a Claude home volume was given to: `claude-home.owner` for the instance's own, `claude-home-<uid>.owner`. */
+export const markerFile = (home: string, uid?: number) => join(home, `${CLAUDE_HOME_ROLE}${uid === undefined ? "" : `-${uid}`}.owner`)
+/** Every marker file name (reset --volumes removes them with the volumes). */
+export const isMarkerFile = (name: string) => /^claude-home(-[0-9]+)?\.owner$/.test(name)
+
+/** The uid in a marker's text ("<created> <uid>:<gid>"), or undefined (pure). */
+export const markerUid = (text: string): number | undefined => {
+  const m = /^\S* ?\b([0-9]+):[0-9]+$/.exec(text.trim())
+  return m === null ? undefined : Number(m[1])
+}
+
+/**
+ * Which Claude home a worker of `uid` mounts (pure): the instance's own when it was given to nobody yet or to this
+ * uid, else the uid's own volume. `markerFile` says where its own marker is kept (undefined: the instance's).
+ */
+export const claudeHomeFor = (instance: string, ownerUid: number | undefined, uid: number) =>
+  ownerUid === undefined || ownerUid === uid
+    ? { volume: claudeHomeVolume(instance), markerUid: undefined }
+    : { volume: userClaudeHomeVolume(instance, uid), markerUid: uid }
 
 /** What the marker holds for a volume given to a user (pure): a recreated volume never matches an old marker. */
 export const ownerMarker = (createdAt: string, user: { readonly uid: number; readonly gid: number }) =>
   `${createdAt} ${user.uid}:${user.gid}\n`
 
-const readMarker = (home: string) => {
+export const readMarker = (file: string) => {
   try {
-    return readFileSync(markerFile(home), "utf8")
+    return readFileSync(file, "utf8")
   } catch {
     return ""
   }
@@ -53,9 +75,8 @@ const readMarker = (home: string) => {
  * per instance) is not touched: None, and the worker runs without a kept home, with a warning. One that is not
  * claudy's at all is refused.
  */
-export const ensureClaudeHomeVolume = (engine: EngineShape, owner: Owner) =>
+export const ensureClaudeHomeVolume = (engine: EngineShape, owner: Owner, name: string) =>
   Effect.gen(function* () {
-    const name = claudeHomeVolume(owner.instance)
     // in the control server, reused until a volume event
     const found = yield* reusedAnswer(engine.address.display, `volume:${name}`, engine.inspectVolume(name))
     if (Option.isSome(found)) {
@@ -82,20 +103,22 @@ export const prepareClaudeHome = (
   owner: Owner,
   image: string,
   user: { readonly uid: number; readonly gid: number },
-  volume: { readonly CreatedAt?: string | undefined }
+  volume: { readonly Name: string; readonly CreatedAt?: string | undefined },
+  markerUid: number | undefined
 ) =>
   Effect.gen(function* () {
     const marker = ownerMarker(volume.CreatedAt ?? "", user)
-    if (readMarker(home) === marker) return
+    const file = markerFile(home, markerUid)
+    if (readMarker(file) === marker) return
     yield* runHelperWith(
       engine,
       { owner, image },
       `giving the Claude home to uid ${user.uid}`,
       `chown -R ${user.uid}:${user.gid} /claude-home && chmod 0700 /claude-home`,
-      [{ type: "volume", source: claudeHomeVolume(owner.instance), target: "/claude-home", readOnly: false }]
+      [{ type: "volume", source: volume.Name, target: "/claude-home", readOnly: false }]
     )
     yield* Effect.try({
-      try: () => writeFileSync(markerFile(home), marker, { mode: 0o600 }),
-      catch: (e) => new StateError({ path: markerFile(home), operation: "write", detail: e instanceof Error ? e.message : String(e) })
+      try: () => writeFileSync(file, marker, { mode: 0o600 }),
+      catch: (e) => new StateError({ path: file, operation: "write", detail: e instanceof Error ? e.message : String(e) })
     })
   })

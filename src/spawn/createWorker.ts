@@ -3,7 +3,7 @@ import { Effect, Exit, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import type { EngineShape } from "../docker/Engine.ts"
 import { createSlot, removeSlot } from "../pool/slot.ts"
-import { ensureClaudeHomeVolume, prepareClaudeHome } from "./claudeHome.ts"
+import { claudeHomeFor, ensureClaudeHomeVolume, markerFile, markerUid, prepareClaudeHome, readMarker } from "./claudeHome.ts"
 import { VERSION } from "../version.ts"
 import { warmContainerName, type WorkerShape, workerContainerName, workerSpec } from "./workerSpec.ts"
 
@@ -15,11 +15,12 @@ export const newSlotId = () => randomBytes(6).toString("hex")
  */
 export const createWorker = (engine: EngineShape, home: string, shape: WorkerShape, session?: string) =>
   Effect.gen(function* () {
-    // Before the create: the engine would otherwise make the volume itself, unlabelled.
-    const claudeHome = yield* ensureClaudeHomeVolume(engine, shape.owner)
+    // Before the create: the engine would otherwise make the volume itself, unlabelled. The uid's own Claude home.
+    const homeOf = claudeHomeFor(shape.owner.instance, markerUid(readMarker(markerFile(home))), shape.user.uid)
+    const claudeHome = yield* ensureClaudeHomeVolume(engine, shape.owner, homeOf.volume)
     const slot = newSlotId()
     const slotDir = yield* createSlot(home, slot)
-    const spec = workerSpec(Option.isSome(claudeHome) ? shape : { ...shape, withoutClaudeHome: true }, {
+    const spec = workerSpec(Option.isSome(claudeHome) ? { ...shape, claudeHome: homeOf.volume } : { ...shape, withoutClaudeHome: true }, {
       role: session === undefined ? "warm" : "worker",
       name: session === undefined ? warmContainerName(shape.owner.instance, slot) : workerContainerName(shape.owner.instance, session),
       slot,
@@ -33,7 +34,7 @@ export const createWorker = (engine: EngineShape, home: string, shape: WorkerSha
     const created = { id: Id, name: spec.name, slot, fingerprint: spec.fingerprint }
     // After the create: its image is present now, and the helper needs one with a shell.
     if (Option.isSome(claudeHome)) {
-      yield* prepareClaudeHome(engine, home, shape.owner, shape.image, shape.user, claudeHome.value).pipe(
+      yield* prepareClaudeHome(engine, home, shape.owner, shape.image, shape.user, claudeHome.value, homeOf.markerUid).pipe(
         Effect.tapError(() => discardWorker(engine, home, created))
       )
     }

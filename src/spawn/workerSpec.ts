@@ -64,6 +64,8 @@ export interface WorkerShape {
   readonly tty: boolean
   /** the Claude home volume belongs to another HAL9000_HOME of this instance: none is mounted */
   readonly withoutClaudeHome?: boolean
+  /** the Claude home volume this worker's uid uses (spawn/claudeHome.ts claudeHomeFor); the instance's by default */
+  readonly claudeHome?: string
   /** The host's claudy executable, mounted read-only so `claudy mcp chroma` in the worker is the host's own build. */
   readonly claudyBinary: string | null
   /** HAL9000_EMBEDDING as written: the worker's chroma tools must embed like the host's. */
@@ -84,7 +86,7 @@ export const workerFingerprint = (r: WorkerShape) =>
     user: r.user,
     tty: r.tty,
     memory: { binary: r.claudyBinary, version: VERSION, embedding: r.embedding, volumes: memoryMounts(r).map((m) => m.Source) },
-    claudeHome: r.withoutClaudeHome === true ? null : claudeHomeMount(r.owner.instance).Source
+    claudeHome: r.withoutClaudeHome === true ? null : claudeHomeMount(r.owner.instance, r.claudeHome).Source
   })
 
 /**
@@ -189,7 +191,7 @@ export const workerSpec = (shape: WorkerShape, id: WorkerIdentity) => {
           { Type: "bind", Source: shape.projectDir, Target: WORKSPACE, ReadOnly: false },
           { Type: "bind", Source: id.slotDir, Target: SLOT_TARGET, ReadOnly: true },
           ...memoryMounts(shape),
-          ...(shape.withoutClaudeHome === true ? [] : [claudeHomeMount(shape.owner.instance)])
+          ...(shape.withoutClaudeHome === true ? [] : [claudeHomeMount(shape.owner.instance, shape.claudeHome)])
         ],
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],

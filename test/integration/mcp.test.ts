@@ -91,6 +91,12 @@ describe("Claude Code in a worker", () => {
       ["list-cold", "cold"],
       ["list-uid", "cold"]
     ])
+    // one Claude home per uid: the uid-4242 session has its own, and the instance's stays uid 1000's (giving it to
+    // 4242 once took it away from the two sessions still starting: "No MCP servers configured")
+    const homeOf = async (session: string) =>
+      JSON.parse((await docker("inspect", workerName(session))).stdout)[0].Mounts.find((m: { Destination: string }) => m.Destination === "/home/claude/.claude")?.Name
+    expect(await homeOf("list-cold")).toBe(`${b.instance}-claude-home`)
+    expect(await homeOf("list-uid")).toBe(`${b.instance}-claude-home-4242`)
     for (const name of ["list-warm", "list-cold", "list-uid"]) {
       const out = await mcpList(name)
       expect(out).toContain("/usr/local/bin/claudy mcp chroma - ✔ Connected")
@@ -99,6 +105,8 @@ describe("Claude Code in a worker", () => {
       expect(out.match(/✔ Connected/g)?.length).toBe(3)
       expect(out).not.toContain("Failed")
     }
+    const ownerIn = async (session: string) => (await docker("exec", workerName(session), "stat", "-c", "%u", "/home/claude/.claude")).stdout.trim()
+    expect([await ownerIn("list-warm"), await ownerIn("list-cold"), await ownerIn("list-uid")]).toEqual(["1000", "1000", "4242"])
   })
 
   test("the worker's environment: UTF-8, WORKSPACE, CLAUDE_HOME, MEMORY_BANK_ROOT, CHROMADB_URL, python venv, rg, tmux, less", async () => {

@@ -83,12 +83,23 @@ describe("the Claude home", () => {
     for (const i of [1, 2, 3, 4, 5]) expect(out).toContain(`concurrent-${i}`)
   })
 
-  test("a worker of another uid gets the home given to it, and reads what the earlier one wrote", async () => {
+  test("a worker of another uid gets a Claude home of its own; the first uid keeps the instance's", async () => {
     const p = project({}, 1234)
     const s = await spawn(["--new", p, "--", "sh", "-c", `id -u; touch "$CLAUDE_CONFIG_DIR/by-1234" && echo wrote; ${LIST_SERVERS}; sleep 300`])
     const out = await waitLog(s.name, "servers=")
     expect(out).toMatch(/1234\r?\nwrote/)
-    expect(out).toContain("kept-server")
+    // claudy's servers are registered in it, the first uid's own server is not there: another user's settings
+    expect(out).toMatch(/servers=\S*chroma/)
+    expect(out).not.toContain("kept-server")
+    const c = await inspect(`${b.instance}-worker-${s.name}`)
+    expect(c.Mounts.find((m: any) => m.Destination === "/home/claude/.claude")?.Name).toBe(`${b.instance}-claude-home-1234`)
+    expect(readFileSync(join(b.home, "claude-home-1234.owner"), "utf8")).toMatch(/ 1234:1234\n$/)
+    // the instance's home is still uid 1000's, and does not have what 1234 wrote
+    const again = await spawn(["--new", project(), "--", "sh", "-c", `stat -c owner=%u "$CLAUDE_CONFIG_DIR"; ls "$CLAUDE_CONFIG_DIR/by-1234" 2>&1; ${LIST_SERVERS}; sleep 300`])
+    const first = await waitLog(again.name, "servers=")
+    expect(first).toContain("owner=1000")
+    expect(first).toContain("No such file")
+    expect(first).toMatch(/servers=\S*kept-server/)
   })
 })
 

@@ -6,6 +6,7 @@ import { LABEL } from "../../src/domain/labels.ts"
 import type { ContainerInspect } from "../../src/docker/types.ts"
 import { pidsMaxHits } from "../../src/sessions/limitHits.ts"
 import { decodeRecord, recordFromContainer, statusOf } from "../../src/sessions/record.ts"
+import { claudeHomeFor, isMarkerFile, markerFile, markerUid, ownerMarker } from "../../src/spawn/claudeHome.ts"
 import { resolveLimits } from "../../src/spawn/limits.ts"
 import { refusedReason } from "../../src/spawn/projectPath.ts"
 import { extraSessionName, projectSessionName, validateSessionName } from "../../src/spawn/sessionName.ts"
@@ -305,5 +306,26 @@ describe("argv", () => {
       command: ["sh", "-c", "echo --"]
     })
     expect(splitArgv(["a", "b"])).toEqual({ cli: ["a", "b"], command: [] })
+  })
+})
+
+describe("the Claude home of a uid", () => {
+  test("the instance's volume goes to the first uid; another uid gets its own, with its own marker", () => {
+    expect(claudeHomeFor("hal9000", undefined, 1000)).toEqual({ volume: "hal9000-claude-home", markerUid: undefined })
+    expect(claudeHomeFor("hal9000", 1000, 1000)).toEqual({ volume: "hal9000-claude-home", markerUid: undefined })
+    expect(claudeHomeFor("hal9000", 1001, 1001)).toEqual({ volume: "hal9000-claude-home", markerUid: undefined })
+    expect(claudeHomeFor("hal9000", 1000, 4242)).toEqual({ volume: "hal9000-claude-home-4242", markerUid: 4242 })
+    expect(markerFile("/h", 4242)).toBe("/h/claude-home-4242.owner")
+    expect(markerFile("/h")).toBe("/h/claude-home.owner")
+  })
+  test("a marker's uid is read back; anything else is no owner", () => {
+    expect(markerUid(ownerMarker("2026-12-02T05:20:24Z", { uid: 4242, gid: 42 }))).toBe(4242)
+    expect(markerUid(ownerMarker("", { uid: 0, gid: 0 }))).toBe(0)
+    expect(markerUid("")).toBeUndefined()
+    expect(markerUid("garbage")).toBeUndefined()
+    expect(["claude-home.owner", "claude-home-4242.owner", "claude-home-x.owner", "settings.json"].filter(isMarkerFile)).toEqual([
+      "claude-home.owner",
+      "claude-home-4242.owner"
+    ])
   })
 })
