@@ -22,7 +22,9 @@ export const LABEL = {
   dockerfile: "io.hal9000.dockerfile",
   profile: "io.hal9000.profile",
   /** on a worker image whose entrypoint runs a session written before the start without a FIFO signal (recipes.ts) */
-  handoff: "io.hal9000.handoff"
+  handoff: "io.hal9000.handoff",
+  /** a Claude home volume's identity, set at its creation (its CreatedAt is its directory's mtime: it moves) */
+  volumeId: "io.hal9000.volume-id"
 } as const
 
 export type Role = "parent" | "worker" | "warm" | "volume" | "image" | "helper"

@@ -11,13 +11,17 @@
  * of its own (`<instance>-claude-home-<uid>`). Giving one volume to each new uid (as before) took the home away from
  * the sessions still running as the previous uid (Claude Code then read no config: "No MCP servers configured") and
  * let one user's workers read another's login. The uid a volume was given to is kept in HAL9000_HOME/<volume
- * role>.owner, with the volume's creation time, so the check costs no container run.
+ * role>.owner, with the volume's identity, so the check costs no container run. The identity is a random label set
+ * at creation: the engine's CreatedAt is the volume directory's mtime, which moves whenever Claude Code adds a file
+ * at the top of its home, and each move cost a `chown -R` helper on the next spawn (volumes of older claudy
+ * versions, without the label, still go by CreatedAt).
  */
 import { Effect, Option } from "effect"
+import { randomBytes } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ForeignObject, StateError } from "../domain/errors.ts"
-import { describeOwner, type Owner, ownerLabels, ownershipOf } from "../domain/labels.ts"
+import { describeOwner, LABEL, type Owner, ownerLabels, ownershipOf } from "../domain/labels.ts"
 import { CLAUDE_HOME_ROLE, claudeHomeVolume, userClaudeHomeVolume } from "../domain/names.ts"
 import type { EngineShape } from "../docker/Engine.ts"
 import type { VolumeInspect } from "../docker/types.ts"
@@ -59,8 +63,12 @@ export const claudeHomeFor = (instance: string, ownerUid: number | undefined, ui
     : { volume: userClaudeHomeVolume(instance, uid), markerUid: uid }
 
 /** What the marker holds for a volume given to a user (pure): a recreated volume never matches an old marker. */
-export const ownerMarker = (createdAt: string, user: { readonly uid: number; readonly gid: number }) =>
-  `${createdAt} ${user.uid}:${user.gid}\n`
+export const ownerMarker = (identity: string, user: { readonly uid: number; readonly gid: number }) =>
+  `${identity} ${user.uid}:${user.gid}\n`
+
+/** A volume's identity for its marker (pure): the label claudy sets at creation, else (older volumes) CreatedAt. */
+export const volumeIdentity = (v: { readonly Labels?: Readonly<Record<string, string>> | null | undefined; readonly CreatedAt?: string | undefined }) =>
+  v.Labels?.[LABEL.volumeId] ?? v.CreatedAt ?? ""
 
 export const readMarker = (file: string) => {
   try {
@@ -88,7 +96,7 @@ export const ensureClaudeHomeVolume = (engine: EngineShape, owner: Owner, name: 
       }
       return found
     }
-    yield* engine.createVolume(name, ownerLabels(owner, "volume", VERSION))
+    yield* engine.createVolume(name, { ...ownerLabels(owner, "volume", VERSION), [LABEL.volumeId]: randomBytes(8).toString("hex") })
     yield* Effect.logInfo(`created volume ${name} (the Claude home: login, settings, plugins)`)
     return yield* engine.inspectVolume(name)
   })
@@ -103,12 +111,30 @@ export const prepareClaudeHome = (
   owner: Owner,
   image: string,
   user: { readonly uid: number; readonly gid: number },
-  volume: { readonly Name: string; readonly CreatedAt?: string | undefined },
+  volume: VolumeInspect,
   markerUid: number | undefined
 ) =>
   Effect.gen(function* () {
-    const marker = ownerMarker(volume.CreatedAt ?? "", user)
+    const marker = ownerMarker(volumeIdentity(volume), user)
     const file = markerFile(home, markerUid)
+    if (readMarker(file) === marker) return
+    // Concurrent spawns of this process (the control server's burst) wait for one helper and read its marker.
+    yield* preparing.withPermits(1)(prepareOnce(engine, owner, image, user, volume, file, marker))
+  })
+
+/** One prepare at a time in a process: a burst of first spawns on a new home ran one `chown -R` helper each. */
+const preparing = Effect.unsafeMakeSemaphore(1)
+
+const prepareOnce = (
+  engine: EngineShape,
+  owner: Owner,
+  image: string,
+  user: { readonly uid: number; readonly gid: number },
+  volume: VolumeInspect,
+  file: string,
+  marker: string
+) =>
+  Effect.gen(function* () {
     if (readMarker(file) === marker) return
     yield* runHelperWith(
       engine,
