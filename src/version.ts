@@ -2,9 +2,6 @@
  * Version and commit: stamped by scripts/build with `--define`; when running from source (Deno, bun run) they are
  * read from package.json and git, so both report the same thing for the same checkout.
  */
-import { execFileSync } from "node:child_process"
-import { dirname } from "node:path"
-import { fileURLToPath } from "node:url"
 import pkg from "../package.json" with { type: "json" }
 
 declare const CLAUDY_VERSION: string | undefined
@@ -13,21 +10,9 @@ declare const CLAUDY_BUILD: string | undefined
 /** ISO 8601; scripts/build stamps the commit's date (SOURCE_DATE_EPOCH), so two builds of one commit are identical */
 declare const CLAUDY_BUILD_DATE: string | undefined
 
-const commitFromGit = (): string => {
-  try {
-    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], {
-      cwd: dirname(fileURLToPath(import.meta.url)),
-      stdio: ["ignore", "pipe", "ignore"]
-    })
-      .toString()
-      .trim()
-  } catch {
-    return "unknown"
-  }
-}
-
 export const VERSION: string = typeof CLAUDY_VERSION === "string" ? CLAUDY_VERSION : pkg.version
-export const COMMIT: string = typeof CLAUDY_COMMIT === "string" ? CLAUDY_COMMIT : commitFromGit()
+// git only from source: node:child_process is not loaded by the binary's entry (each built-in module costs its start)
+export const COMMIT: string = typeof CLAUDY_COMMIT === "string" ? CLAUDY_COMMIT : (await import("./gitCommit.ts")).commitFromGit()
 export const VERSION_LINE = `${VERSION} (commit ${COMMIT})`
 /**
  * This build, for the control server's handshake (src/server/): version, commit and a hash of the tree's uncommitted

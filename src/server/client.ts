@@ -6,9 +6,8 @@
  * server accepted. After it accepted, the command is never run again here: a broken connection is reported.
  * Bun only: the compiled binary's entry (main.ts) uses it; the Node/Deno entry always runs commands in-process.
  */
-import { writeSync } from "node:fs"
+import { readlinkSync, writeSync } from "node:fs"
 import { homedir } from "node:os"
-import { isatty } from "node:tty"
 import { BUILD_ID } from "../version.ts"
 import { type Answer, controlSocketPath, isServed, MAX_REQUEST_BYTES, PROTOCOL_VERSION, requestEnv } from "./protocol.ts"
 
@@ -29,15 +28,29 @@ const brokenAfterAccept = (argv: ReadonlyArray<string>) =>
   "it may have been done, and is not run again here\n" +
   "Fix: check what happened with: claudy sessions list   (and the server: claudy daemon status, or its log)\n"
 
+/**
+ * Whether fd is a terminal, without node:tty: loading that module alone costs the binary ≈ 6 ms of its ≈ 16 ms start
+ * (measured), more than the rest of a served request. A terminal is a pts or tty device; /proc tells which file an fd
+ * is. Where /proc cannot tell, node:tty decides after all.
+ */
+const isTerminal = async (fd: number): Promise<boolean> => {
+  try {
+    return /^\/dev\/(pts\/[0-9]+|tty[A-Za-z0-9]*|console)$/.test(readlinkSync(`/proc/self/fd/${fd}`))
+  } catch {
+    return (await import("node:tty")).isatty(fd)
+  }
+}
+
 const noServer = (env: NodeJS.ProcessEnv) => ["1", "true", "yes"].includes((env.CLAUDY_NO_SERVER ?? "").toLowerCase())
 
 /** True when the server answered (the process is exiting with its code); false: run the command in-process. */
-export const answeredByServer = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): Promise<boolean> => {
-  if (noServer(env) || !isServed(argv)) return Promise.resolve(false)
+export const answeredByServer = async (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): Promise<boolean> => {
+  if (noServer(env) || !isServed(argv)) return false
   const path = controlSocketPath(env, homedir())
-  if (path === undefined) return Promise.resolve(false)
-  const line = `${JSON.stringify({ v: PROTOCOL_VERSION, build: BUILD_ID, argv, env: requestEnv(env), cwd: process.cwd(), tty: { out: isatty(1), err: isatty(2) } })}\n`
-  if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return Promise.resolve(false)
+  if (path === undefined) return false
+  const tty = { out: await isTerminal(1), err: await isTerminal(2) }
+  const line = `${JSON.stringify({ v: PROTOCOL_VERSION, build: BUILD_ID, argv, env: requestEnv(env), cwd: process.cwd(), tty })}\n`
+  if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return false
   return new Promise((resolve) => {
     let accepted = false
     let settled = false

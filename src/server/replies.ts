@@ -5,6 +5,7 @@
  * same second, the kept settings and the pool's claims unchanged). A status asked many times a second is then one
  * computation a second, and each answer costs a lookup and these checks. Pure bookkeeping; server.ts runs the command.
  */
+import { variableNames } from "../config/variables.ts"
 import type { Answer, Request } from "./protocol.ts"
 import type { Dependencies } from "./WarmState.ts"
 
@@ -21,7 +22,20 @@ interface Kept {
 export const keepsAnswer = (r: Request): boolean =>
   r.argv[2] === "daemon" && r.argv[3] === "status" && !r.argv.includes("--") && (r.env.HAL9000_LOG_LEVEL ?? "") !== "debug"
 
-const keyOf = (r: Request) => JSON.stringify([r.argv, r.env, r.cwd, r.tty.out, r.tty.err])
+/**
+ * The variables a status can depend on: every setting's, the families claudy reads (its own, the engine's, ChromaDB's)
+ * and the few others it looks at. Others (a shell's `_` or SHLVL, hyperfine's per-run offset) do not make another
+ * answer, and keyed on the whole environment they made every request a new one.
+ */
+const SETTINGS = new Set(variableNames())
+const READ = new Set(["HOME", "PATH", "NO_COLOR", "TERM", "ANTHROPIC_API_KEY", "CLAUDE_CONFIG_DIR", "NOTIFY_SOCKET"])
+const FAMILIES = /^(HAL9000_|CLAUDY_|CHROMADB_|DOCKER_|WORKER_)/
+export const statusEnv = (env: Readonly<Record<string, string>>): Array<[string, string]> =>
+  Object.entries(env)
+    .filter(([k]) => SETTINGS.has(k) || READ.has(k) || FAMILIES.test(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+
+const keyOf = (r: Request) => JSON.stringify([r.argv, statusEnv(r.env), r.cwd, r.tty.out, r.tty.err])
 
 export const makeReplies = (generation: () => number) => {
   const kept = new Map<string, Kept>()

@@ -270,7 +270,7 @@ try {
   // one of its workers; the minimal `docker run -d` above (one mount) stays reported beside it.
   const sample = (await run([CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"], inProcessEnv)).stdout.trim()
   const sampleSpec = JSON.parse((await docker("inspect", `${b.instance}-worker-${sample}`)).stdout)[0]
-  const sameSpecArgv = [...sameSpecRun(sampleSpec, { label: `claudy.bench=${b.instance}`, slotDir: benchSlot, slotTarget: "/run/claudy" }), "sleep", "600"]
+  const sameSpecArgv = [...sameSpecRun(sampleSpec, { label: `claudy.bench=${b.instance}`, slotDir: benchSlot, slotTarget: "/run/claudy", network: `container:${parent}` }), "sleep", "600"]
   const sameSpec = sameSpecArgv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(" ")
   await cleanupSessions()
   // The engine's speed drifts over minutes: the baseline, the cold and the warm spawn take turns, ROUNDS rounds of
@@ -392,6 +392,8 @@ try {
     const seconds = (performance.now() - t0) / 1000
     const clients = clientsBusy() - c0
     const inServer = (server ? procStat(server.pid).ticks / 100 : 0) - s0
+    const failed = rs.find((r) => r.code !== 0)
+    if (failed) console.error(`${rs.filter((r) => r.code !== 0).length} of 50 failed in a burst of ${make(0).slice(0, 3).join(" ")}; the first said (exit ${failed.code}): ${failed.stderr.trim()}`)
     return { seconds, failures: rs.filter((r) => r.code !== 0).length, clients, inServer, rest: machineBusy() - m0 - clients - inServer }
   }
   // One burst takes seconds and the engine's speed drifts between bursts: BURSTS rounds, docker and claudy

@@ -20,7 +20,11 @@ export interface WorkerInspect {
   readonly Mounts: ReadonlyArray<{ readonly Type: string; readonly Name?: string; readonly Source: string; readonly Destination: string; readonly RW: boolean }>
 }
 
-export const sameSpecRun = (w: WorkerInspect, o: { readonly label: string; readonly slotDir: string; readonly slotTarget: string }): Array<string> => {
+/** `network`: instead of the worker's (its `container:<id>` names the parent's run then, which a restart replaces). */
+export const sameSpecRun = (
+  w: WorkerInspect,
+  o: { readonly label: string; readonly slotDir: string; readonly slotTarget: string; readonly network?: string }
+): Array<string> => {
   const h = w.HostConfig
   const mount = (m: WorkerInspect["Mounts"][number]) => {
     const source = m.Destination === o.slotTarget ? o.slotDir : m.Type === "volume" ? m.Name ?? m.Source : m.Source
@@ -32,7 +36,7 @@ export const sameSpecRun = (w: WorkerInspect, o: { readonly label: string; reado
     ...(w.Config.Tty ? ["-t"] : []),
     ...(w.Config.OpenStdin ? ["-i"] : []),
     ...(w.Config.User ? ["--user", w.Config.User] : []),
-    ...(h.NetworkMode ? ["--network", h.NetworkMode] : []),
+    ...(o.network ?? h.NetworkMode ? ["--network", o.network ?? h.NetworkMode!] : []),
     ...(h.Memory ? ["--memory", String(h.Memory)] : []),
     ...(h.MemorySwap ? ["--memory-swap", String(h.MemorySwap)] : []),
     ...(h.NanoCpus ? ["--cpus", String(h.NanoCpus / 1e9)] : []),

@@ -15,6 +15,9 @@ describe("the bench's same-spec docker run", () => {
       },
       { label: "claudy.bench=i", slotDir: "/tmp/slot", slotTarget: "/run/claudy" }
     )
+    expect(sameSpecRun({ Config: { Image: "i" }, HostConfig: { NetworkMode: "container:0123" }, Mounts: [] }, { label: "l", slotDir: "/s", slotTarget: "/run/claudy", network: "container:p" })).toEqual(
+      ["docker", "run", "-d", "--label", "l", "--network", "container:p", "i"]
+    )
     expect(argv.join(" ")).toBe(
       "docker run -d --label claudy.bench=i -t -i --user 1000:1000 --network container:p --memory 4294967296 --memory-swap 4294967296 " +
         "--cpus 2 --pids-limit 100 --cap-drop ALL --security-opt no-new-privileges --tmpfs /home/claude:uid=4242 -e A=1 -e CLAUDY_SLOT=/run/claudy " +

@@ -201,6 +201,11 @@ describe("kept answers (replies)", () => {
     expect(r.reuse(status)).toEqual(answer)
     expect(r.reuse(req(["daemon", "status", "--json"]))).toBeUndefined()
     expect(r.reuse(req(["daemon", "status"], { CHROMADB_PORT: "9" }))).toBeUndefined()
+    // what claudy reads makes another answer (settings, its families, HOME, NO_COLOR …); a shell's or hyperfine's own not
+    for (const read of ["WORKER_MEMORY", "HAL9000_ANYTHING", "DOCKER_HOST", "HOME", "NO_COLOR", "TERM", "ANTHROPIC_API_KEY"]) {
+      expect(r.reuse(req(["daemon", "status"], { [read]: "x" }))).toBeUndefined()
+    }
+    expect(r.reuse(req(["daemon", "status"], { HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET: "17", SHLVL: "2", _: "/bin/x" }))).toEqual(answer)
     alive = false
     expect(r.reuse(status)).toBeUndefined() // and forgotten
     alive = true
