@@ -20,7 +20,7 @@ import type { ContainerInspect } from "../docker/types.ts"
 import { Images } from "../images/Images.ts"
 import { pullPolicy } from "../images/pullPolicy.ts"
 import { readClaims, sessionOf } from "../pool/claims.ts"
-import { dependsOn, notReusable, reusedAnswer, WarmState } from "../server/WarmState.ts"
+import { containersKey, dependsOn, notReusable, reusedAnswer, WarmState } from "../server/WarmState.ts"
 import { parentRunKey, parentRunOfLabels } from "../spawn/workerSpec.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { readFileSync } from "node:fs"
@@ -257,7 +257,7 @@ const make = Effect.gen(function* () {
             return { name: vname, present: ours.some((v) => v.Name === vname) }
           })
         ),
-        reused(`containers:${owner.home}:${owner.instance}`, engine.listContainers(ownerFilter(owner))),
+        reused(containersKey(owner), engine.listContainers(ownerFilter(owner))),
         readClaims(settings.home),
         reused(`image:${settings.parentImage}`, engine.inspectImage(settings.parentImage).pipe(Effect.orElseSucceed(() => Option.none())))
       ],

@@ -23,6 +23,11 @@ export interface WarmCache {
    * the server keeps it that fresh in the background for a while, so the next asker finds it ready.
    */
   readonly fresh: <A>(address: string, key: string, maxAgeMs: number, compute: Effect.Effect<A>) => Effect.Effect<A>
+  /**
+   * Forget what is kept under `key` now: a command of this server changed it (a spawn created a worker) and the next
+   * request must see that even before the engine's event arrives.
+   */
+  readonly forget: (address: string, key: string) => void
   /** Counts the times everything was forgotten (following the events began or ended): equal counts, none since. */
   readonly generation: () => number
 }
@@ -68,6 +73,13 @@ export const dependsOnFile = (path: string): Effect.Effect<void> =>
       d.checks.push(() => fileStamp(path) === then)
     })
   )
+
+/** WarmCache.forget when the control server runs this command; nothing otherwise. */
+export const forgetAnswer = (address: string, key: string): Effect.Effect<void> =>
+  Effect.flatMap(Effect.serviceOption(WarmState), (warm) => Effect.sync(() => Option.map(warm, (w) => w.forget(address, key))))
+
+/** The key under which the server keeps an owner's container list (daemon status, sessions list). */
+export const containersKey = (owner: { readonly home: string; readonly instance: string }) => `containers:${owner.home}:${owner.instance}`
 
 /**
  * `compute` through the control server's warm state (WarmCache.cached) when the server runs this command; asked anew

@@ -140,6 +140,11 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
           track(key, (entry) => now() - entry.at <= maxAgeMs)
         )
       }),
+    forget: (at, key) => {
+      if (at !== address) return
+      entries.delete(key)
+      for (const f of inFlight) if (f.key === key) f.spoiled = true
+    },
     generation: () => generation
   }
   /** Recompute the kept-fresh entries that are half their age or older; forget those nobody asked for lately. */

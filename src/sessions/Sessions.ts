@@ -11,6 +11,7 @@ import type { ContainerInspect } from "../docker/types.ts"
 import { readClaims, releaseClaim, sessionOf } from "../pool/claims.ts"
 import { removeSlot } from "../pool/slot.ts"
 import { warmContainerName, workerContainerName } from "../spawn/workerSpec.ts"
+import { containersKey, reusedAnswer } from "../server/WarmState.ts"
 import { ownerOf } from "../state/home.ts"
 import { limitEvidence, pidsHitsOf } from "./limitHits.ts"
 import { recordFromContainer, type SessionRecord, statusOf } from "./record.ts"
@@ -45,7 +46,12 @@ const make = Effect.gen(function* () {
   const list = Effect.gen(function* () {
     // The files are read while the engine answers the list (with 100 workers the list alone takes the engine ~15 ms).
     const [summaries, claims, { records, skipped }] = yield* Effect.all(
-      [engine.listContainers(ownerFilter(owner)), readClaims(home), readRecords(home, settings.instance)],
+      [
+        // in the control server, reused until an event of one of this owner's containers (as daemon status does)
+        reusedAnswer(engine.address.display, containersKey(owner), engine.listContainers(ownerFilter(owner))),
+        readClaims(home),
+        readRecords(home, settings.instance)
+      ],
       { concurrency: "unbounded" }
     )
     const serving = summaries.filter((s) => sessionOf(s.Labels, claims) !== undefined)

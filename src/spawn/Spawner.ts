@@ -25,7 +25,7 @@ import { Images } from "../images/Images.ts"
 import { logSpawned } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
-import { reusedAnswer } from "../server/WarmState.ts"
+import { containersKey, forgetAnswer, reusedAnswer } from "../server/WarmState.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
 import { checkRequest, decideShape, planSession, type SpawnRequest } from "./request.ts"
@@ -229,6 +229,8 @@ const make = Effect.gen(function* () {
         )
         containerId = cold.id
       }
+      // the server's kept container list (status, sessions list) must show it to the very next request
+      yield* forgetAnswer(engine.address.display, containersKey(owner))
       yield* logSpawned(home, { session, warm: Option.isSome(warm), project: project.dir, poolable, startedAt })
       yield* Scope.close(naming, Exit.void)
 

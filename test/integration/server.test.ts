@@ -141,9 +141,11 @@ describe("control server", () => {
     expect(bad.served.code).toBe(2)
     expect(bad.served.stderr).toContain("CHROMADB_PORT")
     expectSame(bad)
-    const json = await bothWays(["sessions", "list", "--json"], { HAL9000_LOG_LEVEL: "debug" })
-    expect(json.served.stderr).toContain("docker list containers")
-    expect(json.served.stdout).toBe(json.inProcess.stdout)
+    // the client's log level: debug lines of the calls the server made (a list it keeps makes none; a spawn creates)
+    const debug = await served(["--via-parent", "-d", "--name", "debug-level", project, "--", "true"], { HAL9000_LOG_LEVEL: "debug" })
+    expect(debug).toMatchObject({ code: 0, stdout: "debug-level\n" })
+    expect(debug.stderr).toContain("docker create container")
+    expect((await served(["sessions", "list"])).stderr).not.toContain("docker")
     const badSpawn = await bothWays(["--via-parent", "-d", project], { WORKER_MEMORY: "lots" })
     expect(badSpawn.served.code).toBe(2)
     expectSame(badSpawn)
@@ -177,6 +179,20 @@ describe("control server", () => {
     expect(rs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0])
     const names = JSON.parse((await inProcess(["sessions", "list", "--json"])).stdout).map((s: { name: string }) => s.name)
     for (let i = 0; i < 6; i++) expect(names).toContain(`many-${i}`)
+  })
+
+  test("a served sessions list right after a served spawn lists it; after a docker rm, once the engine's event came, not", async () => {
+    for (let i = 0; i < 4; i++) {
+      expect((await served(["sessions", "list", "--json"])).code).toBe(0) // the server keeps the list now
+      expect((await served(["--via-parent", "-d", "--name", `seen-${i}`, project, "--", "sleep", "600"])).code).toBe(0)
+      const names = JSON.parse((await served(["sessions", "list", "--json"])).stdout).map((s: { name: string }) => s.name)
+      expect(names).toContain(`seen-${i}`)
+    }
+    await docker("rm", "-f", `${b.instance}-worker-seen-0`)
+    await waitFor("the list without seen-0's container", async () => {
+      const listed = JSON.parse((await served(["sessions", "list", "--json"])).stdout) as Array<{ name: string; status: string }>
+      return listed.find((s) => s.name === "seen-0")?.status === "gone" ? true : undefined
+    }, 10_000)
   })
 
   test("interactive spawns, help and other commands are not sent; CLAUDY_NO_SERVER=1 runs in-process", async () => {

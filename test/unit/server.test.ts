@@ -103,6 +103,17 @@ describe("warm cache", () => {
     c.setFollowing(false)
     expect([get(), get()]).toEqual([6, 7])
   })
+  test("forget: what a command of the server changed is asked anew before its event comes, for that key only", () => {
+    const c = makeCache("a")
+    c.setFollowing(true)
+    const compute = counter()
+    const get = (key: string) => Effect.runSync(c.cache.cached("a", key, compute))
+    expect([get("containers:h:i"), get("other"), get("containers:h:i")]).toEqual([1, 2, 1])
+    c.cache.forget("b", "containers:h:i") // another engine's: nothing
+    expect(get("containers:h:i")).toBe(1)
+    c.cache.forget("a", "containers:h:i")
+    expect([get("containers:h:i"), get("other")]).toEqual([3, 2])
+  })
   test("cached with a check: reused only while the check holds", () => {
     const c = makeCache("a")
     c.setFollowing(true)
