@@ -4,7 +4,7 @@
  * or of any volume or image. While the stream is down (engine restarting), nothing is reused. Some answers (ChromaDB's
  * heartbeat) are also bounded in age and kept fresh in the background while they are being asked for.
  */
-import { Effect, FiberRef, Schedule } from "effect"
+import { Effect, FiberRef, Option, Schedule } from "effect"
 import { request } from "node:http"
 import type { EngineAddress } from "../docker/address.ts"
 import { API_VERSION } from "../docker/transport.ts"
@@ -14,7 +14,7 @@ import { currentDependencies, notReusable, type WarmCache } from "./WarmState.ts
 export interface EngineEvent {
   readonly Type?: string
   readonly Action?: string
-  readonly Actor?: { readonly Attributes?: Readonly<Record<string, string>> }
+  readonly Actor?: { readonly ID?: string; readonly Attributes?: Readonly<Record<string, string>> }
 }
 
 /**
@@ -31,9 +31,11 @@ export const invalidates = (e: EngineEvent) =>
  * word says what it is: the engine's `info` (its kernel and limits: changed only by an engine restart, which ends the
  * event stream), an `image:` or `volume(s):` (only events of that type), a `parent:NAME` (only events of the container
  * of that name), `containers:HOME:INSTANCE` (events of that owner's containers), ChromaDB's `heartbeat:` and
- * `chroma-version:` (events of a parent container); anything else, any relevant event.
+ * `chroma-version:` (events of a parent container); anything else, any relevant event. `kept`, the value kept under
+ * the key when known: the engine reports a `create` of every named volume a new container mounts, existing or not,
+ * which changes neither a volume found nor a list that has it (each spawn made the next one inspect its volume anew).
  */
-export const affects = (key: string, e: EngineEvent) => {
+export const affects = (key: string, e: EngineEvent, kept?: unknown) => {
   const kind = key.slice(0, key.indexOf(":") < 0 ? key.length : key.indexOf(":"))
   switch (kind) {
     case "info":
@@ -41,8 +43,9 @@ export const affects = (key: string, e: EngineEvent) => {
     case "image":
       return e.Type === "image"
     case "volume":
+      return e.Type === "volume" && (e.Actor?.ID === undefined || e.Actor.ID === key.slice(kind.length + 1)) && !(e.Action === "create" && isSome(kept))
     case "volumes":
-      return e.Type === "volume"
+      return e.Type === "volume" && !(e.Action === "create" && Array.isArray(kept) && kept.some((v) => (v as { Name?: string }).Name === e.Actor?.ID))
     case "parent":
       return e.Type === "container" && e.Actor?.Attributes?.name === key.slice(kind.length + 1)
     case "containers": {
@@ -58,6 +61,8 @@ export const affects = (key: string, e: EngineEvent) => {
       return true
   }
 }
+
+const isSome = (v: unknown) => Option.isOption(v) && Option.isSome(v)
 
 /** Kept-fresh entries are refreshed this long after they were last asked for, then left to expire. */
 export const KEEP_WARM_MS = 10 * 60_000
@@ -87,7 +92,7 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
   const inFlight = new Set<{ readonly key: string; spoiled: boolean }>()
   const forget = (e?: EngineEvent) => {
     if (e === undefined) generation++
-    for (const key of [...entries.keys()]) if (e === undefined || affects(key, e)) entries.delete(key)
+    for (const [key, entry] of [...entries]) if (e === undefined || affects(key, e, entry.value)) entries.delete(key)
     for (const f of inFlight) if (e === undefined || affects(f.key, e)) f.spoiled = true
   }
   /** Run `compute` and keep its value, unless an event arrived meanwhile. */

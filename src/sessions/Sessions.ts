@@ -148,7 +148,14 @@ const make = Effect.gen(function* () {
       yield* removeRecord(home, name)
     })
 
-  return { list, get, container, requireContainer, stop, remove, syncOne, owner }
+  /**
+   * The record of a worker this process has just started, from an inspect asked beside its start (so a detached
+   * spawn waits for no inspect after it): `running`; a session that has ended since is corrected by the next list.
+   */
+  const recordStarted = (c: ContainerInspect, session: string) =>
+    writeRecord(home, recordFromContainer(c, "running", new Date().toISOString(), session))
+
+  return { list, get, container, requireContainer, stop, remove, syncOne, recordStarted, owner }
 })
 
 export class Sessions extends Context.Tag("claudy/Sessions")<Sessions, Effect.Effect.Success<typeof make>>() {

@@ -25,6 +25,7 @@ import { Images } from "../images/Images.ts"
 import { logSpawned } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
+import type { ContainerInspect } from "../docker/types.ts"
 import { containersKey, forgetAnswer, reusedAnswer } from "../server/WarmState.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
@@ -190,6 +191,7 @@ const make = Effect.gen(function* () {
       // 4. A warm worker of the same shape if one is free, else a cold one.
       const warm = poolable ? yield* pool.claim(shape, handoff, attachFirst) : Option.none()
       let containerId: string
+      let coldInspect: Option.Option<ContainerInspect> = Option.none()
       if (Option.isSome(warm)) {
         containerId = warm.value.id
       } else {
@@ -216,18 +218,20 @@ const make = Effect.gen(function* () {
           )
           yield* writeHandoff(home, w.slot, handoff)
           yield* attachFirst(w, running)
-          yield* engine.startContainer(w.id)
+          // the record's inspect beside the start, not after it: one round trip less before a detached spawn returns
+          const [, inspected] = yield* Effect.all([engine.startContainer(w.id), engine.inspectContainer(w.id)], { concurrency: 2 })
           yield* Deferred.succeed(running, undefined)
           // An image whose entrypoint runs the session written before the start needs no signal (and never reads it).
           if (!(yield* Fiber.join(handedOff)) && !(yield* signalSlot(home, w.slot, 10_000))) {
             return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
           }
-          return w
+          return { ...w, inspected }
         }).pipe(
           Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Deferred.interrupt(running))),
           Effect.scoped
         )
         containerId = cold.id
+        coldInspect = cold.inspected
       }
       // the server's kept container list (status, sessions list) must show it to the very next request
       yield* forgetAnswer(engine.address.display, containersKey(owner))
@@ -241,7 +245,8 @@ const make = Effect.gen(function* () {
       )
       if (Option.isSome(warm)) yield* pool.adopt(containerId, session, warm.value.name)
       if (req.detach || attached === undefined) {
-        if (Option.isNone(warm)) yield* record
+        if (Option.isSome(coldInspect)) yield* sessions.recordStarted(coldInspect.value, session)
+        else if (Option.isNone(warm)) yield* record
         return { _tag: "detached", session, container: workerContainerName(settings.instance, session) } satisfies SpawnResult
       }
       const result = yield* Fiber.join(attached)

@@ -1,6 +1,6 @@
 /** The control server's pure parts: which argv is served, request parsing, declines, the socket path, the warm cache. */
 import { describe, expect, test } from "bun:test"
-import { Console, Effect } from "effect"
+import { Console, Effect, Option } from "effect"
 import { captureConsole } from "../../src/server/captureConsole.ts"
 import { invalidates, KEEP_WARM_MS, makeCache } from "../../src/server/engineEvents.ts"
 import { controlSocketPath, declineReason, isServed, parseRequest, type Request } from "../../src/server/protocol.ts"
@@ -146,6 +146,23 @@ describe("warm cache", () => {
     Effect.runSync(c.refresh) // nobody asked for ten minutes: dropped from the refresh list, nothing computed
     Effect.runSync(c.refresh)
     expect(Effect.runSync(compute)).toBe(5)
+  })
+
+  test("a volume's create event (every container that mounts it) forgets neither it found nor a list that has it", () => {
+    const c = makeCache("a")
+    c.setFollowing(true)
+    let n = 0
+    const found = (name: string) => Effect.runSync(c.cache.cached("a", `volume:${name}`, Effect.sync(() => (++n, Option.some({ Name: name, n })))))
+    const absent = () => Effect.runSync(c.cache.cached("a", "volume:new", Effect.sync(() => (++n, Option.none()))))
+    const list = () => Effect.runSync(c.cache.cached("a", "volumes:h:i", Effect.sync(() => (++n, [{ Name: "home" }]))))
+    const before = [found("home"), absent(), list()]
+    c.onEvent({ Type: "volume", Action: "create", Actor: { ID: "home" } })
+    expect([found("home"), absent(), list()]).toEqual(before)
+    c.onEvent({ Type: "volume", Action: "create", Actor: { ID: "new" } })
+    expect([found("home"), absent(), list()]).toEqual([before[0]!, Option.none(), [{ Name: "home" }]])
+    expect(n).toBe(5) // the absent one and the list (which lacks it) asked again
+    c.onEvent({ Type: "volume", Action: "destroy", Actor: { ID: "home" } })
+    expect(found("home")).toEqual(Option.some({ Name: "home", n: 6 }))
   })
 
   test("an event forgets only what it can change, and spoils a value being asked that it changes", () => {
