@@ -79,7 +79,8 @@ export const recordFromContainer = (
     // The engine stores `container:<id>`; the parent's name is what users know and grep for.
     network_mode: labels[LABEL.parent] ? `container:${labels[LABEL.parent]}` : (c.HostConfig.NetworkMode ?? ""),
     status,
-    exit_code: c.State.Running || status === "created" ? null : (c.State.ExitCode ?? null),
+    // running: also from an inspect asked beside the start (Sessions.recordStarted), which may still say "created"
+    exit_code: c.State.Running || status === "created" || status === "running" ? null : (c.State.ExitCode ?? null),
     instance: labels[LABEL.instance] ?? "",
     updated_at: now,
     profile: labels[LABEL.profile] ? labels[LABEL.profile]! : null,
