@@ -148,8 +148,11 @@ describe("an interrupt at any point leaves no container and no slot", () => {
         await events.next(event)
         cmd.kill(signal)
         const r = await output(cmd)
-        expect(r.code).toBe(signal === "SIGINT" ? 130 : 143)
         const left = await containers(b, role)
+        // Interrupted: 130/143. A spawn that finished between the engine's event and the signal (its last steps take
+        // a few ms; the test sees the event later under load) exits 0, and then must have left a whole worker.
+        if (r.code === 0) expect(left).toHaveLength(1)
+        else expect(r.code).toBe(signal === "SIGINT" ? 130 : 143)
         if (left.length === 0) {
           // interrupted before the hand-off (the usual case): nothing of it is left, and the name is free again
           expect(slots(b)).toEqual([])
