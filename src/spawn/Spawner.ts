@@ -218,8 +218,10 @@ const make = Effect.gen(function* () {
           )
           yield* writeHandoff(home, w.slot, handoff)
           yield* attachFirst(w, running)
-          // the record's inspect beside the start, not after it: one round trip less before a detached spawn returns
-          const [, inspected] = yield* Effect.all([engine.startContainer(w.id), engine.inspectContainer(w.id)], { concurrency: 2 })
+          // The record's inspect beside the start, not after it: one round trip less before a detached spawn returns.
+          // Its failure fails nothing (the record is then asked after the start, as before).
+          const inspectForRecord = engine.inspectContainer(w.id).pipe(Effect.orElseSucceed(() => Option.none<ContainerInspect>()))
+          const [, inspected] = yield* Effect.all([engine.startContainer(w.id), inspectForRecord], { concurrency: 2 })
           yield* Deferred.succeed(running, undefined)
           // An image whose entrypoint runs the session written before the start needs no signal (and never reads it).
           if (!(yield* Fiber.join(handedOff)) && !(yield* signalSlot(home, w.slot, 10_000))) {
