@@ -77,7 +77,8 @@ export const reset = (o: ResetOptions) =>
       }
       // whom the Claude home was given to: a volume recreated within the same second must not look prepared
       for (const name of yield* listDir(settings.home, "list the Claude home markers in")) {
-        if (isMarkerFile(name)) yield* hostFile(join(settings.home, name), "remove", () => rmSync(join(settings.home, name), { force: true }))
+        const path = join(settings.home, name)
+        if (isMarkerFile(name)) yield* hostFile(path, "remove", () => rmSync(path, { force: true }))
       }
     }
     const images: Array<string> = []

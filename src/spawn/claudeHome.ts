@@ -102,6 +102,12 @@ export const ensureClaudeHomeVolume = (engine: EngineShape, owner: Owner, name: 
   })
 
 /**
+ * One prepare at a time in a process, the marker read under it: concurrent spawns of the control server (a burst of
+ * first spawns on a new home) wait for one `chown -R` helper and then find its marker, instead of running one each.
+ */
+const preparing = Effect.unsafeMakeSemaphore(1)
+
+/**
  * Make the volume writable for `user` before a worker of that uid starts. `image` must be present (the worker's:
  * the caller has just created a container from it); the helper runs as root with no network.
  */
@@ -118,24 +124,6 @@ export const prepareClaudeHome = (
     const marker = ownerMarker(volumeIdentity(volume), user)
     const file = markerFile(home, markerUid)
     if (readMarker(file) === marker) return
-    // Concurrent spawns of this process (the control server's burst) wait for one helper and read its marker.
-    yield* preparing.withPermits(1)(prepareOnce(engine, owner, image, user, volume, file, marker))
-  })
-
-/** One prepare at a time in a process: a burst of first spawns on a new home ran one `chown -R` helper each. */
-const preparing = Effect.unsafeMakeSemaphore(1)
-
-const prepareOnce = (
-  engine: EngineShape,
-  owner: Owner,
-  image: string,
-  user: { readonly uid: number; readonly gid: number },
-  volume: VolumeInspect,
-  file: string,
-  marker: string
-) =>
-  Effect.gen(function* () {
-    if (readMarker(file) === marker) return
     yield* runHelperWith(
       engine,
       { owner, image },
@@ -147,4 +135,4 @@ const prepareOnce = (
       try: () => writeFileSync(file, marker, { mode: 0o600 }),
       catch: (e) => new StateError({ path: file, operation: "write", detail: e instanceof Error ? e.message : String(e) })
     })
-  })
+  }).pipe(preparing.withPermits(1))
