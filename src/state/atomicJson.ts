@@ -1,24 +1,34 @@
 /**
  * Records under HAL9000_HOME are written atomically (temp file in the same directory, fsync, rename) with 0600 files
  * in 0700 directories, so a crash or a full disk never leaves a truncated JSON behind.
+ *
+ * Only the fsync waits off the event loop: it waits for the disk's journal, which under a burst of container starts
+ * took tens of ms, and in the control server a synchronous one stopped every other request for that long (profiled);
+ * the rest is synchronous (each asynchronous file call costs a round trip through the thread pool, ≈ 0.5 ms).
  */
 import { Effect } from "effect"
-import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs"
+import { closeSync, fsync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { fsError, hostFile, listDir, writeNewFileSync } from "./hostFile.ts"
+import { fsError, hostFile, listDir } from "./hostFile.ts"
+
+const fsyncOf = (fd: number) =>
+  Effect.async<void, NodeJS.ErrnoException>((resume) => fsync(fd, (e) => resume(e ? Effect.fail(e) : Effect.void)))
 
 export const writeJsonAtomic = (path: string, value: unknown) =>
-  hostFile(path, "write", () => {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  Effect.gen(function* () {
     // pid and a random part: one process (the control server) may write the same record twice at once
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-    writeNewFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { fsync: true })
-    try {
-      renameSync(tmp, path)
-    } catch (e) {
-      rmSync(tmp, { force: true })
-      throw e
-    }
+    const fd = yield* hostFile(path, "write", () => {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+      return openSync(tmp, "wx", 0o600)
+    })
+    // a write that fails (a full disk) leaves no temp file behind, nor a truncated record
+    return yield* Effect.try({ try: () => void writeSync(fd, `${JSON.stringify(value, null, 2)}\n`), catch: fsError(path, "write") }).pipe(
+      Effect.zipRight(Effect.mapError(fsyncOf(fd), fsError(path, "write"))),
+      Effect.ensuring(Effect.sync(() => closeSync(fd))),
+      Effect.zipRight(hostFile(path, "write", () => renameSync(tmp, path))),
+      Effect.tapError(() => Effect.sync(() => rmSync(tmp, { force: true })))
+    )
   })
 
 export type JsonRead = { readonly _tag: "ok"; readonly value: unknown } | { readonly _tag: "corrupt"; readonly reason: string }

@@ -4,7 +4,7 @@
  * reported as what it is, never as "a bug in claudy" (an exception thrown inside Effect.sync is a defect).
  */
 import { Effect } from "effect"
-import { closeSync, fsyncSync, openSync, readdirSync, rmSync, writeSync } from "node:fs"
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from "node:fs"
 import { dirname } from "node:path"
 import { StateError } from "../domain/errors.ts"
 
@@ -93,11 +93,10 @@ export const createExclusive = (path: string, operation: string, run: () => void
  * Create `path` (0600, O_EXCL: it must not exist) holding `text`; throws like fs does. A write that fails (a full
  * disk) removes the file again, so no empty or partial file is left for a reader to trip on.
  */
-export const writeNewFileSync = (path: string, text: string, opts: { readonly fsync?: boolean } = {}) => {
+export const writeNewFileSync = (path: string, text: string) => {
   const fd = openSync(path, "wx", 0o600)
   try {
     writeSync(fd, text)
-    if (opts.fsync) fsyncSync(fd)
   } catch (e) {
     rmSync(path, { force: true })
     throw e
