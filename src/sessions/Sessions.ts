@@ -14,7 +14,7 @@ import { warmContainerName, workerContainerName } from "../spawn/workerSpec.ts"
 import { containersKey, reusedAnswer } from "../server/WarmState.ts"
 import { ownerOf } from "../state/home.ts"
 import { limitEvidence, pidsHitsOf } from "./limitHits.ts"
-import { recordFromContainer, type SessionRecord, statusOf } from "./record.ts"
+import { recordFromContainer, type RecordSource, type SessionRecord, statusOf } from "./record.ts"
 import { readRecords, removeRecord, type Skipped, writeRecord } from "./SessionStore.ts"
 
 export interface SessionView {
@@ -149,10 +149,11 @@ const make = Effect.gen(function* () {
     })
 
   /**
-   * The record of a worker this process has just started, from an inspect asked beside its start (so a detached
-   * spawn waits for no inspect after it): `running`; a session that has ended since is corrected by the next list.
+   * The record of a worker this process has just created and started, from what it created (createWorker's
+   * `createdAs`: a detached spawn asks the engine nothing more): `running`; a session that has ended since is
+   * corrected by the next list.
    */
-  const recordStarted = (c: ContainerInspect, session: string) =>
+  const recordStarted = (c: RecordSource, session: string) =>
     writeRecord(home, recordFromContainer(c, "running", new Date().toISOString(), session))
 
   return { list, get, container, requireContainer, stop, remove, syncOne, recordStarted, owner }

@@ -59,8 +59,18 @@ export const parseLimits = (raw: string | undefined): SessionRecord["resource_li
 }
 
 /** The record a labelled container implies, with `status` from its state and limit evidence. */
+/** What a record is made of: an inspect, or the container as claudy has just created it (`createdAs`). */
+export type RecordSource = {
+  readonly Id: string
+  readonly Name: string
+  readonly Created: string
+  readonly Config: Pick<ContainerInspect["Config"], "Image" | "Labels">
+  readonly HostConfig: Pick<ContainerInspect["HostConfig"], "NetworkMode">
+  readonly State: Pick<ContainerInspect["State"], "Running" | "ExitCode">
+}
+
 export const recordFromContainer = (
-  c: ContainerInspect,
+  c: RecordSource,
   status: SessionStatus,
   now: string,
   /** for a claimed warm worker, the session its claim names (its labels cannot say) */
@@ -79,7 +89,7 @@ export const recordFromContainer = (
     // The engine stores `container:<id>`; the parent's name is what users know and grep for.
     network_mode: labels[LABEL.parent] ? `container:${labels[LABEL.parent]}` : (c.HostConfig.NetworkMode ?? ""),
     status,
-    // running: also from an inspect asked beside the start (Sessions.recordStarted), which may still say "created"
+    // running: also from the container as created (Sessions.recordStarted), whose state says nothing of an exit
     exit_code: c.State.Running || status === "created" || status === "running" ? null : (c.State.ExitCode ?? null),
     instance: labels[LABEL.instance] ?? "",
     updated_at: now,

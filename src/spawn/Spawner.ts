@@ -25,7 +25,7 @@ import { Images } from "../images/Images.ts"
 import { logSpawned } from "../pool/files.ts"
 import { Pool } from "../pool/Pool.ts"
 import { signalSlot, writeHandoff } from "../pool/slot.ts"
-import type { ContainerInspect } from "../docker/types.ts"
+import { removeRecord } from "../sessions/SessionStore.ts"
 import { containersKey, forgetAnswer, reusedAnswer } from "../server/WarmState.ts"
 import { Sessions } from "../sessions/Sessions.ts"
 import { ensureHome, ownerOf } from "../state/home.ts"
@@ -191,7 +191,6 @@ const make = Effect.gen(function* () {
       // 4. A warm worker of the same shape if one is free, else a cold one.
       const warm = poolable ? yield* pool.claim(shape, handoff, attachFirst) : Option.none()
       let containerId: string
-      let coldInspect: Option.Option<ContainerInspect> = Option.none()
       if (Option.isSome(warm)) {
         containerId = warm.value.id
       } else {
@@ -218,41 +217,40 @@ const make = Effect.gen(function* () {
           )
           yield* writeHandoff(home, w.slot, handoff)
           yield* attachFirst(w, running)
-          // The record's inspect beside the start, not after it: one round trip less before a detached spawn returns.
-          // Its failure fails nothing (the record is then asked after the start, as before).
-          const inspectForRecord = engine.inspectContainer(w.id).pipe(Effect.orElseSucceed(() => Option.none<ContainerInspect>()))
-          const [, inspected] = yield* Effect.all([engine.startContainer(w.id), inspectForRecord], { concurrency: 2 })
+          // A detached session is recorded while the engine starts it (the record's sync to disk is then off the
+          // spawn's path); the record goes again with the worker if the spawn fails. An attached one when it ends.
+          const recorded =
+            attached === undefined
+              ? Effect.acquireRelease(sessions.recordStarted(w.createdAs, session), (_, exit) =>
+                  Exit.isSuccess(exit) ? Effect.void : Effect.ignore(removeRecord(home, session))
+                )
+              : Effect.void
+          yield* Effect.all([engine.startContainer(w.id), recorded], { concurrency: 2, discard: true })
           yield* Deferred.succeed(running, undefined)
           // An image whose entrypoint runs the session written before the start needs no signal (and never reads it).
           if (!(yield* Fiber.join(handedOff)) && !(yield* signalSlot(home, w.slot, 10_000))) {
             return yield* new AttachFailed({ session, detail: "the worker did not reach its entrypoint within 10 s (see: docker logs)" })
           }
-          return { ...w, inspected }
+          return w
         }).pipe(
           Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Deferred.interrupt(running))),
           Effect.scoped
         )
         containerId = cold.id
-        coldInspect = cold.inspected
       }
-      // the server's kept container list (status, sessions list) must show it to the very next request
+      // 5. The session runs: the server's kept container list (status, sessions list) must show it to the very next
+      // request; the spawn is logged; the name is free again. A warm worker is renamed and recorded (adopt).
       yield* forgetAnswer(engine.address.display, containersKey(owner))
       yield* logSpawned(home, { session, warm: Option.isSome(warm), project: project.dir, poolable, startedAt })
       yield* Scope.close(naming, Exit.void)
-
-      // 5. Off the critical path: the session runs already. A warm worker is renamed and recorded now (adopt), a
-      // detached cold one is recorded now, and an attached session (again) when it ends.
-      const record = Effect.flatMap(engine.inspectContainer(containerId), (c) =>
-        Option.isSome(c) ? Effect.asVoid(sessions.syncOne(c.value, undefined, session)) : Effect.void
-      )
       if (Option.isSome(warm)) yield* pool.adopt(containerId, session, warm.value.name)
       if (req.detach || attached === undefined) {
-        if (Option.isSome(coldInspect)) yield* sessions.recordStarted(coldInspect.value, session)
-        else if (Option.isNone(warm)) yield* record
         return { _tag: "detached", session, container: workerContainerName(settings.instance, session) } satisfies SpawnResult
       }
       const result = yield* Fiber.join(attached)
-      yield* record
+      // an attached session is recorded when it ends
+      const ended = yield* engine.inspectContainer(containerId)
+      if (Option.isSome(ended)) yield* sessions.syncOne(ended.value, undefined, session)
       return result._tag === "exited"
         ? ({ _tag: "exited", session, code: result.code } satisfies SpawnResult)
         : ({ _tag: "detached-by-user", session } satisfies SpawnResult)

@@ -6,6 +6,7 @@ import { LABEL } from "../../src/domain/labels.ts"
 import type { ContainerInspect } from "../../src/docker/types.ts"
 import { pidsMaxHits } from "../../src/sessions/limitHits.ts"
 import { decodeRecord, recordFromContainer, statusOf } from "../../src/sessions/record.ts"
+import { createdAs } from "../../src/spawn/createWorker.ts"
 import { claudeHomeFor, isMarkerFile, markerFile, markerUid, ownerMarker } from "../../src/spawn/claudeHome.ts"
 import { resolveLimits } from "../../src/spawn/limits.ts"
 import { refusedReason } from "../../src/spawn/projectPath.ts"
@@ -280,6 +281,25 @@ describe("session status and records", () => {
   test("pids.events parsing", () => {
     expect(pidsMaxHits("max 7\n")).toBe(7)
     expect(pidsMaxHits("")).toBeUndefined()
+  })
+  test("a cold spawn's record from the container as it created it is the one the engine's inspect gives", () => {
+    for (const shape of [request(), request({ viaParent: false, parent: null })]) {
+      const spec = workerSpec(shape)
+      const at = "2026-12-02T10:00:00.000Z"
+      // what the engine answers for it: `container:<parent id>` for the parent's network, the name with a slash
+      const network = spec.createBody.HostConfig.NetworkMode
+      const inspected = {
+        Id: "c0ffee",
+        Name: `/${spec.name}`,
+        Image: "sha256:1",
+        Created: at,
+        State: { Status: "running", Running: true, ExitCode: 0 },
+        Config: { Image: spec.createBody.Image, Labels: spec.createBody.Labels, Env: [], Cmd: [] },
+        HostConfig: { NetworkMode: network.startsWith("container:") ? "container:0123abcd" : network }
+      } as unknown as ContainerInspect
+      const now = "2026-12-02T10:00:01.000Z"
+      expect(recordFromContainer(createdAs("c0ffee", spec, at), "running", now, "s1")).toEqual(recordFromContainer(inspected, "running", now, "s1"))
+    }
   })
   test("a record rebuilt from labels has exactly the guide's fields plus ours, and validates", () => {
     const r = recordFromContainer(container({ ExitCode: 2 }), "exited", "2026-01-26T12:01:00.000Z")
