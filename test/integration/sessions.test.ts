@@ -58,7 +58,9 @@ describe("the Claude home", () => {
     // given to uid 1000 once: the marker names the volume by the id label set at its creation, not by CreatedAt (the
     // directory's mtime, moved by every file Claude Code adds there), so the next spawns run no chown helper
     expect(readFileSync(join(b.home, "claude-home.owner"), "utf8")).toBe(`${vol.Labels["io.hal9000.volume-id"]} 1000:1000\n`)
-    const since = Math.floor(Date.now() / 1000) - 1
+    // from now on, to the ms (the engine takes seconds.nanoseconds): the first session's own helper, a second ago or
+    // less on a fast machine, is not one of the next spawns'
+    const since = (Date.now() / 1000).toFixed(3)
 
     // cold
     const cold = await spawn(["--new", p1, "--", "sh", "-c", `${LIST_SERVERS}; sleep 300`])
@@ -71,7 +73,7 @@ describe("the Claude home", () => {
     const warm = await spawn([p2, "--", "sh", "-c", `${LIST_SERVERS}; sleep 300`])
     expect(await waitLog(warm.name, "servers=")).toMatch(/servers=\S*kept-server/)
     expect(spawnsLog().find((s) => s.session === warm.name)?.served).toBe("warm")
-    const helpers = await docker("events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)), "--filter", "type=container",
+    const helpers = await docker("events", "--since", since, "--until", String(Math.ceil(Date.now() / 1000)), "--filter", "type=container",
       "--filter", "event=create", "--filter", `label=io.hal9000.instance=${b.instance}`, "--filter", "label=io.hal9000.role=helper", "--format", "{{.Actor.Attributes.name}}")
     expect(helpers.code).toBe(0)
     expect(helpers.stdout.trim()).toBe("")
