@@ -131,12 +131,18 @@ const make = Effect.gen(function* () {
 
       // 2. The name is ours until the worker runs (two concurrent spawns of one name: one wins here). Not for the
       // whole attached session: the next `claudy PATH` must find the session and attach to it.
+      // A new random name (--new) is neither reserved nor looked up (step 3): no other spawn asks for it, and should
+      // another session have it, the create answers 409 (reported as a taken name). Its lock file cost a served spawn
+      // ≈ 9 % of the server's CPU in a burst (its create and unlink wait for the disk's journal; profiled).
+      const randomName = req.fresh === true && req.name === undefined
       const naming = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
       // The project's own session being spawned by another claudy right now: wait for it, then attach or report it.
-      yield* reserveName(home, session).pipe(
-        Scope.extend(naming),
-        byProject ? Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 600, while: (e) => e._tag === "SessionNameTaken" }) : (e) => e
-      )
+      if (!randomName) {
+        yield* reserveName(home, session).pipe(
+          Scope.extend(naming),
+          byProject ? Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 600, while: (e) => e._tag === "SessionNameTaken" }) : (e) => e
+        )
+      }
 
       // 3. What the engine must confirm before anything is created (in parallel: this is a spawn's critical path).
       const [parentRun, existing, profiled] = yield* Effect.all(
@@ -144,8 +150,7 @@ const make = Effect.gen(function* () {
           req.viaParent
             ? Effect.map(checkParent, Option.some)
             : Effect.as(checkVolumesOurs(memoryMounts({ owner, claudyBinary: null }).map((m) => m.Source)), Option.none()),
-          // a new random name (--new) cannot be taken: the create would say so (409) in the unlikely case
-          req.fresh === true && req.name === undefined ? Effect.succeed(Option.none()) : existingSession(session),
+          randomName ? Effect.succeed(Option.none()) : existingSession(session),
           choice === undefined ? Effect.succeed(undefined) : imageForProfile(engine, settings.workerImage, choice),
           ensureHome(settings),
           limits.enabled ? checkLimitsEnforced : Effect.void
