@@ -141,6 +141,7 @@ let floor: { effect: Stat; cli: Stat; docker: Stat; config: Stat } | undefined
 type BurstCpu = { readonly clients: number; readonly rest: number; readonly seconds: number }
 let burstCpu: { claudy: BurstCpu; docker: BurstCpu } | undefined
 let servedBurstCpu: (BurstCpu & { readonly inServer: number }) | undefined
+let sameSpecBurstCpu: BurstCpu | undefined
 let serverRss: { start: number; before: number; at: ReadonlyArray<number> } | undefined
 const compare = (figure: string, c: Stat, base: Stat, baseName: string, target: number) => {
   rows.push(comparedRow(figure, c, base, baseName, target))
@@ -433,6 +434,7 @@ try {
     rest: medianOf(servedBursts, "rest"),
     seconds: 50 / servedRate.median
   }
+  sameSpecBurstCpu = { clients: medianOf(sameBursts, "clients"), rest: medianOf(sameBursts, "rest"), seconds: 50 / sameRate.median }
   const burstRow = (how: string, r: Stat, failures: number, target: number, same: boolean) => {
     const ratio = r.median / (same ? sameRate : dockerRate).median
     rows.push({
@@ -557,7 +559,7 @@ before. Each figure has its own baseline run in the same hyperfine invocation or
   hand-off label) where an in-process spawn asks the engine: cold ${ms(servedColdRun.median)} against ${ms(coldRun.median)}
   in-process, warm ${ms(servedWarmRun.median)} against ${ms(warmRun.median)}. A cold worker's session is written before its
   start and run by its entrypoint at once, so neither waits for the entrypoint.
-- 50 served spawns at once: ${servedBurstCpu ? `the burst took ${servedBurstCpu.seconds.toFixed(2)} s, using ${servedBurstCpu.clients.toFixed(2)} s of CPU in the clients, ${servedBurstCpu.inServer.toFixed(2)} s in the server and ${servedBurstCpu.rest.toFixed(2)} s in the engine and the rest of the machine (medians)` : "?"}; in-process: ${cpuLine("claudy", burstCpu?.claudy)}.
+- 50 served spawns at once: ${servedBurstCpu ? `the burst took ${servedBurstCpu.seconds.toFixed(2)} s, using ${servedBurstCpu.clients.toFixed(2)} s of CPU in the clients, ${servedBurstCpu.inServer.toFixed(2)} s in the server and ${servedBurstCpu.rest.toFixed(2)} s in the engine and the rest of the machine (medians)` : "?"}; ${cpuLine("50 `docker run -d` of the same spec:", sameSpecBurstCpu)}; in-process: ${cpuLine("claudy", burstCpu?.claudy)}. On ${cpus().length} cores a burst is CPU-bound: what decides is the CPU a spawn costs outside the engine${servedBurstCpu && sameSpecBurstCpu ? ` — served, ${ms((servedBurstCpu.clients + servedBurstCpu.inServer) / 50)} (client ${ms(servedBurstCpu.clients / 50)}, server ${ms(servedBurstCpu.inServer / 50)}) against ${ms(sameSpecBurstCpu.clients / 50)} for a \`docker run -d\` client` : ""}. The server's share is running the whole command for each request (parsing its arguments, resolving its settings, the checks, the create and start, the record) as in a process of its own, so the answer and the exit code are those of an in-process run.
 - The server's memory over 1000 served requests: ${serverRss ? `${serverRss.before.toFixed(1)} MB before, ${serverRss.at.map((m) => `${m.toFixed(1)} MB`).join(", ")} after each 250; ${serverRss.start.toFixed(1)} MB before the 1000 of warm-up, in which the JIT compiles what the requests run (its code and profiles are most of that growth: with \`BUN_JSC_useJIT=0\` the server stays at ≈ 51 MB over 2000 requests, measured) and the garbage collector settles on its heap size` : "?"}.
 
 ## Start-up: what every command pays before its first engine call
@@ -592,12 +594,14 @@ on first use; the services are one layer built from their constructors instead o
   dominates) to the same start-up, against a \`docker run\` client that starts in ${floor ? ms(floor.docker.median) : "?"}. Of the
   ${ms(coldRun.median - baseRun.median)} between a cold spawn (${ms(coldRun.median)}) and \`docker run -d\` (${ms(baseRun.median)}), ${floor ? ms(floor.config.median - floor.docker.median) : "?"} is start-up alone
   (\`claudy config\` against \`docker --version\`); the rest is the checks before create (the parent's state and the
-  session name, in parallel), the slot and the session written into it, and the record after start.
+  session name, in parallel), the slot and the session written into it, and the record (written while the engine
+  starts the container).
 - *50 concurrent spawns* are CPU-bound on this ${cpus().length}-core machine. Alone, a cold claudy spawn costs
   ${coldRun?.cpu !== undefined ? ms(coldRun.cpu) : "?"} of CPU against ${baseRun?.cpu !== undefined ? ms(baseRun.cpu) : "?"} for a \`docker run -d\` client (hyperfine, user + system). In the bursts
   (medians, from /proc): ${cpuLine("claudy", burstCpu?.claudy)}; ${cpuLine("docker", burstCpu?.docker)}. A burst cannot end before its
   CPU seconds divided by ${cpus().length} cores; what claudy adds is its clients' CPU and the engine work of its extra calls (the
-  parent's state and the name check before create, the inspect for the record after start).${budgetLine(coldRun?.cpu)}
+  parent's state and the name check before create; served, these come from the server's warm state, and a cold spawn
+  makes the create and the start only, as \`docker run -d\` does).${budgetLine(coldRun?.cpu)}
 - *Listing 100 workers* is one engine call plus start-up: the engine's list of 100 containers is most of
   \`docker ps\` too; \`sessions list\` reads the records while the engine answers and inspects only containers whose
   record does not already describe them; \`pool status\` reads the claim files and the spawn log.
