@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test"
 import { Effect, Either } from "effect"
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describeError, renderReport } from "../../src/cli/report.ts"
 import { EXIT } from "../../src/cli/exitCodes.ts"
+import { writeJsonAtomic } from "../../src/state/atomicJson.ts"
 import { createExclusive, fixFor, fsError, hostFile, listDir } from "../../src/state/hostFile.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "claudy-unit-hostfile-"))
@@ -69,5 +70,24 @@ describe("host file errors", () => {
     const r = Effect.runSync(Effect.either(listDir(join(dir, "plain"), "list")))
     expect(Either.isLeft(r) && r.left.code).toBe("ENOTDIR")
     expect(existsSync(dir) && readdirSync(dir).includes("plain")).toBe(true)
+  })
+})
+
+describe("atomic JSON records", () => {
+  test("written whole (0600, the directory made 0700), replaced whole, no temp file left", async () => {
+    const path = join(dir, "records", "s.json")
+    await Effect.runPromise(writeJsonAtomic(path, { n: 1 }))
+    await Effect.runPromise(writeJsonAtomic(path, { n: 2 }))
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ n: 2 })
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dir, "records")).mode & 0o777).toBe(0o700)
+    expect(readdirSync(join(dir, "records"))).toEqual(["s.json"])
+  })
+  test("a write that cannot be made is a StateError naming the record, and leaves nothing behind", async () => {
+    writeFileSync(join(dir, "a-file"), "")
+    const path = join(dir, "a-file", "s.json") // its directory is a file (Bun: EEXIST, Node: ENOTDIR)
+    const r = await Effect.runPromise(Effect.either(writeJsonAtomic(path, { n: 1 })))
+    expect(Either.isLeft(r) && r.left._tag === "StateError" && r.left.path === path && ["EEXIST", "ENOTDIR"].includes(r.left.code ?? "")).toBe(true)
+    expect(readdirSync(dir).filter((n) => n.includes(".tmp"))).toEqual([])
   })
 })
