@@ -33,7 +33,8 @@ type Built = Effect.Effect.Success<ReturnType<typeof build>>
  * The services built for one set of settings, kept for the next command with the same settings: the control server
  * runs every request in one process, and building them again cost each request ≈ 2 ms of CPU (measured). They hold
  * nothing of a request but its settings (the key: every setting's raw value, from which its value is parsed), so the
- * request's own Settings (with where each value came from) are put back in. Settings are still resolved each time (the environment, --set, the kept file).
+ * request's own Settings (with where each value came from) are put back in. Settings are still resolved each time
+ * (the environment, --set, the kept file).
  */
 const built = new Map<string, Built>()
 const KEEP_BUILT = 8

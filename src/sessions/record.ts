@@ -58,7 +58,6 @@ export const parseLimits = (raw: string | undefined): SessionRecord["resource_li
   }
 }
 
-/** The record a labelled container implies, with `status` from its state and limit evidence. */
 /** What a record is made of: an inspect, or the container as claudy has just created it (`createdAs`). */
 export type RecordSource = {
   readonly Id: string
@@ -69,6 +68,7 @@ export type RecordSource = {
   readonly State: Pick<ContainerInspect["State"], "Running" | "ExitCode">
 }
 
+/** The record a labelled container implies, with `status` from its state and limit evidence. */
 export const recordFromContainer = (
   c: RecordSource,
   status: SessionStatus,
