@@ -6,18 +6,12 @@
  */
 import { Console, Effect } from "effect"
 import { isatty } from "node:tty"
-
-const SGR = /\u001b\[[0-9;]*m/g
-
-/** Whether a stream may carry colour (pure). */
-export const colourWanted = (env: Readonly<Record<string, string | undefined>>, isTerminal: boolean) =>
-  isTerminal && (env.NO_COLOR ?? "") === "" && env.TERM !== "dumb"
-
-export const stripColour = (args: ReadonlyArray<unknown>) => args.map((a) => (typeof a === "string" ? a.replace(SGR, "") : a))
+import { colourWanted, stripColour } from "./colour.ts"
 
 /**
- * Run `self` with a Console that strips colour from each stream that should not have it: this process's, or the
- * client's (its environment and terminals) when the control server runs a client's command.
+ * Run `self` with a Console that strips colour from each stream that should not have it: this process's, or, when
+ * the control server runs a client's command, as the client's environment asks (its terminals are the client's to
+ * look at: server/client.ts takes colour out of an answer for a stream that is not a terminal).
  */
 export const withColourPolicy = <A, E, R>(
   self: Effect.Effect<A, E, R>,

@@ -1,12 +1,15 @@
 /**
- * HAL9000_HOME as a path (pure, no Effect: the thin client resolves it before anything loads, exactly as Settings).
+ * HAL9000_HOME as a path (pure, string only: the thin client finds its server's socket with it before anything loads,
+ * and even node:path costs that start ≈ 1 ms; Settings normalizes the same spelling, variables.ts).
  */
-import { isAbsolute, resolve } from "node:path"
 
-/** `~` and `~/…` expanded against `userHome`; undefined when the result is not an absolute path. */
-export const expandHome = (raw: string, userHome: string): string | undefined => {
-  const expanded = raw === "~" ? userHome : raw.startsWith("~/") ? resolve(userHome, raw.slice(2)) : raw
-  return raw.trim() !== "" && isAbsolute(expanded) ? resolve(expanded) : undefined
+/**
+ * `~` and `~/…` spelled out against `userHome`, as a shell would; undefined when the result is not an absolute path.
+ * Not normalized (`..`, `//`): the kernel resolves those in a path it is given as path.resolve would.
+ */
+export const spelledOutHome = (raw: string, userHome: string): string | undefined => {
+  const spelled = raw === "~" ? userHome : raw.startsWith("~/") ? `${userHome}/${raw.slice(2)}` : raw
+  return raw.trim() !== "" && spelled.startsWith("/") ? spelled : undefined
 }
 
 /** HAL9000_HOME's default. */

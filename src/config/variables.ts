@@ -5,9 +5,10 @@
  */
 import { Either, Schema } from "effect"
 import { homedir } from "node:os"
+import { resolve } from "node:path"
 import { ConfigConflict, ConfigInvalid } from "../domain/errors.ts"
 import { parseCpus, parseMemory, parsePids } from "../domain/limits.ts"
-import { defaultHome, expandHome } from "./homePath.ts"
+import { defaultHome, spelledOutHome } from "./homePath.ts"
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from "../domain/names.ts"
 import { tlsRefusal } from "../docker/address.ts"
 import { DEFAULT_EMBEDDING, parseEmbedding } from "../mcp/embeddingSetting.ts"
@@ -50,7 +51,8 @@ const parseImage: Parse<string> = (raw) =>
   /^[a-z0-9][a-z0-9._/:@-]*$/i.test(raw) && !/\s/.test(raw) ? Either.right(raw) : Either.left(IMAGE_FORM)
 
 const PATH_FORM = "an absolute path (or one starting with ~/)"
-const parseHome: Parse<string> = (raw) => Either.fromNullable(expandHome(raw, homedir()), () => PATH_FORM)
+const parseHome: Parse<string> = (raw) =>
+  Either.map(Either.fromNullable(spelledOutHome(raw, homedir()), () => PATH_FORM), (path) => resolve(path))
 const parseContainerPath: Parse<string> = (raw) =>
   raw.startsWith("/") && raw !== "/" && !raw.split("/").includes("..") && !/\s/.test(raw)
     ? Either.right(raw)

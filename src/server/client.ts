@@ -5,23 +5,20 @@
  * ask: CLAUDY_NO_SERVER=1, not a served command, no socket or a stale one, another build, or any failure before the
  * server accepted. After it accepted, the command is never run again here: a broken connection is reported.
  * Bun only: the compiled binary's entry (main.ts) uses it; the Node/Deno entry always runs commands in-process.
+ * Every built-in module it would load costs each served command its start (measured in the binary: node:fs ≈ 2 ms,
+ * node:os ≈ 1 ms, node:tty ≈ 6 ms), so it writes with Bun.write, takes HOME from the environment as os.homedir does,
+ * and looks at its terminals only for an answer that has colour.
  */
-import { readlinkSync, writeSync } from "node:fs"
-import { homedir } from "node:os"
+import { colourWanted, hasColour, stripColourText } from "../cli/colour.ts"
 import { BUILD_ID } from "../version.ts"
 import { type Answer, controlSocketPath, isServed, MAX_REQUEST_BYTES, PROTOCOL_VERSION, requestEnv } from "./protocol.ts"
 
-/** fd writes, not process.stdout: its first use builds Node's streams (≈ 7 ms in the binary, measured). */
-const writeAll = (fd: number, text: string) => {
-  let buf = Buffer.from(text)
-  while (buf.length > 0) {
-    try {
-      buf = buf.subarray(writeSync(fd, buf))
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return // a closed pipe: nobody reads any more
-    }
-  }
-}
+/** Bun.write, not process.stdout: its first use builds Node's streams (≈ 7 ms in the binary, measured). */
+const writeAll = (fd: 1 | 2, text: string): Promise<unknown> =>
+  text === "" ? Promise.resolve() : Bun.write(fd === 1 ? Bun.stdout : Bun.stderr, text).catch(() => undefined) // a closed pipe: nobody reads
+
+/** The user's home as os.homedir() finds it: HOME when set, else the password database. */
+const userHome = async (env: NodeJS.ProcessEnv) => env.HOME ?? (await import("node:os")).homedir()
 
 const brokenAfterAccept = (argv: ReadonlyArray<string>) =>
   `Error: the claudy server accepted \`claudy ${argv.slice(2).join(" ")}\` and the connection broke before it answered; ` +
@@ -35,10 +32,22 @@ const brokenAfterAccept = (argv: ReadonlyArray<string>) =>
  */
 const isTerminal = async (fd: number): Promise<boolean> => {
   try {
+    const { readlinkSync } = await import("node:fs")
     return /^\/dev\/(pts\/[0-9]+|tty[A-Za-z0-9]*|console)$/.test(readlinkSync(`/proc/self/fd/${fd}`))
   } catch {
     return (await import("node:tty")).isatty(fd)
   }
+}
+
+/** The answer's text for fd: its colour taken out unless fd is a terminal that may show it (as in-process). */
+const shown = async (fd: 1 | 2, text: string, env: NodeJS.ProcessEnv) =>
+  hasColour(text) && !colourWanted(env, await isTerminal(fd)) ? stripColourText(text) : text
+
+/** Print a served command's result and exit with its code: stdout first, then stderr, as in-process. */
+const printResult = async (a: Extract<Answer, { t: "result" }>, env: NodeJS.ProcessEnv): Promise<never> => {
+  await writeAll(1, await shown(1, a.stdout, env))
+  await writeAll(2, await shown(2, a.stderr, env))
+  process.exit(a.code)
 }
 
 const noServer = (env: NodeJS.ProcessEnv) => ["1", "true", "yes"].includes((env.CLAUDY_NO_SERVER ?? "").toLowerCase())
@@ -46,10 +55,9 @@ const noServer = (env: NodeJS.ProcessEnv) => ["1", "true", "yes"].includes((env.
 /** True when the server answered (the process is exiting with its code); false: run the command in-process. */
 export const answeredByServer = async (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): Promise<boolean> => {
   if (noServer(env) || !isServed(argv)) return false
-  const path = controlSocketPath(env, homedir())
+  const path = controlSocketPath(env, await userHome(env))
   if (path === undefined) return false
-  const tty = { out: await isTerminal(1), err: await isTerminal(2) }
-  const line = `${JSON.stringify({ v: PROTOCOL_VERSION, build: BUILD_ID, argv, env: requestEnv(env), cwd: process.cwd(), tty })}\n`
+  const line = `${JSON.stringify({ v: PROTOCOL_VERSION, build: BUILD_ID, argv, env: requestEnv(env), cwd: process.cwd() })}\n`
   if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return false
   return new Promise((resolve) => {
     let accepted = false
@@ -71,18 +79,16 @@ export const answeredByServer = async (argv: ReadonlyArray<string>, env: NodeJS.
       }
       if (a.t === "accepted") accepted = true
       else if (a.t === "result") {
-        writeAll(1, a.stdout)
-        writeAll(2, a.stderr)
         settled = true
-        process.exit(a.code)
+        close()
+        void printResult(a, env)
       } else if (!accepted) settle(false) // declined, or an error about our request: nothing was done, so run it here
     }
     const ended = () => {
       if (settled) return
       if (!accepted) return settle(false)
       settled = true
-      writeAll(2, brokenAfterAccept(argv))
-      process.exit(1)
+      void writeAll(2, brokenAfterAccept(argv)).then(() => process.exit(1))
     }
     const decoder = new TextDecoder()
     // Bun's own socket: node:net's module and stream machinery cost the client ≈ 1 ms more (measured).

@@ -1,17 +1,17 @@
 /**
  * The control socket's protocol (pure; shared by the thin client, which loads before Effect, and the server).
  *
- * One request per connection, one JSON line: the client's build, argv, environment, working directory and whether its
- * stdout/stderr are terminals. The server
+ * One request per connection, one JSON line: the client's build, argv, environment and working directory. The server
  * answers with JSON lines: `declined` (another build, another HOME, not a served command: the client runs the command
  * itself), `error` (a malformed request), or `accepted` followed by `result` (stdout, stderr, exit code). Once a
  * command is accepted the client never runs it itself: a broken connection is reported, not retried.
+ * The result keeps its colour as the client's environment allows (NO_COLOR, TERM); whether its stdout and stderr are
+ * terminals is the client's to look at, only when an answer has colour (client.ts: looking costs its start ≈ 2 ms).
  */
-import { join } from "node:path"
 import { isSpawnForm } from "../cli/argvShape.ts"
-import { defaultHome, expandHome } from "../config/homePath.ts"
+import { defaultHome, spelledOutHome } from "../config/homePath.ts"
 
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** A request larger than this is refused (an environment is a few KiB; this bounds what one client can make us hold). */
 export const MAX_REQUEST_BYTES = 1024 * 1024
@@ -22,8 +22,6 @@ export interface Request {
   readonly argv: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string>>
   readonly cwd: string
-  /** whether the client's stdout and stderr are terminals (colour is kept only for a terminal) */
-  readonly tty: { readonly out: boolean; readonly err: boolean }
 }
 
 export type Answer =
@@ -32,11 +30,14 @@ export type Answer =
   | { readonly t: "error"; readonly message: string }
   | { readonly t: "result"; readonly stdout: string; readonly stderr: string; readonly code: number }
 
-/** The socket of the server for this HAL9000_HOME, resolved from `env` as Settings does; undefined if it is invalid. */
+/**
+ * The socket of the server for this HAL9000_HOME, spelled out from `env` as Settings does (not normalized: the kernel
+ * resolves the path, node:path would cost the client's start); undefined if Settings would refuse it.
+ */
 export const controlSocketPath = (env: Readonly<Record<string, string | undefined>>, userHome: string): string | undefined => {
   const raw = env.HAL9000_HOME
-  const home = raw === undefined ? defaultHome(userHome) : expandHome(raw, userHome)
-  return home === undefined ? undefined : join(home, "run", "control.sock")
+  const home = raw === undefined ? defaultHome(userHome) : spelledOutHome(raw, userHome)
+  return home === undefined ? undefined : `${home.replace(/\/+$/, "")}/run/control.sock`
 }
 
 const HELP_LIKE = new Set(["-h", "--help", "--wizard", "--completions", "--version"])
@@ -86,14 +87,7 @@ export const parseRequest = (line: string): { readonly ok: true; readonly reques
   }
   if (!isStringRecord(r.env)) return { ok: false, error: "env must be an object of strings" }
   if (typeof r.cwd !== "string" || !r.cwd.startsWith("/")) return { ok: false, error: "cwd must be an absolute path" }
-  const tty = r.tty as { out?: unknown; err?: unknown } | undefined
-  if (typeof tty !== "object" || tty === null || typeof tty.out !== "boolean" || typeof tty.err !== "boolean") {
-    return { ok: false, error: "tty must be { out: boolean, err: boolean }" }
-  }
-  return {
-    ok: true,
-    request: { v: PROTOCOL_VERSION, build: r.build, argv: r.argv as Array<string>, env: r.env, cwd: r.cwd, tty: { out: tty.out, err: tty.err } }
-  }
+  return { ok: true, request: { v: PROTOCOL_VERSION, build: r.build, argv: r.argv as Array<string>, env: r.env, cwd: r.cwd } }
 }
 
 /**

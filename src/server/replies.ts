@@ -9,7 +9,7 @@ import { variableNames } from "../config/variables.ts"
 import type { Answer, Request } from "./protocol.ts"
 import type { Dependencies } from "./WarmState.ts"
 
-/** At most this many different requests (argv, environment, directory, terminals) are kept; the oldest goes first. */
+/** At most this many different requests (argv, environment, directory) are kept; the oldest goes first. */
 const MAX_KEPT = 16
 
 interface Kept {
@@ -35,7 +35,7 @@ export const statusEnv = (env: Readonly<Record<string, string>>): Array<[string,
     .filter(([k]) => SETTINGS.has(k) || READ.has(k) || FAMILIES.test(k))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 
-const keyOf = (r: Request) => JSON.stringify([r.argv, statusEnv(r.env), r.cwd, r.tty.out, r.tty.err])
+const keyOf = (r: Request) => JSON.stringify([r.argv, statusEnv(r.env), r.cwd])
 
 export const makeReplies = (generation: () => number) => {
   const kept = new Map<string, Kept>()

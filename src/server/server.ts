@@ -34,6 +34,9 @@ const REQUEST_TIMEOUT_MS = 5_000
 
 type Platform = FileSystem | Path | Terminal | HttpServe
 
+/** Colour is kept as the client's environment allows; the client takes it out for a stream that is no terminal. */
+const AS_TERMINALS = { out: true, err: true } as const
+
 const line = (a: Answer) => `${JSON.stringify(a)}\n`
 
 /**
@@ -44,7 +47,7 @@ const runRequest = (r: Request, platform: Context.Context<Platform>, warm: WarmC
   Effect.gen(function* () {
     const captured = captureConsole(yield* Effect.console)
     const exit = yield* program(r.argv).pipe(
-      (e) => withColourPolicy(e, r.env, r.tty),
+      (e) => withColourPolicy(e, r.env, AS_TERMINALS),
       (e) => withLogger(e, r.env),
       asInvocation({ env: r.env, cwd: r.cwd }),
       Console.withConsole(captured.console),

@@ -82,7 +82,7 @@ const raw = (payload: string | Buffer, path = socketPath()) =>
   })
 
 const request = (over: Record<string, unknown> = {}, box = b) =>
-  `${JSON.stringify({ v: 1, build: "x", argv: [CLAUDY, "/$bunfs/root/claudy", "daemon", "status"], env: { ...box.env, HOME: process.env.HOME }, cwd: "/", tty: { out: false, err: false }, ...over })}\n`
+  `${JSON.stringify({ v: 2, build: "x", argv: [CLAUDY, "/$bunfs/root/claudy", "daemon", "status"], env: { ...box.env, HOME: process.env.HOME }, cwd: "/", ...over })}\n`
 
 /** The server's build id, from the decline of a request of another build. */
 const serverBuild = async (path = socketPath(), box = b) =>

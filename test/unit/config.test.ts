@@ -1,3 +1,4 @@
+import { homedir } from "node:os"
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { resolveSettings, VARIABLES } from "../../src/config/variables.ts"
@@ -103,6 +104,12 @@ describe("settings", () => {
     if (Either.isLeft(r)) throw r.left
     expect(r.right.settings.home.startsWith("/")).toBe(true)
     expect(r.right.settings.home.endsWith("/state")).toBe(true)
+  })
+
+  test("HAL9000_HOME is normalized as spelled out: ~//x is under the home, as in a shell; .. and a trailing / go", () => {
+    const home = (raw: string) => Either.getOrThrow(resolve({ HAL9000_HOME: raw })).settings.home
+    expect(home("~//state")).toBe(`${homedir()}/state`)
+    expect(home("/srv/a/../b/")).toBe("/srv/b")
   })
 
   test("the API key is marked secret", () => {

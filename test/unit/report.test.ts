@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { describeError, renderReport } from "../../src/cli/report.ts"
 import { EXIT } from "../../src/cli/exitCodes.ts"
 import * as E from "../../src/domain/errors.ts"
-import { colourWanted, stripColour } from "../../src/cli/colourPolicy.ts"
+import { colourWanted, stripColour } from "../../src/cli/colour.ts"
 
 describe("error reports", () => {
   test("bad config is a usage error (2) naming the variable", () => {
