@@ -9,6 +9,8 @@ import { Console, Effect } from "effect"
 import { VERSION_LINE } from "../version.ts"
 import { isSpawnForm, isSubcommand, type SubcommandName } from "./argvShape.ts"
 import { AUTHENTICATION, SESSIONS } from "./helpSections.ts"
+import { keptParses } from "./keptParses.ts"
+import type { SpawnArgs } from "./spawnCommand.ts"
 
 
 const loadSpawn = () => import("./spawnCommand.ts")
@@ -62,9 +64,14 @@ const rootWith = (subs: ReadonlyArray<Sub>) =>
 /** The whole tree, every subcommand loaded: for claudy(1) and docs/CLI.md (scripts/docs), never for a command. */
 export const fullTree = () => Promise.all(Object.values(SUBCOMMANDS).map((load) => load())).then(rootWith)
 
+/** The spawn form's parses, kept by argv (keptParses.ts says why): its root has no parent command to provide. */
+const spawnParses = keptParses<SpawnArgs>()
+
 // `claudy --via-parent /path`: the spawn command under the program's own name.
 const spawnRoot = () =>
-  loadSpawn().then((m) => Command.make("claudy", m.spawnConfig, m.spawnHandler).pipe(Command.withDescription(m.spawnDescription)))
+  loadSpawn().then((m) =>
+    Command.make("claudy", m.spawnConfig, spawnParses.keeping(m.spawnHandler)).pipe(Command.withDescription(m.spawnDescription))
+  )
 
 export { isSpawnForm }
 
@@ -92,7 +99,9 @@ export const cli = (argv: ReadonlyArray<string>) => {
   const args = normalizeHelp(argv, spawnForm)
   const first = argv[2]
   const key = spawnForm ? "(spawn form)" : isSubcommand(first) ? first : "(all)"
-  return Effect.flatMap(Effect.promise(() => runnerFor(key)), (run) => run(args))
+  const known = spawnForm ? spawnParses.known(args) : undefined
+  if (known !== undefined) return Effect.flatMap(Effect.promise(loadSpawn), (m) => m.spawnHandler(known))
+  return Effect.flatMap(Effect.promise(() => runnerFor(key)), (run) => (spawnForm ? spawnParses.parse(args, run(args)) : run(args)))
 }
 
 const options = { name: "claudy", version: VERSION_LINE }

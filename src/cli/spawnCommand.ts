@@ -63,7 +63,7 @@ export const spawnConfig = {
   )
 }
 
-type SpawnArgs = {
+export type SpawnArgs = {
   readonly viaParent: boolean
   readonly detach: boolean
   readonly name: Option.Option<string>

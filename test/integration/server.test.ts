@@ -170,8 +170,15 @@ describe("control server", () => {
     expect(log).toContain('"session":"served-warm","served":"warm"')
     expect(await view("served-warm")).toEqual(await view("local-cold"))
 
-    // the same name again: the same refusal either way
-    expectSame(await bothWays(["--via-parent", "-d", "--name", "served-cold", project]))
+    // the same name again: the same refusal either way, and again once its parse is kept (cli/keptParses.ts)
+    const taken = await bothWays(["--via-parent", "-d", "--name", "served-cold", project])
+    expectSame(taken)
+    expect(await served(["--via-parent", "-d", "--name", "served-cold", project])).toEqual(taken.served)
+    // one argv twice (its parse kept after the first): two new sessions
+    const again = ["--via-parent", "-d", "--new", project, "--", "sleep", "600"]
+    const [first, second] = [await served(again), await served(again)]
+    expect([first.code, second.code]).toEqual([0, 0])
+    expect(first.stdout).not.toBe(second.stdout)
   })
 
   test("concurrent requests: 6 detached spawns at once, 6 sessions", async () => {
