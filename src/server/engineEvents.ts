@@ -5,9 +5,8 @@
  * heartbeat) are also bounded in age and kept fresh in the background while they are being asked for.
  */
 import { Effect, FiberRef, Option, Schedule } from "effect"
-import { request } from "node:http"
 import type { EngineAddress } from "../docker/address.ts"
-import { API_VERSION } from "../docker/transport.ts"
+import { ConnectFailure, engineStream } from "../docker/transport.ts"
 import { LABEL } from "../domain/labels.ts"
 import { currentDependencies, notReusable, type WarmCache } from "./WarmState.ts"
 
@@ -176,22 +175,17 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
 
 /** Follow the engine's events until the stream ends or fails (then fail); `onUp` once the engine answered. */
 const followOnce = (address: EngineAddress, onUp: () => void, onEvent: (e: EngineEvent) => void) =>
-  Effect.async<never, Error>((resume) => {
-    const filters = encodeURIComponent(JSON.stringify({ type: ["container", "volume", "image"] }))
-    const target =
-      address._tag === "unix"
-        ? { socketPath: address.socketPath }
-        : { host: new URL(address.baseUrl).hostname, port: Number(new URL(address.baseUrl).port) }
-    const req = request({ ...target, path: `/${API_VERSION}/events?filters=${filters}` }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume()
-        return resume(Effect.fail(new Error(`the engine answered ${res.statusCode} to /events`)))
-      }
-      onUp()
-      let pending = ""
-      res.setEncoding("utf8")
-      res.on("data", (chunk: string) => {
-        pending += chunk
+  Effect.async<never, Error>((resume, signal) => {
+    let pending = ""
+    const filters = JSON.stringify({ type: ["container", "volume", "image"] })
+    engineStream(address, { method: "GET", path: "/events", query: { filters } }, signal, {
+      status: (code) => {
+        if (code === 200) onUp()
+        else resume(Effect.fail(new Error(`the engine answered ${code} to /events`)))
+        return code === 200
+      },
+      text: (piece) => {
+        pending += piece
         for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
           const line = pending.slice(0, nl).trim()
           pending = pending.slice(nl + 1)
@@ -202,13 +196,11 @@ const followOnce = (address: EngineAddress, onUp: () => void, onEvent: (e: Engin
             // not an event: ignore it
           }
         }
-      })
-      res.on("end", () => resume(Effect.fail(new Error("the engine's event stream ended"))))
-      res.on("error", (e) => resume(Effect.fail(e)))
-    })
-    req.on("error", (e) => resume(Effect.fail(e)))
-    req.end()
-    return Effect.sync(() => req.destroy())
+      }
+    }).then(
+      () => resume(Effect.fail(new Error("the engine's event stream ended"))),
+      (e: unknown) => resume(Effect.fail(e instanceof ConnectFailure ? new Error(e.reason) : e instanceof Error ? e : new Error(String(e))))
+    )
   })
 
 /** How often kept-fresh entries are looked at (an entry is recomputed when it is half its maximum age). */
