@@ -540,7 +540,7 @@ try {
   const md = `# Benchmarks
 
 Measured by \`make bench\` (test/bench/run.ts) on ${new Date().toISOString().slice(0, 10)}, commit ${commit}: hyperfine \`-N\`,
-2 warm-up runs and ${RUNS} timed runs per command, median (± standard deviation). Each claudy figure and its baseline
+2 warm-up runs and ${RUNS} timed runs per command (the spawn figures: ${ROUNDS} rounds of ${perRound.runs}), median (± standard deviation). Each claudy figure and its baseline
 are measured in the same run on the same machine. Ratios compare medians.
 
 Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB; Docker Engine ${engine}; worker image \`${workerImage}\`.
