@@ -50,9 +50,22 @@ const describeConnectError = (e: unknown, address: EngineAddress): string => {
   return text
 }
 
-/** Bun's fetch: the URL's base, and the socket it goes through for a unix address. */
-const base = (address: EngineAddress) => (address._tag === "unix" ? "http://docker" : address.baseUrl)
-const unixOf = (address: EngineAddress) => (address._tag === "unix" ? { unix: address.socketPath } : {})
+/** Bun's fetch of `req`, through the socket for a unix address; no connection at all is a ConnectFailure. */
+const bunFetch = async (address: EngineAddress, req: EngineRequest, signal?: AbortSignal): Promise<Response> => {
+  const init: RequestInit & { unix?: string; timeout?: boolean } = {
+    method: req.method,
+    timeout: false,
+    ...(signal ? { signal } : {}),
+    ...(req.body !== undefined ? { body: JSON.stringify(req.body), headers: { "content-type": "application/json" } } : {}),
+    ...(address._tag === "unix" ? { unix: address.socketPath } : {})
+  }
+  try {
+    return await fetch((address._tag === "unix" ? "http://docker" : address.baseUrl) + urlPath(req), init)
+  } catch (e) {
+    if (signal?.aborted) throw e
+    throw new ConnectFailure(describeConnectError(e, address))
+  }
+}
 
 /** node:http's target for an address. */
 const nodeTarget = (address: EngineAddress) => {
@@ -62,20 +75,7 @@ const nodeTarget = (address: EngineAddress) => {
 }
 
 const bunRequest = async (address: EngineAddress, req: EngineRequest, signal?: AbortSignal): Promise<EngineResponse> => {
-  const init: RequestInit & { unix?: string; timeout?: boolean } = {
-    method: req.method,
-    timeout: false,
-    ...(signal ? { signal } : {}),
-    ...(req.body !== undefined ? { body: JSON.stringify(req.body), headers: { "content-type": "application/json" } } : {}),
-    ...unixOf(address)
-  }
-  let res: Response
-  try {
-    res = await fetch(base(address) + urlPath(req), init)
-  } catch (e) {
-    if (signal?.aborted) throw e
-    throw new ConnectFailure(describeConnectError(e, address))
-  }
+  const res = await bunFetch(address, req, signal)
   return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) }
 }
 
@@ -117,14 +117,7 @@ export interface StreamReader {
 }
 
 const bunStream = async (address: EngineAddress, req: EngineRequest, signal: AbortSignal, on: StreamReader): Promise<void> => {
-  let res: Response
-  try {
-    const init: RequestInit & { unix?: string; timeout?: boolean } = { method: req.method, timeout: false, signal, ...unixOf(address) }
-    res = await fetch(base(address) + urlPath(req), init)
-  } catch (e) {
-    if (signal.aborted) throw e
-    throw new ConnectFailure(describeConnectError(e, address))
-  }
+  const res = await bunFetch(address, req, signal)
   if (!on.status(res.status) || res.body === null) return void (await res.body?.cancel())
   const decoder = new TextDecoder()
   const reader = res.body.getReader()

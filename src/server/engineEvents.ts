@@ -177,11 +177,12 @@ export const makeCache = (address: string, now: () => number = Date.now) => {
 const followOnce = (address: EngineAddress, onUp: () => void, onEvent: (e: EngineEvent) => void) =>
   Effect.async<never, Error>((resume, signal) => {
     let pending = ""
+    let refused: Error | undefined
     const filters = JSON.stringify({ type: ["container", "volume", "image"] })
     engineStream(address, { method: "GET", path: "/events", query: { filters } }, signal, {
       status: (code) => {
         if (code === 200) onUp()
-        else resume(Effect.fail(new Error(`the engine answered ${code} to /events`)))
+        else refused = new Error(`the engine answered ${code} to /events`)
         return code === 200
       },
       text: (piece) => {
@@ -198,7 +199,7 @@ const followOnce = (address: EngineAddress, onUp: () => void, onEvent: (e: Engin
         }
       }
     }).then(
-      () => resume(Effect.fail(new Error("the engine's event stream ended"))),
+      () => resume(Effect.fail(refused ?? new Error("the engine's event stream ended"))),
       (e: unknown) => resume(Effect.fail(e instanceof ConnectFailure ? new Error(e.reason) : e instanceof Error ? e : new Error(String(e))))
     )
   })
