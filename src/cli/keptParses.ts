@@ -1,7 +1,7 @@
 /**
  * What @effect/cli made of an argv, kept by argv for the next identical one: the control server runs the same command
  * again and again (a Makefile's `claudy -d --new .`), and @effect/cli's parse of the spawn options cost a served
- * spawn ≈ 2.5 ms of its time (measured; it is thousands of Effect steps). Only for a command whose options are a pure
+ * spawn ≈ 2.4 ms of its time (measured; it is thousands of Effect steps). Only for a command whose options are a pure
  * function of argv (text and boolean flags: no file looked at, no environment read), so the kept value is what the
  * parse would give. An argv with a built-in flag (help, version, wizard, completions, --log-level) is never kept:
  * @effect/cli acts on those itself, around or instead of the handler.
@@ -12,8 +12,11 @@ import { ROOT_FLAGS } from "./argvShape.ts"
 /** At most this many argvs are kept; the oldest goes first. */
 const KEEP = 32
 
+const BUILT_IN_FLAGS = [...ROOT_FLAGS]
+
 /** Whether the handler's input for `args` may be kept (pure): no built-in flag in any spelling. */
-export const keepable = (args: ReadonlyArray<string>) => !args.some((a) => [...ROOT_FLAGS].some((flag) => a === flag || a.startsWith(`${flag}=`)))
+export const keepable = (args: ReadonlyArray<string>) =>
+  !args.some((a) => BUILT_IN_FLAGS.some((flag) => a === flag || a.startsWith(`${flag}=`)))
 
 export const keptParses = <A>() => {
   const kept = new Map<string, A>()
