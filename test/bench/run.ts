@@ -25,6 +25,8 @@ chownSync(project, 1000, 1000)
 /** The same-spec baseline's slot: an empty directory (no claim FIFO: its entrypoint runs the command at once). */
 const benchSlot = mkdtempSync(join(tmpdir(), "claudy-bench-slot-"))
 const env = { ...process.env, ...b.env } as Record<string, string>
+/** A detached cold spawn of a new session on the bench's project (--new: not the project's running one reported). */
+const spawnArgv = () => [CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"]
 /**
  * A control server (`claudy serve`) runs for the whole bench: served figures are taken as users get them, and the
  * in-process figures (as without a server) with CLAUDY_NO_SERVER=1, each against its own baseline in the same run.
@@ -271,14 +273,14 @@ try {
   const cold = `${CLAUDY} --via-parent -d --new ${project} -- sleep 600` // --new: a new session each run, not the project's running one reported
   // The targets' baseline (issue 15: "docker run -d of the same spec"): the container claudy creates, read back from
   // one of its workers; the minimal `docker run -d` above (one mount) stays reported beside it.
-  const sample = (await run([CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"], inProcessEnv)).stdout.trim()
+  const sample = (await run(spawnArgv(), inProcessEnv)).stdout.trim()
   const sampleSpec = JSON.parse((await docker("inspect", `${b.instance}-worker-${sample}`)).stdout)[0]
   const sameSpecArgv = [...sameSpecRun(sampleSpec, { label: `claudy.bench=${b.instance}`, slotDir: benchSlot, slotTarget: "/run/claudy", network: `container:${parent}` }), "sleep", "600"]
   const sameSpec = sameSpecArgv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(" ")
   // A resident server has served spawns before, as the engine has run containers: the first few dozen requests of a
   // kind are where its JIT compiles their path, and a server started for the bench would be measured there instead.
   for (let i = 0; i < SERVER_WARM_SPAWNS; i++) {
-    const r = await run([CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"], b.env)
+    const r = await run(spawnArgv(), b.env)
     if (r.code !== 0) throw new Error(`server warm-up spawn ${i}: ${r.stderr}`)
   }
   await cleanupSessions()
@@ -414,7 +416,6 @@ try {
   const sameBursts: Array<Burst> = []
   const claudyBursts: Array<Burst> = []
   const servedBursts: Array<Burst> = []
-  const spawnArgv = () => [CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"]
   for (let i = 0; i < BURSTS; i++) {
     dockerBursts.push(await burst(() => dockerRun.split(" ")))
     await cleanupSessions()
@@ -461,7 +462,7 @@ try {
   burstRow("served", servedRate, servedFailures, 1.0, true)
 
   // --- listing with 100 workers (the 50 above plus 50 more)
-  await burst(() => [CLAUDY, "--via-parent", "-d", "--new", project, "--", "sleep", "600"])
+  await burst(spawnArgv)
   const filter = `label=io.hal9000.instance=${b.instance}`
   const [list100, pool100, ps100] = await hyperfine([`${CLAUDY} sessions list`, `${CLAUDY} pool status`, `docker ps --filter ${filter}`], { runs: 10, env: inProcessEnv })
   compare("`claudy sessions list`, 100 workers, in-process", list100!, ps100!, "`docker ps --filter label=…`", 2)
